@@ -1,0 +1,56 @@
+"""Who may do what. Identity comes from the caller's token, never from a request body."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.actor import Actor, Role
+from domain.appointment import Appointment
+from domain.errors import ForbiddenError, NotFoundError
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise ForbiddenError(f"this action needs one of the roles: {allowed}")
+
+
+def patient_for(actor: Actor, requested: UUID | None) -> UUID:
+    """The patient a booking is for: the caller themself, or whom staff name."""
+    if actor.role is Role.PATIENT:
+        if requested is not None and requested != actor.subject:
+            raise ForbiddenError("patients book for themselves only")
+        return actor.subject
+    require_role(actor, Role.STAFF)
+    if requested is None:
+        raise ForbiddenError("staff must name the patient_id they book for")
+    return requested
+
+
+def require_own_schedule(actor: Actor, provider_id: UUID) -> None:
+    if actor.role is Role.STAFF:
+        return
+    if actor.role is Role.PROVIDER and actor.subject == provider_id:
+        return
+    raise ForbiddenError("only staff or the provider may change this schedule")
+
+
+def can_see(actor: Actor, appointment: Appointment) -> bool:
+    if actor.role in (Role.STAFF, Role.AUDITOR, Role.SYSTEM):
+        return True
+    if actor.role is Role.PATIENT:
+        return actor.subject == appointment.patient_id
+    if actor.role is Role.PROVIDER:
+        return actor.subject == appointment.provider_id
+    return False
+
+
+def require_visible(actor: Actor, appointment: Appointment) -> None:
+    # Someone else's appointment is reported as missing, so its existence does not leak.
+    if not can_see(actor, appointment):
+        raise NotFoundError(f"appointment {appointment.id} not found")
+
+
+def require_acting(actor: Actor, appointment: Appointment, *roles: Role) -> None:
+    require_visible(actor, appointment)
+    require_role(actor, *roles)

@@ -1,0 +1,184 @@
+"""The event-sourced application every capability shares: one event store, one log, and the
+command pipeline (idempotency, bounded retry on version conflicts, one atomic save)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from commands.context import CommandContext
+from commands.idempotency import IdempotencyRecord, fingerprint, record_id
+from commands.ports import Clock, SystemClock
+from commands.structs import Command, CommandResult, encode
+from domain.actor import EventMeta
+from domain.errors import ConcurrencyError, NotFoundError, ValidationError
+from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+TCommand = TypeVar("TCommand", bound=Command)
+
+
+class IdempotencyKeyReusedError(ValidationError):
+    """The Idempotency-Key was used before with a different request."""
+
+
+@dataclass(frozen=True)
+class Policies:
+    check_in: CheckInWindow = field(default_factory=CheckInWindow)
+    cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    no_show: NoShowPolicy = field(default_factory=NoShowPolicy)
+    booking: BookingWindow = field(default_factory=BookingWindow)
+    hold: timedelta = timedelta(minutes=10)
+    max_attempts: int = 8
+
+
+@dataclass
+class Outcome:
+    """What a handler decided: the ids to report and every aggregate it touched."""
+
+    id: UUID
+    aggregates: list[Aggregate]
+    ids: dict[str, UUID] = field(default_factory=dict)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EventMetaAsDict(Transcoding):
+    type = EventMeta
+    name = "event_meta"
+
+    def encode(self, obj: EventMeta) -> dict[str, Any]:
+        return {
+            "actor_id": obj.actor_id,
+            "actor_role": obj.actor_role,
+            "correlation_id": obj.correlation_id,
+            "causation_id": obj.causation_id,
+            "command": obj.command,
+        }
+
+    def decode(self, data: dict[str, Any]) -> EventMeta:
+        return EventMeta(**data)
+
+
+Handler = Callable[[TCommand, CommandContext, EventMeta, datetime], Outcome]
+
+
+class SlotwiseApplication(Application[UUID]):
+    name = "Slotwise"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        policies: Policies | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
+        self.policies = policies or Policies()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(EventMetaAsDict())
+
+    def load(self, cls: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{what} {aggregate_id} not found") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"{what} {aggregate_id} not found")
+        return aggregate
+
+    def load_or_none(self, cls: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def run(
+        self, command: TCommand, ctx: CommandContext, handler: Handler[TCommand]
+    ) -> CommandResult:
+        """Execute one command: replay a stored result for a repeated Idempotency-Key, else run
+        the handler and save every aggregate it touched (and the idempotency record) at once,
+        retrying a bounded number of times when another writer got there first."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.policies.max_attempts),
+            wait=wait_random_exponential(multiplier=0.005, max=0.2),
+            retry=retry_if_exception_type(IntegrityError),
+            reraise=False,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(command, ctx, handler)
+        except RetryError:
+            msg = "the resource was changed by concurrent requests; retry the command"
+            raise ConcurrencyError(msg) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self, command: TCommand, ctx: CommandContext, handler: Handler[TCommand]
+    ) -> CommandResult:
+        name = command.name()
+        key_record: IdempotencyRecord | None = None
+        if ctx.idempotency_key is not None:
+            rid = record_id(ctx.actor.subject, ctx.idempotency_key)
+            stored = self.load_or_none(IdempotencyRecord, rid)
+            digest = fingerprint(name, encode(command))
+            if stored is not None:
+                if stored.fingerprint != digest:
+                    msg = "this Idempotency-Key was already used with a different request"
+                    raise IdempotencyKeyReusedError(msg)
+                return self._replay(stored)
+        meta = ctx.meta(name)
+        outcome = handler(command, ctx, meta, self.clock.now())
+        ids = {"id": outcome.id, **outcome.ids}
+        aggregates = list(outcome.aggregates)
+        if ctx.idempotency_key is not None:
+            key_record = IdempotencyRecord(
+                key=ctx.idempotency_key,
+                fingerprint=digest,
+                command=name,
+                result={k: str(v) for k, v in ids.items()},
+                meta=meta,
+                id=rid,
+            )
+            aggregates.append(key_record)
+        recordings = self.save(*aggregates)
+        position = max((r.notification.id for r in recordings), default=self.head_position())
+        return CommandResult(id=outcome.id, ids=outcome.ids, position=position)
+
+    def _replay(self, stored: IdempotencyRecord) -> CommandResult:
+        ids = {k: UUID(v) for k, v in stored.result.items()}
+        main = ids.pop("id")
+        # The original position is at or before the head, so waiting for the head is safe.
+        return CommandResult(id=main, ids=ids, position=self.head_position(), replayed=True)
+
+    def head_position(self) -> int:
+        return self.recorder.max_notification_id() or 0

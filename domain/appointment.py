@@ -1,0 +1,259 @@
+"""The Appointment aggregate: one patient's visit and its whole lifecycle (DOMAIN.md §3).
+
+It keeps its identity across reschedules. Seat and overlap rules live in Slot and
+PatientAgenda; the application saves all three in one atomic write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actor import EventMeta
+from domain.errors import HoldExpiredError, InvalidTransitionError, TooEarlyError, TooLateError
+from domain.policies import (
+    CancellationPolicy,
+    CheckInWindow,
+    NoShowPolicy,
+    check_in_allowed,
+    is_late_cancellation,
+    no_show_allowed,
+)
+
+
+class Status(StrEnum):
+    HELD = "held"
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+ACTIVE = frozenset(
+    {Status.HELD, Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.IN_PROGRESS}
+)
+CANCELLABLE = frozenset({Status.HELD, Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN})
+RESCHEDULABLE = frozenset({Status.BOOKED, Status.CONFIRMED})
+
+FHIR_STATUS = {
+    Status.HELD: "pending",
+    Status.BOOKED: "booked",
+    Status.CONFIRMED: "booked",
+    Status.CHECKED_IN: "checked-in",
+    Status.IN_PROGRESS: "arrived",
+    Status.COMPLETED: "fulfilled",
+    Status.CANCELLED: "cancelled",
+    Status.NO_SHOW: "noshow",
+}
+
+
+class Appointment(Aggregate):
+    @event("Scheduled")
+    def __init__(
+        self,
+        id: UUID,
+        patient_id: UUID,
+        provider_id: UUID,
+        slot_id: UUID,
+        start: datetime,
+        end: datetime,
+        appointment_type: str,
+        reason: str,
+        symptoms: list[str],
+        hold_expires_at: datetime | None,
+        overbooked: bool,
+        meta: EventMeta,
+    ) -> None:
+        self.patient_id = patient_id
+        self.provider_id = provider_id
+        self.slot_id = slot_id
+        self.start = start
+        self.end = end
+        self.appointment_type = appointment_type
+        self.reason = reason
+        self.symptoms = list(symptoms)
+        self.hold_expires_at = hold_expires_at
+        self.overbooked = overbooked
+        self.status = Status.HELD if hold_expires_at is not None else Status.BOOKED
+        self.status_before_no_show: Status | None = None
+        self.checked_in_at: datetime | None = None
+        self.started_at: datetime | None = None
+        self.completed_at: datetime | None = None
+        self.reschedule_count = 0
+
+    def _require(self, allowed: frozenset[Status] | set[Status], action: str) -> None:
+        if self.status not in allowed:
+            msg = f"cannot {action} an appointment that is {self.status.value}"
+            raise InvalidTransitionError(msg)
+
+    def is_hold_expired(self, now: datetime) -> bool:
+        return (
+            self.status is Status.HELD
+            and self.hold_expires_at is not None
+            and now >= self.hold_expires_at
+        )
+
+    def book_from_hold(self, now: datetime, meta: EventMeta) -> None:
+        self._require({Status.HELD}, "book from a hold")
+        if self.is_hold_expired(now):
+            raise HoldExpiredError("the hold has expired; hold or book the slot again")
+        self._booked_from_hold(meta)
+
+    @event("BookedFromHold")
+    def _booked_from_hold(self, meta: EventMeta) -> None:
+        self.status = Status.BOOKED
+        self.hold_expires_at = None
+
+    def confirm(self, meta: EventMeta) -> None:
+        self._require({Status.BOOKED}, "confirm")
+        self._confirmed(meta)
+
+    @event("Confirmed")
+    def _confirmed(self, meta: EventMeta) -> None:
+        self.status = Status.CONFIRMED
+
+    def check_in(self, now: datetime, window: CheckInWindow, meta: EventMeta) -> None:
+        self._require({Status.BOOKED, Status.CONFIRMED}, "check in")
+        if not check_in_allowed(self.start, now, window):
+            if now < self.start:
+                raise TooEarlyError(f"check-in opens {window.before} before the start")
+            raise TooLateError(f"check-in closed {window.after} after the start")
+        self._checked_in(now, meta)
+
+    @event("CheckedIn")
+    def _checked_in(self, at: datetime, meta: EventMeta) -> None:
+        self.status = Status.CHECKED_IN
+        self.checked_in_at = at
+
+    def begin(self, now: datetime, meta: EventMeta) -> None:
+        self._require({Status.CHECKED_IN}, "start")
+        assert self.checked_in_at is not None  # noqa: S101 - set by CheckedIn
+        # Waiting counts from check-in, or from the scheduled start if the patient came early.
+        wait = max(now - max(self.checked_in_at, self.start), timedelta(0))
+        self._started(now, int(wait.total_seconds()), meta)
+
+    @event("Started")
+    def _started(self, at: datetime, wait_seconds: int, meta: EventMeta) -> None:
+        self.status = Status.IN_PROGRESS
+        self.started_at = at
+
+    def complete(
+        self,
+        now: datetime,
+        notes: str,
+        private_notes: str,
+        vitals: dict[str, Any],
+        follow_up_requested: bool,
+        meta: EventMeta,
+    ) -> None:
+        self._require({Status.IN_PROGRESS}, "complete")
+        assert self.started_at is not None  # noqa: S101 - set by Started
+        duration = int((now - self.started_at).total_seconds())
+        self._completed(now, duration, notes, private_notes, vitals, follow_up_requested, meta)
+
+    @event("Completed")
+    def _completed(
+        self,
+        at: datetime,
+        duration_seconds: int,
+        notes: str,
+        private_notes: str,
+        vitals: dict[str, Any],
+        follow_up_requested: bool,
+        meta: EventMeta,
+    ) -> None:
+        self.status = Status.COMPLETED
+        self.completed_at = at
+
+    def cancel(
+        self,
+        now: datetime,
+        reason: str,
+        policy: CancellationPolicy,
+        fee: Decimal | None,
+        currency: str | None,
+        meta: EventMeta,
+    ) -> bool:
+        """Cancel; returns whether it was a late cancellation under the policy."""
+        self._require(CANCELLABLE, "cancel")
+        late = self.status is not Status.HELD and is_late_cancellation(self.start, now, policy)
+        charged = fee if late else None
+        self._cancelled(now, reason, late, charged, currency if charged is not None else None, meta)
+        return late
+
+    @event("Cancelled")
+    def _cancelled(
+        self,
+        at: datetime,
+        reason: str,
+        late: bool,
+        fee: Decimal | None,
+        currency: str | None,
+        meta: EventMeta,
+    ) -> None:
+        self.status = Status.CANCELLED
+
+    def expire_hold(self, now: datetime, meta: EventMeta) -> None:
+        self._require({Status.HELD}, "expire the hold of")
+        if not self.is_hold_expired(now):
+            raise TooEarlyError("the hold has not expired yet")
+        self._hold_expired(meta)
+
+    @event("HoldExpired")
+    def _hold_expired(self, meta: EventMeta) -> None:
+        self.status = Status.CANCELLED
+
+    def reschedule(
+        self, slot_id: UUID, start: datetime, end: datetime, reason: str, meta: EventMeta
+    ) -> None:
+        self._require(RESCHEDULABLE, "reschedule")
+        if slot_id == self.slot_id:
+            raise InvalidTransitionError("the appointment is already in that slot")
+        self._rescheduled(self.slot_id, self.start, slot_id, start, end, reason, meta)
+
+    @event("Rescheduled")
+    def _rescheduled(
+        self,
+        from_slot_id: UUID,
+        from_start: datetime,
+        slot_id: UUID,
+        start: datetime,
+        end: datetime,
+        reason: str,
+        meta: EventMeta,
+    ) -> None:
+        self.slot_id = slot_id
+        self.start = start
+        self.end = end
+        self.status = Status.BOOKED
+        self.reschedule_count += 1
+
+    def mark_no_show(self, now: datetime, policy: NoShowPolicy, meta: EventMeta) -> None:
+        # A checked-in patient is present: they can't be a no-show (original defect 6).
+        self._require({Status.BOOKED, Status.CONFIRMED}, "mark as no-show")
+        if not no_show_allowed(self.start, now, policy):
+            raise TooEarlyError(f"a no-show can be recorded {policy.grace} after the start")
+        self._no_show(now, self.status.value, meta)
+
+    @event("MarkedNoShow")
+    def _no_show(self, at: datetime, previous_status: str, meta: EventMeta) -> None:
+        self.status_before_no_show = Status(previous_status)
+        self.status = Status.NO_SHOW
+
+    def revert_no_show(self, reason: str, meta: EventMeta) -> None:
+        self._require({Status.NO_SHOW}, "revert the no-show of")
+        assert self.status_before_no_show is not None  # noqa: S101 - set by MarkedNoShow
+        self._no_show_reverted(reason, self.status_before_no_show.value, meta)
+
+    @event("NoShowReverted")
+    def _no_show_reverted(self, reason: str, restored_status: str, meta: EventMeta) -> None:
+        self.status = Status(restored_status)
+        self.status_before_no_show = None

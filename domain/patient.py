@@ -1,0 +1,71 @@
+"""The Patient aggregate: registration details."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actor import EventMeta
+from domain.errors import ValidationError
+from domain.provider import validate_zone
+
+REGISTRATION_FIELDS = (
+    "name",
+    "birth_date",
+    "sex",
+    "gender",
+    "phone",
+    "email",
+    "postal_code",
+    "time_zone",
+    "preferred_language",
+    "notification_consent",
+)
+
+
+def validate_registration(details: dict[str, Any], today: date) -> dict[str, Any]:
+    unknown = set(details) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown registration fields: {sorted(unknown)}")
+    if "name" in details and not str(details["name"]).strip():
+        raise ValidationError("name must not be blank")
+    if "time_zone" in details:
+        validate_zone(details["time_zone"])
+    born = details.get("birth_date")
+    if born is not None and born > today:
+        raise ValidationError("birth_date must not be in the future")
+    phone = details.get("phone")
+    if phone is not None and not (phone.startswith("+") and phone[1:].isdigit()):
+        raise ValidationError("phone must be in E.164 form, such as +4930123456")
+    email = details.get("email")
+    if email is not None and "@" not in email:
+        raise ValidationError("email must be an address")
+    return details
+
+
+class Patient(Aggregate):
+    @event("Registered")
+    def __init__(self, id: UUID, details: dict[str, Any], meta: EventMeta) -> None:
+        self.details: dict[str, Any] = dict(details)
+
+    @classmethod
+    def register(
+        cls, patient_id: UUID, details: dict[str, Any], today: date, meta: EventMeta
+    ) -> Patient:
+        missing = {"name", "time_zone"} - set(details)
+        if missing:
+            raise ValidationError(f"missing registration fields: {sorted(missing)}")
+        return cls(details=validate_registration(details, today), meta=meta, id=patient_id)
+
+    def update(self, changes: dict[str, Any], today: date, meta: EventMeta) -> None:
+        validate_registration(changes, today)
+        changed = {k: v for k, v in changes.items() if self.details.get(k) != v}
+        if changed:
+            self._updated(changed, meta)
+
+    @event("DetailsUpdated")
+    def _updated(self, changes: dict[str, Any], meta: EventMeta) -> None:
+        self.details.update(changes)
