@@ -58,7 +58,7 @@ class CompleteAppointment(Command, frozen=True, kw_only=True):
 class CancelAppointment(Command, frozen=True, kw_only=True):
     appointment_id: UUID
     reason: ShortText
-    fee: Annotated[Decimal, msgspec.Meta(ge=0)] | None = None
+    fee: Decimal | None = None
     currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] | None = None
 
 

@@ -3,7 +3,7 @@ no-show and its reversal. Each saves every aggregate it touched in one atomic wr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from commands.access import patient_for, require_acting, require_role
@@ -27,7 +27,7 @@ from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
-from domain.errors import ValidationError
+from domain.errors import StaleVersionError, ValidationError
 from domain.patient import Patient
 from domain.policies import check_booking_window
 from domain.slot import Slot
@@ -51,7 +51,7 @@ class AppointmentCommands(SlotwiseApplication):
             agenda = ws.get_or_create(
                 PatientAgenda,
                 PatientAgenda.create_id(patient_id, day),
-                lambda day=day: PatientAgenda(patient_id=patient_id, day=day),  # type: ignore[misc]
+                lambda day=day: PatientAgenda(patient_id=patient_id, day=day, meta=meta),  # type: ignore[misc]
             )
             agenda.enter(appointment_id, time, now, hold_until, meta)
 
@@ -72,7 +72,7 @@ class AppointmentCommands(SlotwiseApplication):
         appointment_type: str,
         reason: str,
         symptoms: list[str],
-        hold: bool,
+        hold_for: timedelta | None,
         overbook: bool,
         meta: EventMeta,
         now: datetime,
@@ -84,7 +84,7 @@ class AppointmentCommands(SlotwiseApplication):
         slot = ws.get(Slot, slot_id, "slot")
         if actor.role is Role.PATIENT:
             check_booking_window(slot.start, now, self.policies.booking)
-        hold_until = now + self.policies.hold if hold else None
+        hold_until = now + hold_for if hold_for is not None else None
         appointment_id = uuid4()
         slot.take_seat(
             appointment_id,
@@ -126,7 +126,11 @@ class AppointmentCommands(SlotwiseApplication):
             appointment_type=cmd.appointment_type,
             reason=cmd.reason,
             symptoms=cmd.symptoms,
-            hold=True,
+            hold_for=(
+                timedelta(minutes=cmd.hold_minutes)
+                if cmd.hold_minutes is not None
+                else self.policies.hold
+            ),
             overbook=False,
             meta=meta,
             now=now,
@@ -158,7 +162,7 @@ class AppointmentCommands(SlotwiseApplication):
                 appointment_type=cmd.appointment_type,
                 reason=cmd.reason,
                 symptoms=cmd.symptoms,
-                hold=False,
+                hold_for=None,
                 overbook=cmd.overbook,
                 meta=meta,
                 now=now,
@@ -173,6 +177,9 @@ class AppointmentCommands(SlotwiseApplication):
         ws = Workspace(self)
         appointment = ws.get(Appointment, appointment_id, "appointment")
         require_acting(ctx.actor, appointment, *roles)
+        if ctx.expected_version is not None and ctx.expected_version != appointment.version:
+            msg = f"the appointment is at version {appointment.version}, not {ctx.expected_version}"
+            raise StaleVersionError(msg)
         return ws, appointment
 
     def confirm(self, command: ConfirmAppointment, ctx: CommandContext) -> CommandResult:
@@ -254,8 +261,9 @@ class AppointmentCommands(SlotwiseApplication):
     ) -> Outcome:
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.PATIENT, Role.STAFF)
         new_slot = ws.get(Slot, cmd.new_slot_id, "slot")
-        if new_slot.provider_id != appointment.provider_id and ctx.actor.role is Role.PATIENT:
-            # Moving to another provider is a new booking, not a reschedule.
+        if new_slot.provider_id != appointment.provider_id:
+            # Moving to another provider is a new booking, not a reschedule: the appointment,
+            # its events and the read model keep the provider it was booked with.
             raise ValidationError("a reschedule stays with the same provider")
         if ctx.actor.role is Role.PATIENT:
             check_booking_window(new_slot.start, now, self.policies.booking)

@@ -14,6 +14,8 @@ class CommandContext:
     correlation_id: UUID = field(default_factory=uuid4)
     causation_id: UUID | None = None
     idempotency_key: str | None = None
+    # From If-Match: act only if the target aggregate is still at this version.
+    expected_version: int | None = None
 
     def meta(self, command: str) -> EventMeta:
         return EventMeta(

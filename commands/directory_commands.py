@@ -15,7 +15,7 @@ Tags = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Met
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
-Fee = Annotated[Decimal, msgspec.Meta(ge=0)]
+Fee = Decimal
 
 
 class ProviderProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

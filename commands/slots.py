@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4, uuid5
 
 from commands.access import require_own_schedule
@@ -30,11 +30,13 @@ def generated_slot_id(provider_id: UUID, start: datetime) -> UUID:
 
 
 class SlotCommands(SlotwiseApplication):
-    def _calendar(self, ws: Workspace, provider_id: UUID, day: object) -> ProviderCalendar:
+    def _calendar(
+        self, ws: Workspace, provider_id: UUID, day: date, meta: EventMeta
+    ) -> ProviderCalendar:
         return ws.get_or_create(
             ProviderCalendar,
             ProviderCalendar.create_id(provider_id, day),
-            lambda: ProviderCalendar(provider_id=provider_id, day=day),
+            lambda: ProviderCalendar(provider_id=provider_id, day=day, meta=meta),
         )
 
     def _place(
@@ -45,9 +47,12 @@ class SlotCommands(SlotwiseApplication):
         time: TimeRange,
         meta: EventMeta,
     ) -> bool:
-        """Enter the slot in every calendar day it touches; False when it is already there."""
-        calendars = [self._calendar(ws, provider_id, day) for day in time.utc_days()]
+        """Enter the slot in every calendar day it touches; False when it is already there, or
+        was there and has been cancelled (generated ids are deterministic and never reused)."""
+        calendars = [self._calendar(ws, provider_id, day, meta) for day in time.utc_days()]
         if all(c.has_exact(slot_id, time) for c in calendars):
+            return False
+        if any(c.was_removed(slot_id) for c in calendars):
             return False
         for calendar in calendars:
             calendar.place(slot_id, time, meta)
@@ -183,7 +188,7 @@ class SlotCommands(SlotwiseApplication):
             require_own_schedule(ctx.actor, slot.provider_id)
             slot.cancel(cmd.reason, now, meta)
             for day in slot.time.utc_days():
-                self._calendar(ws, slot.provider_id, day).remove(slot.id, meta)
+                self._calendar(ws, slot.provider_id, day, meta).remove(slot.id, meta)
             return Outcome(slot.id, ws.touched())
 
         return self.run(command, ctx, handle)

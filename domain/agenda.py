@@ -36,7 +36,7 @@ class PatientAgenda(Aggregate):
         return uuid5(AGENDA_NAMESPACE, f"{patient_id}/{day.isoformat()}")
 
     @event("Opened")
-    def __init__(self, patient_id: UUID, day: date) -> None:
+    def __init__(self, patient_id: UUID, day: date, meta: EventMeta) -> None:
         self.patient_id = patient_id
         self.day = day
         self.entries: dict[UUID, AgendaEntry] = {}

@@ -15,7 +15,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.actor import EventMeta
-from domain.errors import HoldExpiredError, InvalidTransitionError, TooEarlyError, TooLateError
+from domain.errors import (
+    HoldExpiredError,
+    InvalidTransitionError,
+    TooEarlyError,
+    TooLateError,
+    ValidationError,
+)
 from domain.policies import (
     CancellationPolicy,
     CheckInWindow,
@@ -184,6 +190,8 @@ class Appointment(Aggregate):
     ) -> bool:
         """Cancel; returns whether it was a late cancellation under the policy."""
         self._require(CANCELLABLE, "cancel")
+        if fee is not None and fee < 0:
+            raise ValidationError("a cancellation fee must not be negative")
         late = self.status is not Status.HELD and is_late_cancellation(self.start, now, policy)
         charged = fee if late else None
         self._cancelled(now, reason, late, charged, currency if charged is not None else None, meta)

@@ -25,10 +25,12 @@ class ProviderCalendar(Aggregate):
         return uuid5(CALENDAR_NAMESPACE, f"{provider_id}/{day.isoformat()}")
 
     @event("Opened")
-    def __init__(self, provider_id: UUID, day: date) -> None:
+    def __init__(self, provider_id: UUID, day: date, meta: EventMeta) -> None:
         self.provider_id = provider_id
         self.day = day
         self.entries: dict[UUID, tuple[datetime, datetime]] = {}
+        # Slot ids never return once removed: a cancelled slot's id is taken for good.
+        self.removed: set[UUID] = set()
 
     def find_overlap(self, time: TimeRange) -> UUID | None:
         for slot_id, (start, end) in self.entries.items():
@@ -38,6 +40,9 @@ class ProviderCalendar(Aggregate):
 
     def has_exact(self, slot_id: UUID, time: TimeRange) -> bool:
         return self.entries.get(slot_id) == (time.start, time.end)
+
+    def was_removed(self, slot_id: UUID) -> bool:
+        return slot_id in self.removed
 
     def place(self, slot_id: UUID, time: TimeRange, meta: EventMeta) -> None:
         clash = self.find_overlap(time)
@@ -58,3 +63,4 @@ class ProviderCalendar(Aggregate):
     @event("SlotRemoved")
     def _removed(self, slot_id: UUID, meta: EventMeta) -> None:
         del self.entries[slot_id]
+        self.removed.add(slot_id)

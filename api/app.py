@@ -1,0 +1,87 @@
+"""The application factory: the only place in api/ that reaches into infra/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from psycopg_pool import ConnectionPool
+
+from api.auth import jwt_auth
+from api.controllers.appointments import AppointmentController
+from api.controllers.directory import DirectoryController
+from api.controllers.reports import ReportController
+from api.controllers.slots import ScheduleController, SlotController
+from api.problems import EXCEPTION_HANDLERS
+from api.services import Services
+from commands.ports import SystemClock
+from infra.bootstrap import build_scheduling, locate_database, prepare
+from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.settings import Settings
+
+
+@get("/health", sync_to_thread=False, include_in_schema=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Litestar:
+    """Build the API. Without `services`, the lifespan connects to the database itself."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        db = locate_database(settings)
+        prepare(db)
+        scheduling = build_scheduling(settings, db)
+        pool: ConnectionPool[Any] = ConnectionPool(
+            db.conninfo, min_size=1, max_size=settings.pool_size, open=True
+        )
+        app.state.services = Services(
+            scheduling=scheduling,
+            queries=PostgresSchedulingQueries(pool),
+            clock=SystemClock(),
+            read_wait_seconds=settings.read_wait_seconds,
+            max_page_size=settings.max_page_size,
+        )
+        try:
+            yield
+        finally:
+            pool.close()
+            scheduling.close()
+
+    auth = jwt_auth(settings.jwt_secret, settings.jwt_issuer)
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute), exclude=["/schema", "/health"]
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            AppointmentController,
+            SlotController,
+            ScheduleController,
+            DirectoryController,
+            ReportController,
+        ],
+        lifespan=[lifespan],
+        on_app_init=[auth.on_app_init],
+        middleware=[rate_limit.middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Slotwise",
+            version="0.1.0",
+            description="Event-sourced appointment scheduling. Errors are RFC 9457 problems.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(), JsonRenderPlugin()],
+        ),
+        debug=False,
+    )

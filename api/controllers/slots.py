@@ -1,0 +1,135 @@
+"""Slot commands and availability/schedule queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from api.schemas import ReasonBody
+from api.services import await_position, command_context, page_size, services
+from api.strict import StrictBody
+from commands.appointment_commands import AppointmentType
+from commands.slot_commands import BlockWindow, CancelSlot, CreateSlot, GenerateSlots, UnblockWindow
+from commands.structs import CommandResult
+from domain.errors import NotFoundError, ValidationError
+from domain.timerange import require_aware
+from projections.queries import Page, ProviderSchedule, SlotFilter, SlotView
+
+Req = Request[Any, Any, Any]
+MAX_RANGE = timedelta(days=62)
+
+
+class SlotController(Controller):
+    path = "/v1/slots"
+    tags = ["slots"]
+
+    @post(
+        "/",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Publish one slot",
+        dto=StrictBody[CreateSlot],
+        return_dto=None,
+    )
+    def create(self, request: Req, data: CreateSlot) -> CommandResult:
+        return services(request).scheduling.create_slot(data, command_context(request))
+
+    @post(
+        "/generate",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Slots from weekly hours",
+        dto=StrictBody[GenerateSlots],
+        return_dto=None,
+    )
+    def generate(self, request: Req, data: GenerateSlots) -> CommandResult:
+        return services(request).scheduling.generate_slots(data, command_context(request))
+
+    @post(
+        "/block",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Block every overlapping slot",
+        dto=StrictBody[BlockWindow],
+        return_dto=None,
+    )
+    def block(self, request: Req, data: BlockWindow) -> CommandResult:
+        return services(request).scheduling.block_window(data, command_context(request))
+
+    @post(
+        "/unblock",
+        status_code=200,
+        sync_to_thread=True,
+        dto=StrictBody[UnblockWindow],
+        return_dto=None,
+    )
+    def unblock(self, request: Req, data: UnblockWindow) -> CommandResult:
+        return services(request).scheduling.unblock_window(data, command_context(request))
+
+    @post(
+        "/{slot_id:uuid}/cancel",
+        status_code=200,
+        sync_to_thread=True,
+        dto=StrictBody[ReasonBody],
+        return_dto=None,
+    )
+    def cancel(self, request: Req, slot_id: UUID, data: ReasonBody) -> CommandResult:
+        cmd = CancelSlot(slot_id=slot_id, reason=data.reason)
+        return services(request).scheduling.cancel_slot(cmd, command_context(request))
+
+    @get("/available", sync_to_thread=True, summary="Bookable slots, soonest first")
+    def available(
+        self,
+        request: Req,
+        start_from: datetime | None = Parameter(query="from", default=None),
+        start_to: datetime | None = Parameter(query="to", default=None),
+        provider_id: UUID | None = None,
+        appointment_type: AppointmentType | None = Parameter(query="type", default=None),
+        limit: int = 50,
+        offset: int = Parameter(default=0, ge=0),
+        min_position: int | None = None,
+    ) -> Page[SlotView]:
+        await_position(request, min_position)
+        svc = services(request)
+        now = svc.clock.now()
+        first = require_aware(start_from, "from") if start_from else now
+        last = require_aware(start_to, "to") if start_to else first + timedelta(days=14)
+        if last <= first or last - first > MAX_RANGE:
+            raise ValidationError(f"'to' must be after 'from' and within {MAX_RANGE.days} days")
+        wanted = SlotFilter(
+            start_from=first,
+            start_to=last,
+            provider_id=provider_id,
+            appointment_type=appointment_type,
+            limit=page_size(request, limit),
+            offset=offset,
+        )
+        return svc.queries.available_slots(wanted, now)
+
+
+class ScheduleController(Controller):
+    path = "/v1/providers"
+    tags = ["schedule"]
+
+    @get("/{provider_id:uuid}/schedule", sync_to_thread=True, summary="Day or range schedule")
+    def schedule(
+        self,
+        request: Req,
+        provider_id: UUID,
+        day: date,
+        last_day: date | None = None,
+        min_position: int | None = None,
+    ) -> ProviderSchedule:
+        await_position(request, min_position)
+        last = last_day or day
+        if last < day or (last - day).days > MAX_RANGE.days:
+            raise ValidationError(f"last_day must be on or after day, within {MAX_RANGE.days}")
+        svc = services(request)
+        found = svc.queries.schedule(provider_id, day, last, svc.clock.now())
+        if found is None:
+            raise NotFoundError(f"provider {provider_id} not found")
+        return found

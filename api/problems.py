@@ -1,0 +1,123 @@
+"""RFC 9457 problem details: one table maps every error to a status, a type slug and a title."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from commands.application import IdempotencyKeyReusedError
+from domain import errors
+
+log = logging.getLogger("slotwise.api")
+
+PROBLEM_BASE = "https://slotwise.dev/problems/"
+
+
+class ReadModelBehindError(Exception):
+    """The read model did not reach the requested position in time."""
+
+
+# Most specific first: the first matching row wins.
+PROBLEMS: list[tuple[type[Exception], int, str, str]] = [
+    (IdempotencyKeyReusedError, 422, "idempotency-key-reused", "Idempotency-Key reused"),
+    (errors.ValidationError, 422, "validation-failed", "The request breaks a rule"),
+    (errors.NotFoundError, 404, "not-found", "Not found"),
+    (errors.ForbiddenError, 403, "forbidden", "Not allowed for your role"),
+    (errors.StaleVersionError, 412, "version-mismatch", "If-Match does not match the version"),
+    (errors.SlotFullError, 409, "slot-full", "The slot is full"),
+    (errors.SlotOverlapError, 409, "slot-overlap", "Overlapping slot"),
+    (errors.AppointmentOverlapError, 409, "appointment-overlap", "Overlapping appointment"),
+    (errors.HoldExpiredError, 409, "hold-expired", "The hold has expired"),
+    (errors.SlotUnavailableError, 409, "slot-unavailable", "The slot cannot be booked"),
+    (errors.InvalidTransitionError, 409, "invalid-transition", "Not allowed in this status"),
+    (errors.TooEarlyError, 409, "too-early", "Too early for this action"),
+    (errors.TooLateError, 409, "too-late", "Too late for this action"),
+    (errors.ConcurrencyError, 409, "version-conflict", "Concurrent modification"),
+    (errors.ConflictError, 409, "conflict", "Conflict"),
+    (errors.DomainError, 422, "domain-rule", "The request breaks a rule"),
+    (ReadModelBehindError, 503, "read-model-behind", "The read model has not caught up yet"),
+]
+
+HTTP_PROBLEMS: dict[type[HTTPException], tuple[str, str]] = {
+    ValidationException: ("invalid-request", "The request is malformed"),
+    NotAuthorizedException: ("unauthenticated", "Authentication required"),
+    PermissionDeniedException: ("forbidden", "Not allowed for your role"),
+    NotFoundException: ("not-found", "Not found"),
+    TooManyRequestsException: ("rate-limited", "Too many requests"),
+}
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return Response(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    for error_type, status, slug, title in PROBLEMS:
+        if isinstance(exc, error_type):
+            headers = {"Retry-After": "1"} if status == 503 else None
+            return problem(request, status, slug, title, str(exc), headers)
+    return internal_handler(request, exc)
+
+
+def http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    slug, title = next(
+        (v for t, v in HTTP_PROBLEMS.items() if isinstance(exc, t)), ("http-error", "HTTP error")
+    )
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        # Which field, and why: msgspec names the path in its message.
+        return problem(request, 400, slug, title, str(exc.detail), errors=exc.extra or [])
+    headers = dict(exc.headers or {})
+    return problem(request, status, slug, title, str(exc.detail), headers or None)
+
+
+def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # Log the cause for operators, but tell the client nothing about internals.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal server error",
+        "something went wrong on our side; the request can be retried with its Idempotency-Key",
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    errors.DomainError: domain_handler,
+    IdempotencyKeyReusedError: domain_handler,
+    ReadModelBehindError: domain_handler,
+    HTTPException: http_handler,
+    Exception: internal_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "MediaType", "ReadModelBehindError"]

@@ -1,0 +1,73 @@
+"""The composition root: finds the database and wires adapters into the applications."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import psycopg
+from psycopg import sql
+
+from commands.application import Policies
+from commands.ports import Clock
+from commands.scheduling import Scheduling
+from infra.migrations import apply_migrations
+from infra.postgres_server import PostgresLocation, conninfo_for, find_or_start_postgres
+from infra.settings import Settings
+
+
+@dataclass(frozen=True)
+class Database:
+    location: PostgresLocation
+    dbname: str
+
+    @property
+    def conninfo(self) -> str:
+        return conninfo_for(self.location, self.dbname)
+
+
+def ensure_database(admin_conninfo: str, name: str) -> bool:
+    """Create the database if it is missing; True when it was created."""
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+def locate_database(settings: Settings, progress: Callable[[str], None] = print) -> Database:
+    location = find_or_start_postgres(settings.database_url, settings.state_dir, progress=progress)
+    if settings.database_url:
+        return Database(location, location.dbname)
+    if ensure_database(location.conninfo, settings.database_name):
+        progress(f"created database {settings.database_name}")
+    return Database(location, settings.database_name)
+
+
+def eventstore_env(db: Database, pool_size: int) -> dict[str, str]:
+    loc = db.location
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": db.dbname,
+        "POSTGRES_HOST": loc.host,
+        "POSTGRES_PORT": str(loc.port),
+        "POSTGRES_USER": loc.user,
+        "POSTGRES_PASSWORD": loc.password or "",
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y",
+    }
+
+
+def prepare(db: Database) -> list[str]:
+    """Schema for the read models; the event store creates its own tables."""
+    return apply_migrations(db.conninfo)
+
+
+def build_scheduling(settings: Settings, db: Database, clock: Clock | None = None) -> Scheduling:
+    policies = Policies(hold=timedelta(minutes=settings.hold_minutes))
+    return Scheduling(eventstore_env(db, settings.pool_size), clock=clock, policies=policies)

@@ -1,0 +1,78 @@
+"""Settings: one frozen struct, built once from the environment in an entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    database_url: str | None
+    database_name: str
+    state_dir: Path
+    jwt_secret: str
+    jwt_issuer: str
+    host: str
+    port: int
+    pool_size: int
+    read_wait_seconds: float
+    max_body_bytes: int
+    max_page_size: int
+    rate_limit_per_minute: int
+    hold_minutes: int
+
+    @property
+    def dev(self) -> bool:
+        return self.mode == "dev"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        mode = env.get("SLOTWISE_MODE", "production")
+        if mode not in ("dev", "test", "production"):
+            raise SettingsError("SLOTWISE_MODE must be dev, test or production")
+        secret = env.get("SLOTWISE_JWT_SECRET", "")
+        if not secret:
+            if mode == "production":
+                msg = (
+                    "SLOTWISE_JWT_SECRET is not set: set it to a random string of 32+ bytes, "
+                    "or run with SLOTWISE_MODE=dev to use the development key"
+                )
+                raise SettingsError(msg)
+            secret = DEV_SIGNING_KEY
+        if mode == "production" and (secret == DEV_SIGNING_KEY or len(secret) < 32):
+            raise SettingsError("SLOTWISE_JWT_SECRET must be 32+ bytes and not the dev key")
+        return cls(
+            mode=mode,
+            database_url=env.get("DATABASE_URL") or None,
+            database_name=env.get("SLOTWISE_DATABASE", "slotwise"),
+            state_dir=Path(env.get("SLOTWISE_STATE_DIR", ".state")).resolve(),
+            jwt_secret=secret,
+            jwt_issuer=env.get("SLOTWISE_JWT_ISSUER", "slotwise"),
+            host=env.get("SLOTWISE_HOST", "127.0.0.1"),
+            port=_int(env, "SLOTWISE_PORT", 8000),
+            pool_size=_int(env, "SLOTWISE_POOL_SIZE", 10),
+            read_wait_seconds=float(env.get("SLOTWISE_READ_WAIT_SECONDS", "5")),
+            max_body_bytes=_int(env, "SLOTWISE_MAX_BODY_BYTES", 64 * 1024),
+            max_page_size=_int(env, "SLOTWISE_MAX_PAGE_SIZE", 200),
+            rate_limit_per_minute=_int(env, "SLOTWISE_RATE_LIMIT_PER_MINUTE", 6000),
+            hold_minutes=_int(env, "SLOTWISE_HOLD_MINUTES", 10),
+        )

@@ -1,0 +1,238 @@
+"""The scheduling read model: appointments, slots and their seats, providers, patients.
+
+Every event advances the position, including those that change no row, so a caller waiting
+for the position a command returned is never left waiting on an event this model ignores."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.appointment import Appointment, Status
+from domain.patient import Patient
+from domain.provider import Provider
+from domain.slot import Slot, SlotStatus
+from projections.changes import Change, Delete, RowView, Update, Upsert
+
+APPOINTMENTS = "rm_appointments"
+SLOTS = "rm_slots"
+SEATS = "rm_slot_seats"
+PROVIDERS = "rm_providers"
+PATIENTS = "rm_patients"
+TABLES = (APPOINTMENTS, SLOTS, SEATS, PROVIDERS, PATIENTS)
+
+
+def _stamp(event: Any) -> dict[str, Any]:
+    return {"version": event.originator_version, "updated_at": event.timestamp}
+
+
+def _appointment(event: Any, **values: Any) -> list[Change]:
+    return [Update(APPOINTMENTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
+
+
+def _slot(event: Any, **values: Any) -> list[Change]:
+    return [Update(SLOTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
+
+
+@singledispatch
+def changes_for(event: Any) -> list[Change]:
+    """The row changes one domain event makes; events this model ignores make none."""
+    return []
+
+
+@changes_for.register
+def _(event: Provider.Registered) -> list[Change]:
+    return [_provider_row(event, event.profile)]
+
+
+@changes_for.register
+def _(event: Provider.ProfileUpdated) -> list[Change]:
+    return [_provider_row(event, event.changes, partial=True)]
+
+
+def _provider_row(event: Any, profile: dict[str, Any], *, partial: bool = False) -> Change:
+    values: dict[str, Any] = {"profile": profile, **_stamp(event)}
+    for column in ("name", "time_zone", "specializations"):
+        if column in profile:
+            values[column] = profile[column]
+    if partial:
+        return Update(PROVIDERS, {"id": event.originator_id}, values)
+    return Upsert(PROVIDERS, {"id": event.originator_id}, values)
+
+
+@changes_for.register
+def _(event: Patient.Registered) -> list[Change]:
+    details = event.details
+    values = {"name": details["name"], "time_zone": details["time_zone"], **_stamp(event)}
+    return [Upsert(PATIENTS, {"id": event.originator_id}, values)]
+
+
+@changes_for.register
+def _(event: Patient.DetailsUpdated) -> list[Change]:
+    values = {k: event.changes[k] for k in ("name", "time_zone") if k in event.changes}
+    return [Update(PATIENTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
+
+
+@changes_for.register
+def _(event: Slot.Created) -> list[Change]:
+    values = {
+        "provider_id": event.provider_id,
+        "start_at": event.start,
+        "end_at": event.end,
+        "capacity": event.capacity,
+        "overbook_allowance": event.overbook_allowance,
+        "appointment_types": list(event.appointment_types),
+        "location": event.location,
+        "room": event.room,
+        "status": SlotStatus.OPEN.value,
+        **_stamp(event),
+    }
+    return [Upsert(SLOTS, {"id": event.originator_id}, values)]
+
+
+@changes_for.register
+def _(event: Slot.SeatTaken) -> list[Change]:
+    key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
+    seat = Upsert(SEATS, key, {"hold_expires_at": event.hold_until, "overbooked": event.overbooked})
+    return [seat, *_slot(event)]
+
+
+@changes_for.register
+def _(event: Slot.HoldConverted) -> list[Change]:
+    key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
+    return [Update(SEATS, key, {"hold_expires_at": None}), *_slot(event)]
+
+
+@changes_for.register
+def _(event: Slot.SeatReleased) -> list[Change]:
+    key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
+    return [Delete(SEATS, key), *_slot(event)]
+
+
+@changes_for.register
+def _(event: Slot.Blocked) -> list[Change]:
+    return _slot(event, status=SlotStatus.BLOCKED.value, block_reason=event.reason)
+
+
+@changes_for.register
+def _(event: Slot.Unblocked) -> list[Change]:
+    return _slot(event, status=SlotStatus.OPEN.value, block_reason=None)
+
+
+@changes_for.register
+def _(event: Slot.Cancelled) -> list[Change]:
+    return _slot(event, status=SlotStatus.CANCELLED.value)
+
+
+@changes_for.register
+def _(event: Appointment.Scheduled) -> list[Change]:
+    held = event.hold_expires_at is not None
+    values = {
+        "patient_id": event.patient_id,
+        "provider_id": event.provider_id,
+        "slot_id": event.slot_id,
+        "start_at": event.start,
+        "end_at": event.end,
+        "appointment_type": event.appointment_type,
+        "reason": event.reason,
+        "status": (Status.HELD if held else Status.BOOKED).value,
+        "hold_expires_at": event.hold_expires_at,
+        "booked_at": None if held else event.timestamp,
+        "overbooked": event.overbooked,
+        "created_at": event.timestamp,
+        **_stamp(event),
+    }
+    return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
+
+
+@changes_for.register
+def _(event: Appointment.BookedFromHold) -> list[Change]:
+    return _appointment(
+        event, status=Status.BOOKED.value, hold_expires_at=None, booked_at=event.timestamp
+    )
+
+
+@changes_for.register
+def _(event: Appointment.Confirmed) -> list[Change]:
+    return _appointment(event, status=Status.CONFIRMED.value, confirmed_at=event.timestamp)
+
+
+@changes_for.register
+def _(event: Appointment.CheckedIn) -> list[Change]:
+    return _appointment(event, status=Status.CHECKED_IN.value, checked_in_at=event.at)
+
+
+@changes_for.register
+def _(event: Appointment.Started) -> list[Change]:
+    return _appointment(
+        event, status=Status.IN_PROGRESS.value, started_at=event.at, wait_seconds=event.wait_seconds
+    )
+
+
+@changes_for.register
+def _(event: Appointment.Completed) -> list[Change]:
+    return _appointment(
+        event,
+        status=Status.COMPLETED.value,
+        completed_at=event.at,
+        duration_seconds=event.duration_seconds,
+        follow_up_requested=event.follow_up_requested,
+    )
+
+
+@changes_for.register
+def _(event: Appointment.Cancelled) -> list[Change]:
+    return _appointment(
+        event,
+        status=Status.CANCELLED.value,
+        cancelled_at=event.at,
+        cancel_reason=event.reason,
+        cancelled_by_role=event.meta.actor_role,
+        late_cancellation=event.late,
+        cancellation_fee=event.fee,
+        cancellation_currency=event.currency,
+    )
+
+
+@changes_for.register
+def _(event: Appointment.HoldExpired) -> list[Change]:
+    return _appointment(
+        event,
+        status=Status.CANCELLED.value,
+        cancelled_at=event.timestamp,
+        cancel_reason="hold expired",
+        cancelled_by_role=event.meta.actor_role,
+    )
+
+
+@changes_for.register
+def _(event: Appointment.Rescheduled) -> list[Change]:
+    return _appointment(
+        event,
+        status=Status.BOOKED.value,
+        slot_id=event.slot_id,
+        start_at=event.start,
+        end_at=event.end,
+        confirmed_at=None,
+        rescheduled_from=event.from_start,
+    )
+
+
+@changes_for.register
+def _(event: Appointment.MarkedNoShow) -> list[Change]:
+    return _appointment(event, status=Status.NO_SHOW.value, no_show_at=event.at)
+
+
+@changes_for.register
+def _(event: Appointment.NoShowReverted) -> list[Change]:
+    return _appointment(event, status=event.restored_status, no_show_at=None)
+
+
+class SchedulingProjection(Projection[RowView]):
+    name = "scheduling"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.apply(changes_for(domain_event), tracking)
