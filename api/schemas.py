@@ -25,7 +25,7 @@ class CompleteBody(Body, frozen=True, kw_only=True):
 class CancelBody(Body, frozen=True, kw_only=True):
     reason: ShortText
     fee: Decimal | None = None
-    currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] | None = None
+    currency: str | None = None
 
 
 class RescheduleBody(Body, frozen=True, kw_only=True):

@@ -107,7 +107,7 @@ class SlotwiseApplication(Application[UUID]):
 
     def load(self, cls: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):
@@ -116,9 +116,10 @@ class SlotwiseApplication(Application[UUID]):
 
     def load_or_none(self, cls: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            found: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        aggregate = found
         return aggregate if isinstance(aggregate, cls) else None
 
     def run(

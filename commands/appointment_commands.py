@@ -20,7 +20,7 @@ class HoldAppointment(Command, frozen=True, kw_only=True):
     patient_id: UUID | None = None
     reason: ShortText = ""
     symptoms: Symptoms = []
-    hold_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] | None = None
+    hold_minutes: int | None = None
 
 
 class BookAppointment(Command, frozen=True, kw_only=True):
@@ -59,7 +59,7 @@ class CancelAppointment(Command, frozen=True, kw_only=True):
     appointment_id: UUID
     reason: ShortText
     fee: Decimal | None = None
-    currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] | None = None
+    currency: str | None = None
 
 
 class RescheduleAppointment(Command, frozen=True, kw_only=True):

@@ -4,33 +4,28 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
-from commands.structs import Command, LongText, Name, ShortText
-
-Tags = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)]
-Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
-Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
-Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
-Fee = Decimal
+from commands.structs import Command
 
 
 class ProviderProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: Name | msgspec.UnsetType = msgspec.UNSET
-    time_zone: ShortText | msgspec.UnsetType = msgspec.UNSET
-    specializations: Tags | msgspec.UnsetType = msgspec.UNSET
-    bio: LongText | msgspec.UnsetType = msgspec.UNSET
-    education: LongText | msgspec.UnsetType = msgspec.UNSET
-    languages: Tags | msgspec.UnsetType = msgspec.UNSET
-    latitude: Latitude | msgspec.UnsetType = msgspec.UNSET
-    longitude: Longitude | msgspec.UnsetType = msgspec.UNSET
-    address: ShortText | msgspec.UnsetType = msgspec.UNSET
-    insurances: Tags | msgspec.UnsetType = msgspec.UNSET
-    fee_amount: Fee | msgspec.UnsetType = msgspec.UNSET
-    fee_currency: Currency | msgspec.UnsetType = msgspec.UNSET
+    """Fields left out stay as they are. Values are checked by the domain (lengths, ranges)."""
+
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    time_zone: str | msgspec.UnsetType = msgspec.UNSET
+    specializations: list[str] | msgspec.UnsetType = msgspec.UNSET
+    bio: str | msgspec.UnsetType = msgspec.UNSET
+    education: str | msgspec.UnsetType = msgspec.UNSET
+    languages: list[str] | msgspec.UnsetType = msgspec.UNSET
+    latitude: float | msgspec.UnsetType = msgspec.UNSET
+    longitude: float | msgspec.UnsetType = msgspec.UNSET
+    address: str | msgspec.UnsetType = msgspec.UNSET
+    insurances: list[str] | msgspec.UnsetType = msgspec.UNSET
+    fee_amount: Decimal | msgspec.UnsetType = msgspec.UNSET
+    fee_currency: str | msgspec.UnsetType = msgspec.UNSET
     accepting_new_patients: bool | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -45,15 +40,15 @@ class UpdateProvider(Command, frozen=True, kw_only=True):
 
 
 class PatientDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: Name | msgspec.UnsetType = msgspec.UNSET
+    name: str | msgspec.UnsetType = msgspec.UNSET
     birth_date: date | msgspec.UnsetType = msgspec.UNSET
-    sex: ShortText | msgspec.UnsetType = msgspec.UNSET
-    gender: ShortText | msgspec.UnsetType = msgspec.UNSET
-    phone: ShortText | msgspec.UnsetType = msgspec.UNSET
-    email: ShortText | msgspec.UnsetType = msgspec.UNSET
-    postal_code: ShortText | msgspec.UnsetType = msgspec.UNSET
-    time_zone: ShortText | msgspec.UnsetType = msgspec.UNSET
-    preferred_language: ShortText | msgspec.UnsetType = msgspec.UNSET
+    sex: str | msgspec.UnsetType = msgspec.UNSET
+    gender: str | msgspec.UnsetType = msgspec.UNSET
+    phone: str | msgspec.UnsetType = msgspec.UNSET
+    email: str | msgspec.UnsetType = msgspec.UNSET
+    postal_code: str | msgspec.UnsetType = msgspec.UNSET
+    time_zone: str | msgspec.UnsetType = msgspec.UNSET
+    preferred_language: str | msgspec.UnsetType = msgspec.UNSET
     notification_consent: bool | msgspec.UnsetType = msgspec.UNSET
 
 

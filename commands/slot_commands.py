@@ -23,8 +23,8 @@ class CreateSlot(Command, frozen=True, kw_only=True):
     capacity: Seats = 1
     overbook_allowance: Allowance = 0
     appointment_types: Types = msgspec.field(default_factory=lambda: ["in_person"])
-    location: ShortText | None = None
-    room: ShortText | None = None
+    location: str | None = None
+    room: str | None = None
 
 
 class WorkingSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -46,8 +46,8 @@ class GenerateSlots(Command, frozen=True, kw_only=True):
     capacity: Seats = 1
     overbook_allowance: Allowance = 0
     appointment_types: Types = msgspec.field(default_factory=lambda: ["in_person"])
-    location: ShortText | None = None
-    room: ShortText | None = None
+    location: str | None = None
+    room: str | None = None
 
 
 class BlockWindow(Command, frozen=True, kw_only=True):

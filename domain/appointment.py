@@ -192,6 +192,8 @@ class Appointment(Aggregate):
         self._require(CANCELLABLE, "cancel")
         if fee is not None and fee < 0:
             raise ValidationError("a cancellation fee must not be negative")
+        if currency is not None and not (len(currency) == 3 and currency.isupper()):
+            raise ValidationError("currency must be an ISO 4217 code such as EUR")
         late = self.status is not Status.HELD and is_late_cancellation(self.start, now, policy)
         charged = fee if late else None
         self._cancelled(now, reason, late, charged, currency if charged is not None else None, meta)

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actor import EventMeta
 from domain.errors import ValidationError
+from domain.limits import check_sizes
 from domain.provider import validate_zone
 
 REGISTRATION_FIELDS = (
@@ -30,6 +31,7 @@ def validate_registration(details: dict[str, Any], today: date) -> dict[str, Any
     unknown = set(details) - set(REGISTRATION_FIELDS)
     if unknown:
         raise ValidationError(f"unknown registration fields: {sorted(unknown)}")
+    check_sizes(details)
     if "name" in details and not str(details["name"]).strip():
         raise ValidationError("name must not be blank")
     if "time_zone" in details:

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actor import EventMeta
 from domain.errors import ValidationError
+from domain.limits import check_sizes
 
 PROFILE_FIELDS = (
     "name",
@@ -42,6 +43,7 @@ def validate_profile(profile: dict[str, Any]) -> dict[str, Any]:
     unknown = set(profile) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(f"unknown profile fields: {sorted(unknown)}")
+    check_sizes(profile)
     if "name" in profile and not str(profile["name"]).strip():
         raise ValidationError("name must not be blank")
     if "time_zone" in profile:

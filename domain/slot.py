@@ -18,6 +18,7 @@ from domain.errors import (
     SlotUnavailableError,
     ValidationError,
 )
+from domain.limits import check_sizes
 from domain.timerange import TimeRange
 
 APPOINTMENT_TYPES = frozenset({"in_person", "video", "phone"})
@@ -92,6 +93,7 @@ class Slot(Aggregate):
         meta: EventMeta,
     ) -> Slot:
         validate_slot_terms(capacity, overbook_allowance, appointment_types)
+        check_sizes({"location": location, "room": room})
         return cls(
             provider_id=provider_id,
             start=time.start,

@@ -23,8 +23,11 @@ def yoyo_url(conninfo: str) -> str:
 def apply_migrations(conninfo: str) -> list[str]:
     """Apply pending migrations (serialised by yoyo's lock); return the ids applied."""
     backend = get_backend(yoyo_url(conninfo))
-    migrations = read_migrations(str(MIGRATIONS_DIR))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
-    return [m.id for m in pending]
+    try:
+        migrations = read_migrations(str(MIGRATIONS_DIR))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+        return [m.id for m in pending]
+    finally:
+        backend.connection.close()

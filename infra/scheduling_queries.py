@@ -111,7 +111,8 @@ class PostgresSchedulingQueries:
     def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query, params)
-            return cur.fetchall()
+            rows: list[dict[str, Any]] = cur.fetchall()
+            return rows
 
     def position(self) -> int:
         rows = self._rows(

@@ -5,16 +5,14 @@ for the position a command returned is never left waiting on an event this model
 
 from __future__ import annotations
 
-from functools import singledispatch
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from domain.appointment import Appointment, Status
-from domain.patient import Patient
-from domain.provider import Provider
-from domain.slot import Slot, SlotStatus
+from domain.appointment import Status
+from domain.slot import SlotStatus
 from projections.changes import Change, Delete, RowView, Update, Upsert
 
 APPOINTMENTS = "rm_appointments"
@@ -37,19 +35,33 @@ def _slot(event: Any, **values: Any) -> list[Change]:
     return [Update(SLOTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-@singledispatch
+Handler = Callable[[Any], list[Change]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def on(event_name: str) -> Callable[[Handler], Handler]:
+    """Register the handler of an event, named as `Aggregate.Event` (its class qualname)."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[event_name] = handler
+        return handler
+
+    return register
+
+
 def changes_for(event: Any) -> list[Change]:
     """The row changes one domain event makes; events this model ignores make none."""
-    return []
+    handler = HANDLERS.get(type(event).__qualname__)
+    return handler(event) if handler else []
 
 
-@changes_for.register
-def _(event: Provider.Registered) -> list[Change]:
+@on("Provider.Registered")
+def _(event: Any) -> list[Change]:
     return [_provider_row(event, event.profile)]
 
 
-@changes_for.register
-def _(event: Provider.ProfileUpdated) -> list[Change]:
+@on("Provider.ProfileUpdated")
+def _(event: Any) -> list[Change]:
     return [_provider_row(event, event.changes, partial=True)]
 
 
@@ -63,21 +75,21 @@ def _provider_row(event: Any, profile: dict[str, Any], *, partial: bool = False)
     return Upsert(PROVIDERS, {"id": event.originator_id}, values)
 
 
-@changes_for.register
-def _(event: Patient.Registered) -> list[Change]:
+@on("Patient.Registered")
+def _(event: Any) -> list[Change]:
     details = event.details
     values = {"name": details["name"], "time_zone": details["time_zone"], **_stamp(event)}
     return [Upsert(PATIENTS, {"id": event.originator_id}, values)]
 
 
-@changes_for.register
-def _(event: Patient.DetailsUpdated) -> list[Change]:
+@on("Patient.DetailsUpdated")
+def _(event: Any) -> list[Change]:
     values = {k: event.changes[k] for k in ("name", "time_zone") if k in event.changes}
     return [Update(PATIENTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-@changes_for.register
-def _(event: Slot.Created) -> list[Change]:
+@on("Slot.Created")
+def _(event: Any) -> list[Change]:
     values = {
         "provider_id": event.provider_id,
         "start_at": event.start,
@@ -93,42 +105,42 @@ def _(event: Slot.Created) -> list[Change]:
     return [Upsert(SLOTS, {"id": event.originator_id}, values)]
 
 
-@changes_for.register
-def _(event: Slot.SeatTaken) -> list[Change]:
+@on("Slot.SeatTaken")
+def _(event: Any) -> list[Change]:
     key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
     seat = Upsert(SEATS, key, {"hold_expires_at": event.hold_until, "overbooked": event.overbooked})
     return [seat, *_slot(event)]
 
 
-@changes_for.register
-def _(event: Slot.HoldConverted) -> list[Change]:
+@on("Slot.HoldConverted")
+def _(event: Any) -> list[Change]:
     key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
     return [Update(SEATS, key, {"hold_expires_at": None}), *_slot(event)]
 
 
-@changes_for.register
-def _(event: Slot.SeatReleased) -> list[Change]:
+@on("Slot.SeatReleased")
+def _(event: Any) -> list[Change]:
     key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
     return [Delete(SEATS, key), *_slot(event)]
 
 
-@changes_for.register
-def _(event: Slot.Blocked) -> list[Change]:
+@on("Slot.Blocked")
+def _(event: Any) -> list[Change]:
     return _slot(event, status=SlotStatus.BLOCKED.value, block_reason=event.reason)
 
 
-@changes_for.register
-def _(event: Slot.Unblocked) -> list[Change]:
+@on("Slot.Unblocked")
+def _(event: Any) -> list[Change]:
     return _slot(event, status=SlotStatus.OPEN.value, block_reason=None)
 
 
-@changes_for.register
-def _(event: Slot.Cancelled) -> list[Change]:
+@on("Slot.Cancelled")
+def _(event: Any) -> list[Change]:
     return _slot(event, status=SlotStatus.CANCELLED.value)
 
 
-@changes_for.register
-def _(event: Appointment.Scheduled) -> list[Change]:
+@on("Appointment.Scheduled")
+def _(event: Any) -> list[Change]:
     held = event.hold_expires_at is not None
     values = {
         "patient_id": event.patient_id,
@@ -148,32 +160,32 @@ def _(event: Appointment.Scheduled) -> list[Change]:
     return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
 
 
-@changes_for.register
-def _(event: Appointment.BookedFromHold) -> list[Change]:
+@on("Appointment.BookedFromHold")
+def _(event: Any) -> list[Change]:
     return _appointment(
         event, status=Status.BOOKED.value, hold_expires_at=None, booked_at=event.timestamp
     )
 
 
-@changes_for.register
-def _(event: Appointment.Confirmed) -> list[Change]:
+@on("Appointment.Confirmed")
+def _(event: Any) -> list[Change]:
     return _appointment(event, status=Status.CONFIRMED.value, confirmed_at=event.timestamp)
 
 
-@changes_for.register
-def _(event: Appointment.CheckedIn) -> list[Change]:
+@on("Appointment.CheckedIn")
+def _(event: Any) -> list[Change]:
     return _appointment(event, status=Status.CHECKED_IN.value, checked_in_at=event.at)
 
 
-@changes_for.register
-def _(event: Appointment.Started) -> list[Change]:
+@on("Appointment.Started")
+def _(event: Any) -> list[Change]:
     return _appointment(
         event, status=Status.IN_PROGRESS.value, started_at=event.at, wait_seconds=event.wait_seconds
     )
 
 
-@changes_for.register
-def _(event: Appointment.Completed) -> list[Change]:
+@on("Appointment.Completed")
+def _(event: Any) -> list[Change]:
     return _appointment(
         event,
         status=Status.COMPLETED.value,
@@ -183,8 +195,8 @@ def _(event: Appointment.Completed) -> list[Change]:
     )
 
 
-@changes_for.register
-def _(event: Appointment.Cancelled) -> list[Change]:
+@on("Appointment.Cancelled")
+def _(event: Any) -> list[Change]:
     return _appointment(
         event,
         status=Status.CANCELLED.value,
@@ -197,8 +209,8 @@ def _(event: Appointment.Cancelled) -> list[Change]:
     )
 
 
-@changes_for.register
-def _(event: Appointment.HoldExpired) -> list[Change]:
+@on("Appointment.HoldExpired")
+def _(event: Any) -> list[Change]:
     return _appointment(
         event,
         status=Status.CANCELLED.value,
@@ -208,8 +220,8 @@ def _(event: Appointment.HoldExpired) -> list[Change]:
     )
 
 
-@changes_for.register
-def _(event: Appointment.Rescheduled) -> list[Change]:
+@on("Appointment.Rescheduled")
+def _(event: Any) -> list[Change]:
     return _appointment(
         event,
         status=Status.BOOKED.value,
@@ -221,13 +233,13 @@ def _(event: Appointment.Rescheduled) -> list[Change]:
     )
 
 
-@changes_for.register
-def _(event: Appointment.MarkedNoShow) -> list[Change]:
+@on("Appointment.MarkedNoShow")
+def _(event: Any) -> list[Change]:
     return _appointment(event, status=Status.NO_SHOW.value, no_show_at=event.at)
 
 
-@changes_for.register
-def _(event: Appointment.NoShowReverted) -> list[Change]:
+@on("Appointment.NoShowReverted")
+def _(event: Any) -> list[Change]:
     return _appointment(event, status=event.restored_status, no_show_at=None)
 
 
