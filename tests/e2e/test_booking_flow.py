@@ -41,8 +41,10 @@ def test_a_visit_runs_from_booking_to_completion_and_reads_back_at_its_position(
     assert body["status"] == "completed"
     assert body["fhir_status"] == "fulfilled"
     assert body["patient_id"] == str(patient_id)
-    assert body["checked_in_at"] and body["started_at"] and body["completed_at"]
-    assert body["wait_seconds"] is not None and body["duration_seconds"] is not None
+    for stamp in ("checked_in_at", "started_at", "completed_at"):
+        assert body[stamp] is not None, stamp
+    assert body["wait_seconds"] is not None
+    assert body["duration_seconds"] is not None
     assert "private_notes" not in body
     assert read.headers["ETag"] == f'"{body["version"]}"'
 
