@@ -1,0 +1,27 @@
+"""Run every benchmark and print ratios measured side by side in this one run."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench import booking, http
+from bench.setup import bench_database
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--bookings", type=int, default=400, help="bookings per measurement")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as logs, bench_database() as db:
+        print(f"bench: database {db.dbname}; {args.bookings} bookings per measurement", flush=True)
+        for line in booking.report(db, args.bookings):
+            print(line, flush=True)
+        print(flush=True)
+        for line in http.report(db, args.bookings, Path(logs)):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Booking throughput through the application layer, beside plain psycopg inserting the same
+rows (count and size) with the same durability from the same number of connections."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from bench.setup import Bookable, make_bookables, percentile, scheduling
+from commands.appointment_commands import BookAppointment
+from commands.context import CommandContext
+from commands.scheduling import Scheduling
+from domain.actor import Actor, Role
+from infra.bootstrap import Database
+
+
+@dataclass(frozen=True)
+class Run:
+    operations: int
+    rows: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def ops_per_s(self) -> float:
+        return self.operations / self.seconds
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds
+
+
+def run_threads(writers: int, work: list[Callable[[], int]]) -> Run:
+    """Run `work` items split across `writers` threads; each item returns rows it wrote."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    rows = [0]
+    chunks = [work[i::writers] for i in range(writers)]
+    barrier = threading.Barrier(writers + 1)
+
+    def worker(items: list[Callable[[], int]]) -> None:
+        barrier.wait()
+        mine: list[float] = []
+        written = 0
+        for item in items:
+            began = time.perf_counter()
+            written += item()
+            mine.append(time.perf_counter() - began)
+        with lock:
+            latencies.extend(mine)
+            rows[0] += written
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    return Run(len(work), rows[0], time.perf_counter() - began, latencies)
+
+
+def event_sizes(app: Scheduling, since: int) -> list[int]:
+    """Sizes of the stored states of the events recorded after `since`."""
+    notifications = app.recorder.select_notifications(start=since + 1, limit=1_000_000)
+    return [len(n.state) for n in notifications]
+
+
+BASELINE_DDL = """
+CREATE TABLE IF NOT EXISTS bench_baseline (
+    notification_id bigserial PRIMARY KEY,
+    originator_id uuid NOT NULL,
+    originator_version integer NOT NULL,
+    topic text NOT NULL,
+    state bytea NOT NULL,
+    UNIQUE (originator_id, originator_version)
+)
+"""
+
+
+def baseline_work(conninfo: str, writers: int, sizes: list[int], per_tx: int, count: int) -> Run:
+    """Plain psycopg: `count` transactions of `per_tx` rows each of the measured sizes."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(BASELINE_DDL)
+        conn.execute("TRUNCATE bench_baseline")
+    local = threading.local()
+    topic = "domain.appointment:Appointment.Scheduled"
+
+    def connection() -> psycopg.Connection[tuple[object, ...]]:
+        if not hasattr(local, "conn"):
+            local.conn = psycopg.connect(conninfo)
+        conn: psycopg.Connection[tuple[object, ...]] = local.conn
+        return conn
+
+    def one(n: int) -> Callable[[], int]:
+        def run() -> int:
+            conn = connection()
+            rows = [
+                (uuid.uuid4(), 1, topic, b"x" * sizes[(n * per_tx + i) % len(sizes)])
+                for i in range(per_tx)
+            ]
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO bench_baseline "
+                    "(originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)",
+                    rows,
+                )
+            return per_tx
+
+        return run
+
+    return run_threads(writers, [one(n) for n in range(count)])
+
+
+def booking_work(app: Scheduling, bookables: list[Bookable]) -> list[Callable[[], int]]:
+    def one(b: Bookable) -> Callable[[], int]:
+        def run() -> int:
+            ctx = CommandContext(Actor(b.patient_id, Role.PATIENT))
+            app.book(BookAppointment(slot_id=b.slot_id), ctx)
+            return 0
+
+        return run
+
+    return [one(b) for b in bookables]
+
+
+def measure(db: Database, writers: int, count: int) -> tuple[Run, Run, float]:
+    app = scheduling(db, pool_size=writers + 2)
+    try:
+        bookables = make_bookables(app, count)
+        head = app.head_position()
+        ours = run_threads(writers, booking_work(app, bookables))
+        sizes = event_sizes(app, head)
+    finally:
+        app.close()
+    per_booking = len(sizes) / count
+    ours = Run(ours.operations, len(sizes), ours.seconds, ours.latencies)
+    base = baseline_work(db.conninfo, writers, sizes, max(round(per_booking), 1), count)
+    return ours, base, per_booking
+
+
+def report(db: Database, count: int) -> list[str]:
+    lines = [
+        "## Booking through the application layer vs plain psycopg (same rows, same durability)",
+        f"{'writers':>7} {'bookings/s':>11} {'events/s':>9} {'base tx/s':>10} "
+        f"{'base rows/s':>11} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'base p99':>8}",
+    ]
+    for writers in (1, 4):
+        ours, base, per_booking = measure(db, writers, count)
+        ratio = ours.rows_per_s / base.rows_per_s
+        lines.append(
+            f"{writers:>7} {ours.ops_per_s:>11.0f} {ours.rows_per_s:>9.0f} {base.ops_per_s:>10.0f} "
+            f"{base.rows_per_s:>11.0f} {ratio:>6.2f} "
+            f"{percentile(ours.latencies, 50) * 1000:>7.1f} "
+            f"{percentile(ours.latencies, 99) * 1000:>7.1f} "
+            f"{percentile(base.latencies, 99) * 1000:>8.1f}"
+        )
+    lines.append(f"(events per booking: {per_booking:.1f}; ratio = our events/s ÷ baseline rows/s)")
+    return lines
