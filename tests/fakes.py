@@ -28,3 +28,42 @@ class FixedClock:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError(f"a clock tells aware instants only, got naive {at!r}")
         return at.astimezone(UTC)
+
+
+class BrokenClock:
+    """A clock whose failure stands in for any unexpected internal error."""
+
+    def now(self) -> datetime:
+        raise RuntimeError("secret internal detail: connection string postgres://user:pw@db")
+
+
+class StillQueries:
+    """A `projections.queries.SchedulingQueries` whose read model never moves and holds nothing."""
+
+    def __init__(self, position: int = 0) -> None:
+        self._position = position
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        return self._position >= position
+
+    def position(self) -> int:
+        return self._position
+
+    def appointment(self, appointment_id: object) -> None:
+        return None
+
+    def appointments(self, wanted: object, now: datetime) -> object:
+        from projections.queries import Page
+
+        return Page(items=[], limit=50, offset=0, next_offset=None)
+
+    def available_slots(self, wanted: object, now: datetime) -> object:
+        from projections.queries import Page
+
+        return Page(items=[], limit=50, offset=0, next_offset=None)
+
+    def schedule(self, provider_id: object, first: object, last: object, now: datetime) -> None:
+        return None
+
+    def no_shows(self, start_from: datetime, start_to: datetime) -> list[object]:
+        return []

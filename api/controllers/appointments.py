@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.schemas import CancelBody, CompleteBody, ReasonBody, RescheduleBody
 from api.services import actor, await_position, command_context, page_size, services
@@ -51,7 +51,7 @@ class AppointmentController(Controller):
         dto=StrictBody[BookAppointment],
         return_dto=None,
     )
-    def book(self, request: Req, data: BookAppointment) -> CommandResult:
+    def book(self, request: Req, data: JSONBody[BookAppointment]) -> CommandResult:
         return services(request).scheduling.book(data, command_context(request))
 
     @post(
@@ -62,21 +62,21 @@ class AppointmentController(Controller):
         dto=StrictBody[HoldAppointment],
         return_dto=None,
     )
-    def hold(self, request: Req, data: HoldAppointment) -> CommandResult:
+    def hold(self, request: Req, data: JSONBody[HoldAppointment]) -> CommandResult:
         return services(request).scheduling.hold(data, command_context(request))
 
     @post("/{appointment_id:uuid}/confirm", status_code=200, sync_to_thread=True)
-    def confirm(self, request: Req, appointment_id: UUID) -> CommandResult:
+    def confirm(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
         cmd = ConfirmAppointment(appointment_id=appointment_id)
         return services(request).scheduling.confirm(cmd, command_context(request))
 
     @post("/{appointment_id:uuid}/check-in", status_code=200, sync_to_thread=True)
-    def check_in(self, request: Req, appointment_id: UUID) -> CommandResult:
+    def check_in(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
         cmd = CheckIn(appointment_id=appointment_id)
         return services(request).scheduling.check_in(cmd, command_context(request))
 
     @post("/{appointment_id:uuid}/start", status_code=200, sync_to_thread=True)
-    def start(self, request: Req, appointment_id: UUID) -> CommandResult:
+    def start(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
         cmd = StartAppointment(appointment_id=appointment_id)
         return services(request).scheduling.start(cmd, command_context(request))
 
@@ -87,7 +87,9 @@ class AppointmentController(Controller):
         dto=StrictBody[CompleteBody],
         return_dto=None,
     )
-    def complete(self, request: Req, appointment_id: UUID, data: CompleteBody) -> CommandResult:
+    def complete(
+        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[CompleteBody]
+    ) -> CommandResult:
         cmd = CompleteAppointment(
             appointment_id=appointment_id,
             notes=data.notes,
@@ -104,31 +106,49 @@ class AppointmentController(Controller):
         dto=StrictBody[CancelBody],
         return_dto=None,
     )
-    def cancel(self, request: Req, appointment_id: UUID, data: CancelBody) -> CommandResult:
+    def cancel(
+        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[CancelBody]
+    ) -> CommandResult:
         cmd = CancelAppointment(
             appointment_id=appointment_id, reason=data.reason, fee=data.fee, currency=data.currency
         )
         return services(request).scheduling.cancel(cmd, command_context(request))
 
-    @post("/{appointment_id:uuid}/reschedule", status_code=200, sync_to_thread=True)
-    def reschedule(self, request: Req, appointment_id: UUID, data: RescheduleBody) -> CommandResult:
+    @post(
+        "/{appointment_id:uuid}/reschedule",
+        status_code=200,
+        sync_to_thread=True,
+        dto=StrictBody[RescheduleBody],
+        return_dto=None,
+    )
+    def reschedule(
+        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[RescheduleBody]
+    ) -> CommandResult:
         cmd = RescheduleAppointment(
             appointment_id=appointment_id, new_slot_id=data.new_slot_id, reason=data.reason
         )
         return services(request).scheduling.reschedule(cmd, command_context(request))
 
     @post("/{appointment_id:uuid}/no-show", status_code=200, sync_to_thread=True)
-    def no_show(self, request: Req, appointment_id: UUID) -> CommandResult:
+    def no_show(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
         cmd = MarkNoShow(appointment_id=appointment_id)
         return services(request).scheduling.mark_no_show(cmd, command_context(request))
 
-    @post("/{appointment_id:uuid}/no-show/revert", status_code=200, sync_to_thread=True)
-    def revert_no_show(self, request: Req, appointment_id: UUID, data: ReasonBody) -> CommandResult:
+    @post(
+        "/{appointment_id:uuid}/no-show/revert",
+        status_code=200,
+        sync_to_thread=True,
+        dto=StrictBody[ReasonBody],
+        return_dto=None,
+    )
+    def revert_no_show(
+        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[ReasonBody]
+    ) -> CommandResult:
         cmd = RevertNoShow(appointment_id=appointment_id, reason=data.reason)
         return services(request).scheduling.revert_no_show(cmd, command_context(request))
 
     @post("/{appointment_id:uuid}/expire-hold", status_code=200, sync_to_thread=True)
-    def expire_hold(self, request: Req, appointment_id: UUID) -> CommandResult:
+    def expire_hold(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
         cmd = ExpireHold(appointment_id=appointment_id)
         return services(request).scheduling.expire_hold(cmd, command_context(request))
 
@@ -136,14 +156,14 @@ class AppointmentController(Controller):
     def list_appointments(
         self,
         request: Req,
-        patient_id: UUID | None = None,
-        provider_id: UUID | None = None,
-        status: list[Status] | None = None,
-        start_from: datetime | None = Parameter(query="from", default=None),
-        start_to: datetime | None = Parameter(query="to", default=None),
-        limit: int = 50,
-        offset: int = Parameter(default=0, ge=0),
-        min_position: int | None = None,
+        patient_id: FromQuery[UUID | None] = None,
+        provider_id: FromQuery[UUID | None] = None,
+        status: FromQuery[list[Status] | None] = None,
+        start_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        start_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
+        limit: FromQuery[int] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        min_position: FromQuery[int | None] = None,
     ) -> Page[AppointmentView]:
         wanted = AppointmentFilter(
             patient_id=patient_id,
@@ -158,7 +178,11 @@ class AppointmentController(Controller):
 
     @get("/upcoming", sync_to_thread=True, summary="Active appointments from now on")
     def upcoming(
-        self, request: Req, limit: int = 50, offset: int = 0, min_position: int | None = None
+        self,
+        request: Req,
+        limit: FromQuery[int] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        min_position: FromQuery[int | None] = None,
     ) -> Page[AppointmentView]:
         now = services(request).clock.now()
         wanted = AppointmentFilter(
@@ -171,7 +195,11 @@ class AppointmentController(Controller):
 
     @get("/history", sync_to_thread=True, summary="Finished appointments, newest first")
     def history(
-        self, request: Req, limit: int = 50, offset: int = 0, min_position: int | None = None
+        self,
+        request: Req,
+        limit: FromQuery[int] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        min_position: FromQuery[int | None] = None,
     ) -> Page[AppointmentView]:
         wanted = AppointmentFilter(
             statuses=tuple(s.value for s in FINISHED),
@@ -192,7 +220,10 @@ class AppointmentController(Controller):
 
     @get("/{appointment_id:uuid}", sync_to_thread=True)
     def get_appointment(
-        self, request: Req, appointment_id: UUID, min_position: int | None = None
+        self,
+        request: Req,
+        appointment_id: FromPath[UUID],
+        min_position: FromQuery[int | None] = None,
     ) -> Response[AppointmentView]:
         await_position(request, min_position)
         found = services(request).queries.appointment(appointment_id)

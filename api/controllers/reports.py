@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from api.auth import roles
 from api.services import await_position, services
@@ -27,9 +27,9 @@ class ReportController(Controller):
     def no_shows(
         self,
         request: Req,
-        start_from: datetime = Parameter(query="from"),
-        start_to: datetime = Parameter(query="to"),
-        min_position: int | None = None,
+        start_from: Annotated[datetime, QueryParameter(name="from")],
+        start_to: Annotated[datetime, QueryParameter(name="to")],
+        min_position: FromQuery[int | None] = None,
     ) -> list[NoShowRow]:
         period = TimeRange(start_from, start_to)
         if period.duration.days > 366:

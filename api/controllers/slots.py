@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.schemas import ReasonBody
 from api.services import await_position, command_context, page_size, services
@@ -35,7 +35,7 @@ class SlotController(Controller):
         dto=StrictBody[CreateSlot],
         return_dto=None,
     )
-    def create(self, request: Req, data: CreateSlot) -> CommandResult:
+    def create(self, request: Req, data: JSONBody[CreateSlot]) -> CommandResult:
         return services(request).scheduling.create_slot(data, command_context(request))
 
     @post(
@@ -46,7 +46,7 @@ class SlotController(Controller):
         dto=StrictBody[GenerateSlots],
         return_dto=None,
     )
-    def generate(self, request: Req, data: GenerateSlots) -> CommandResult:
+    def generate(self, request: Req, data: JSONBody[GenerateSlots]) -> CommandResult:
         return services(request).scheduling.generate_slots(data, command_context(request))
 
     @post(
@@ -57,7 +57,7 @@ class SlotController(Controller):
         dto=StrictBody[BlockWindow],
         return_dto=None,
     )
-    def block(self, request: Req, data: BlockWindow) -> CommandResult:
+    def block(self, request: Req, data: JSONBody[BlockWindow]) -> CommandResult:
         return services(request).scheduling.block_window(data, command_context(request))
 
     @post(
@@ -67,7 +67,7 @@ class SlotController(Controller):
         dto=StrictBody[UnblockWindow],
         return_dto=None,
     )
-    def unblock(self, request: Req, data: UnblockWindow) -> CommandResult:
+    def unblock(self, request: Req, data: JSONBody[UnblockWindow]) -> CommandResult:
         return services(request).scheduling.unblock_window(data, command_context(request))
 
     @post(
@@ -77,7 +77,9 @@ class SlotController(Controller):
         dto=StrictBody[ReasonBody],
         return_dto=None,
     )
-    def cancel(self, request: Req, slot_id: UUID, data: ReasonBody) -> CommandResult:
+    def cancel(
+        self, request: Req, slot_id: FromPath[UUID], data: JSONBody[ReasonBody]
+    ) -> CommandResult:
         cmd = CancelSlot(slot_id=slot_id, reason=data.reason)
         return services(request).scheduling.cancel_slot(cmd, command_context(request))
 
@@ -85,13 +87,13 @@ class SlotController(Controller):
     def available(
         self,
         request: Req,
-        start_from: datetime | None = Parameter(query="from", default=None),
-        start_to: datetime | None = Parameter(query="to", default=None),
-        provider_id: UUID | None = None,
-        appointment_type: AppointmentType | None = Parameter(query="type", default=None),
-        limit: int = 50,
-        offset: int = Parameter(default=0, ge=0),
-        min_position: int | None = None,
+        start_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        start_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
+        provider_id: FromQuery[UUID | None] = None,
+        appointment_type: Annotated[AppointmentType | None, QueryParameter(name="type")] = None,
+        limit: FromQuery[int] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        min_position: FromQuery[int | None] = None,
     ) -> Page[SlotView]:
         await_position(request, min_position)
         svc = services(request)
@@ -119,10 +121,10 @@ class ScheduleController(Controller):
     def schedule(
         self,
         request: Req,
-        provider_id: UUID,
-        day: date,
-        last_day: date | None = None,
-        min_position: int | None = None,
+        provider_id: FromPath[UUID],
+        day: FromQuery[date],
+        last_day: FromQuery[date | None] = None,
+        min_position: FromQuery[int | None] = None,
     ) -> ProviderSchedule:
         await_position(request, min_position)
         last = last_day or day

@@ -1,0 +1,199 @@
+"""The HTTP edge on in-memory persistence: auth, limits and problem details for every error."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.auth import mint_token
+from api.services import Services
+from commands.scheduling import Scheduling
+from domain.actor import Role
+from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
+from tests.fakes import BrokenClock, FixedClock, StillQueries
+
+NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+
+
+def settings(**overrides: str) -> Settings:
+    return Settings.from_env({"SLOTWISE_MODE": "test", **overrides})
+
+
+def make_client(clock: Any = None, **overrides: str) -> TestClient[Any]:
+    clock = clock or FixedClock(NOW)
+    services = Services(
+        scheduling=Scheduling(clock=clock),
+        queries=StillQueries(position=5),
+        clock=clock,
+        read_wait_seconds=0.01,
+        max_page_size=200,
+    )
+    return TestClient(create_app(settings(**overrides), services))
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient[Any]]:
+    with make_client() as c:
+        yield c
+
+
+def bearer(
+    role: Role, subject: uuid.UUID | None = None, key: str = DEV_SIGNING_KEY
+) -> dict[str, str]:
+    token = mint_token(key, "slotwise", role, subject or uuid.uuid4())
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(response: Any, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].endswith("/" + slug)
+    assert body["title"]
+    return body
+
+
+def test_a_request_without_a_token_is_401(client: TestClient[Any]) -> None:
+    assert_problem(client.get("/v1/appointments"), 401, "unauthenticated")
+
+
+def test_a_token_signed_with_another_key_is_401(client: TestClient[Any]) -> None:
+    forged = bearer(Role.STAFF, key="another-key-another-key-another-key!")
+    assert_problem(client.get("/v1/appointments", headers=forged), 401, "unauthenticated")
+
+
+def test_a_patient_cannot_read_reports(client: TestClient[Any]) -> None:
+    response = client.get(
+        "/v1/reports/no-shows",
+        params={"from": "2030-01-01T00:00:00Z", "to": "2030-02-01T00:00:00Z"},
+        headers=bearer(Role.PATIENT),
+    )
+    assert_problem(response, 403, "forbidden")
+
+
+def test_a_patient_cannot_register_a_provider(client: TestClient[Any]) -> None:
+    body = {"profile": {"name": "Dr Who", "time_zone": "Europe/London"}}
+    response = client.post("/v1/providers", json=body, headers=bearer(Role.PATIENT))
+    assert_problem(response, 403, "forbidden")
+
+
+def test_unknown_fields_and_coerced_types_are_400_naming_the_field(
+    client: TestClient[Any],
+) -> None:
+    staff = bearer(Role.STAFF)
+    unknown = client.post(
+        "/v1/providers",
+        json={"profile": {"name": "Dr Who", "time_zone": "UTC"}, "admin": True},
+        headers=staff,
+    )
+    coerced = client.post(
+        "/v1/slots",
+        json={
+            "provider_id": str(uuid.uuid4()),
+            "start": "2030-01-08T09:00:00Z",
+            "end": "2030-01-08T09:30:00Z",
+            "capacity": "2",
+        },
+        headers=staff,
+    )
+    assert "admin" in assert_problem(unknown, 400, "invalid-request")["detail"]
+    assert "capacity" in assert_problem(coerced, 400, "invalid-request")["detail"]
+
+
+def test_a_rule_broken_by_valid_json_is_422(client: TestClient[Any]) -> None:
+    body = {"profile": {"name": "Dr Who", "time_zone": "Mars/Olympus_Mons"}}
+    response = client.post("/v1/providers", json=body, headers=bearer(Role.STAFF))
+    assert "Mars/Olympus_Mons" in assert_problem(response, 422, "validation-failed")["detail"]
+
+
+def test_an_oversized_body_is_refused(client: TestClient[Any]) -> None:
+    body = {"profile": {"name": "x" * 70_000, "time_zone": "UTC"}}
+    response = client.post("/v1/providers", json=body, headers=bearer(Role.STAFF))
+    assert_problem(response, 413, "http-error")
+
+
+def test_the_page_size_is_capped(client: TestClient[Any]) -> None:
+    response = client.get("/v1/appointments", params={"limit": 201}, headers=bearer(Role.STAFF))
+    assert "limit" in assert_problem(response, 422, "validation-failed")["detail"]
+
+
+def test_an_overlong_idempotency_key_is_refused(client: TestClient[Any]) -> None:
+    response = client.post(
+        "/v1/providers",
+        json={"profile": {"name": "Dr Who", "time_zone": "UTC"}},
+        headers={**bearer(Role.STAFF), "Idempotency-Key": "k" * 256},
+    )
+    assert_problem(response, 422, "validation-failed")
+
+
+def test_waiting_for_a_position_the_read_model_never_reaches_is_503(
+    client: TestClient[Any],
+) -> None:
+    response = client.get("/v1/appointments?min_position=6", headers=bearer(Role.STAFF))
+    assert_problem(response, 503, "read-model-behind")
+    assert response.headers["Retry-After"] == "1"
+    reached = client.get("/v1/appointments?min_position=5", headers=bearer(Role.STAFF))
+    assert reached.status_code == 200
+
+
+def test_requests_over_the_rate_limit_get_429() -> None:
+    with make_client(SLOTWISE_RATE_LIMIT_PER_MINUTE="3") as limited:
+        statuses = [
+            limited.get("/v1/appointments", headers=bearer(Role.STAFF)).status_code
+            for _ in range(5)
+        ]
+        last = limited.get("/v1/appointments", headers=bearer(Role.STAFF))
+    assert statuses[:3] == [200, 200, 200]
+    assert_problem(last, 429, "rate-limited")
+
+
+def test_an_unexpected_error_is_a_500_that_leaks_nothing() -> None:
+    with make_client(clock=BrokenClock()) as broken:
+        response = broken.post(
+            "/v1/providers",
+            json={"profile": {"name": "Dr Who", "time_zone": "UTC"}},
+            headers=bearer(Role.STAFF),
+        )
+    body = assert_problem(response, 500, "internal")
+    assert "secret" not in response.text
+    assert "postgres" not in body["detail"]
+
+
+def test_a_command_returns_its_ids_and_log_position(client: TestClient[Any]) -> None:
+    response = client.post(
+        "/v1/providers",
+        json={"profile": {"name": "Dr Who", "time_zone": "UTC"}},
+        headers=bearer(Role.STAFF),
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert uuid.UUID(body["id"])
+    assert body["position"] >= 1
+
+
+def test_production_mode_refuses_to_start_with_the_default_key() -> None:
+    with pytest.raises(SettingsError, match="SLOTWISE_JWT_SECRET"):
+        Settings.from_env({})
+    with pytest.raises(SettingsError, match="dev key"):
+        Settings.from_env({"SLOTWISE_JWT_SECRET": DEV_SIGNING_KEY})
+    assert Settings.from_env({"SLOTWISE_JWT_SECRET": "s" * 40}).jwt_secret == "s" * 40
+
+
+def test_an_expired_token_is_401(client: TestClient[Any]) -> None:
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "iss": "slotwise",
+        "role": "staff",
+        "exp": datetime.now(UTC) - timedelta(seconds=5),
+    }
+    token = jwt.encode(claims, DEV_SIGNING_KEY, algorithm="HS256")
+    response = client.get("/v1/appointments", headers={"Authorization": f"Bearer {token}"})
+    assert_problem(response, 401, "unauthenticated")
