@@ -34,6 +34,7 @@ from domain.slot import Slot
 from domain.timerange import TimeRange
 
 CARE_TEAM = (Role.PROVIDER, Role.STAFF)
+MAX_HOLD_MINUTES = 60
 
 
 class AppointmentCommands(SlotwiseApplication):
@@ -117,6 +118,11 @@ class AppointmentCommands(SlotwiseApplication):
     def _hold(
         self, cmd: HoldAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
+        hold_for = self.policies.hold
+        if cmd.hold_minutes is not None:
+            if not 1 <= cmd.hold_minutes <= MAX_HOLD_MINUTES:
+                raise ValidationError(f"hold_minutes must be between 1 and {MAX_HOLD_MINUTES}")
+            hold_for = timedelta(minutes=cmd.hold_minutes)
         ws = Workspace(self)
         appointment = self._new_appointment(
             ws,
@@ -126,11 +132,7 @@ class AppointmentCommands(SlotwiseApplication):
             appointment_type=cmd.appointment_type,
             reason=cmd.reason,
             symptoms=cmd.symptoms,
-            hold_for=(
-                timedelta(minutes=cmd.hold_minutes)
-                if cmd.hold_minutes is not None
-                else self.policies.hold
-            ),
+            hold_for=hold_for,
             overbook=False,
             meta=meta,
             now=now,
