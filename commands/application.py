@@ -25,7 +25,7 @@ from commands.idempotency import IdempotencyRecord, fingerprint, record_id
 from commands.ports import Clock, SystemClock
 from commands.structs import Command, CommandResult, encode
 from domain.actor import EventMeta
-from domain.errors import ConcurrencyError, NotFoundError, ValidationError
+from domain.errors import ConcurrencyError, DomainError, NotFoundError, ValidationError
 from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
@@ -147,33 +147,49 @@ class SlotwiseApplication(Application[UUID]):
         self, command: TCommand, ctx: CommandContext, handler: Handler[TCommand]
     ) -> CommandResult:
         name = command.name()
-        key_record: IdempotencyRecord | None = None
-        if ctx.idempotency_key is not None:
-            rid = record_id(ctx.actor.subject, ctx.idempotency_key)
-            stored = self.load_or_none(IdempotencyRecord, rid)
-            digest = fingerprint(name, encode(command))
-            if stored is not None:
-                if stored.fingerprint != digest:
-                    msg = "this Idempotency-Key was already used with a different request"
-                    raise IdempotencyKeyReusedError(msg)
-                return self._replay(stored)
+        key = ctx.idempotency_key
+        rid = record_id(ctx.actor.subject, key) if key is not None else None
+        digest = fingerprint(name, encode(command))
+        earlier = self._stored_result(rid, digest)
+        if earlier is not None:
+            return earlier
         meta = ctx.meta(name)
-        outcome = handler(command, ctx, meta, self.clock.now())
+        try:
+            outcome = handler(command, ctx, meta, self.clock.now())
+        except DomainError:
+            # A duplicate in flight may have committed between our read of the key and our
+            # reads of the aggregates; its own effects then refuse us. Replay it instead.
+            replay = self._stored_result(rid, digest)
+            if replay is not None:
+                return replay
+            raise
         ids = {"id": outcome.id, **outcome.ids}
         aggregates = list(outcome.aggregates)
-        if ctx.idempotency_key is not None:
-            key_record = IdempotencyRecord(
-                key=ctx.idempotency_key,
-                fingerprint=digest,
-                command=name,
-                result={k: str(v) for k, v in ids.items()},
-                meta=meta,
-                id=rid,
+        if key is not None and rid is not None:
+            aggregates.append(
+                IdempotencyRecord(
+                    key=key,
+                    fingerprint=digest,
+                    command=name,
+                    result={k: str(v) for k, v in ids.items()},
+                    meta=meta,
+                    id=rid,
+                )
             )
-            aggregates.append(key_record)
         recordings = self.save(*aggregates)
         position = max((r.notification.id for r in recordings), default=self.head_position())
         return CommandResult(id=outcome.id, ids=outcome.ids, position=position)
+
+    def _stored_result(self, rid: UUID | None, digest: str) -> CommandResult | None:
+        if rid is None:
+            return None
+        stored = self.load_or_none(IdempotencyRecord, rid)
+        if stored is None:
+            return None
+        if stored.fingerprint != digest:
+            msg = "this Idempotency-Key was already used with a different request"
+            raise IdempotencyKeyReusedError(msg)
+        return self._replay(stored)
 
     def _replay(self, stored: IdempotencyRecord) -> CommandResult:
         ids = {k: UUID(v) for k, v in stored.result.items()}
