@@ -122,6 +122,14 @@ class SlotwiseApplication(Application[UUID]):
         aggregate = found
         return aggregate if isinstance(aggregate, cls) else None
 
+    def exists(self, aggregate_id: UUID) -> bool:
+        """Whether any aggregate has this id (ids are shared by every aggregate type)."""
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
     def run(
         self, command: TCommand, ctx: CommandContext, handler: Handler[TCommand]
     ) -> CommandResult:

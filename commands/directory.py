@@ -30,8 +30,8 @@ class DirectoryCommands(SlotwiseApplication):
         ) -> Outcome:
             require_role(ctx.actor, Role.STAFF)
             provider_id = cmd.provider_id or uuid4()
-            if self.load_or_none(Provider, provider_id) is not None:
-                raise ConflictError(f"provider {provider_id} is already registered")
+            if self.exists(provider_id):
+                raise ConflictError(f"id {provider_id} is already in use")
             provider = Provider.register(provider_id, given_fields(cmd.profile), meta)
             return Outcome(provider.id, [provider])
 
@@ -41,7 +41,8 @@ class DirectoryCommands(SlotwiseApplication):
         def handle(
             cmd: UpdateProvider, ctx: CommandContext, meta: EventMeta, now: datetime
         ) -> Outcome:
-            if not (ctx.actor.role is Role.STAFF or ctx.actor.subject == cmd.provider_id):
+            own = ctx.actor.role is Role.PROVIDER and ctx.actor.subject == cmd.provider_id
+            if not (ctx.actor.role is Role.STAFF or own):
                 raise ForbiddenError("only staff or the provider may update this profile")
             ws = Workspace(self)
             provider = ws.get(Provider, cmd.provider_id, "provider")
@@ -62,8 +63,8 @@ class DirectoryCommands(SlotwiseApplication):
             else:
                 require_role(ctx.actor, Role.STAFF)
                 patient_id = cmd.patient_id or uuid4()
-            if self.load_or_none(Patient, patient_id) is not None:
-                raise ConflictError(f"patient {patient_id} is already registered")
+            if self.exists(patient_id):
+                raise ConflictError(f"id {patient_id} is already in use")
             patient = Patient.register(patient_id, given_fields(cmd.details), now.date(), meta)
             return Outcome(patient.id, [patient])
 
@@ -73,7 +74,8 @@ class DirectoryCommands(SlotwiseApplication):
         def handle(
             cmd: UpdatePatient, ctx: CommandContext, meta: EventMeta, now: datetime
         ) -> Outcome:
-            if not (ctx.actor.role is Role.STAFF or ctx.actor.subject == cmd.patient_id):
+            own = ctx.actor.role is Role.PATIENT and ctx.actor.subject == cmd.patient_id
+            if not (ctx.actor.role is Role.STAFF or own):
                 raise ForbiddenError("only staff or the patient may update these details")
             ws = Workspace(self)
             patient = ws.get(Patient, cmd.patient_id, "patient")

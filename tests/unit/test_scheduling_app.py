@@ -1072,3 +1072,25 @@ def test_a_request_without_a_parent_is_its_own_cause(
     )
     last = all_events(app, after=head)[-1]
     assert last.meta.causation_id == last.meta.correlation_id == ctx.correlation_id
+
+
+def test_a_patient_token_carrying_a_providers_id_cannot_edit_that_provider(
+    app: Scheduling,
+) -> None:
+    provider_id = register_provider(app)
+    impostor = CommandContext(Actor(provider_id, Role.PATIENT))
+    with pytest.raises(ForbiddenError):
+        app.update_provider(
+            UpdateProvider(provider_id=provider_id, profile=ProviderProfile(name="Mallory")),
+            impostor,
+        )
+    assert app.load(Provider, provider_id, "provider").profile["name"] == "Dr Adams"
+
+
+def test_registering_a_patient_under_an_id_another_aggregate_uses_is_a_conflict(
+    app: Scheduling,
+) -> None:
+    provider_id = register_provider(app)
+    details = PatientDetails(name="Pat Doe", time_zone="Europe/Berlin")
+    with pytest.raises(ConflictError, match="already in use"):
+        app.register_patient(RegisterPatient(patient_id=provider_id, details=details), as_(STAFF))
