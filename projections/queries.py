@@ -140,6 +140,12 @@ def may_see(actor: Actor, appointment: AppointmentView) -> bool:
     return False
 
 
+def may_see_schedule(actor: Actor, provider_id: UUID) -> bool:
+    if actor.role in (Role.STAFF, Role.AUDITOR):
+        return True
+    return actor.role is Role.PROVIDER and actor.subject == provider_id
+
+
 class SchedulingQueries(Protocol):
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until the read model has applied `position`; False on timeout."""

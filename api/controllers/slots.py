@@ -10,14 +10,14 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.schemas import ReasonBody
-from api.services import await_position, command_context, page_size, services
+from api.services import actor, await_position, command_context, page_size, services
 from api.strict import StrictBody
 from commands.appointment_commands import AppointmentType
 from commands.slot_commands import BlockWindow, CancelSlot, CreateSlot, GenerateSlots, UnblockWindow
 from commands.structs import CommandResult
-from domain.errors import NotFoundError, ValidationError
+from domain.errors import ForbiddenError, NotFoundError, ValidationError
 from domain.timerange import require_aware
-from projections.queries import Page, ProviderSchedule, SlotFilter, SlotView
+from projections.queries import Page, ProviderSchedule, SlotFilter, SlotView, may_see_schedule
 
 Req = Request[Any, Any, Any]
 MAX_RANGE = timedelta(days=62)
@@ -126,6 +126,9 @@ class ScheduleController(Controller):
         last_day: FromQuery[date | None] = None,
         min_position: FromQuery[int | None] = None,
     ) -> ProviderSchedule:
+        """The schedule names patients, so only staff, auditors and the provider may read it."""
+        if not may_see_schedule(actor(request), provider_id):
+            raise ForbiddenError("only staff, auditors and the provider may read this schedule")
         await_position(request, min_position)
         last = last_day or day
         if last < day or (last - day).days > MAX_RANGE.days:

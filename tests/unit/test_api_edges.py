@@ -197,3 +197,14 @@ def test_an_expired_token_is_401(client: TestClient[Any]) -> None:
     token = jwt.encode(claims, DEV_SIGNING_KEY, algorithm="HS256")
     response = client.get("/v1/appointments", headers={"Authorization": f"Bearer {token}"})
     assert_problem(response, 401, "unauthenticated")
+
+
+def test_a_provider_schedule_naming_patients_is_closed_to_patients_and_other_providers(
+    client: TestClient[Any],
+) -> None:
+    provider_id = uuid.uuid4()
+    path = f"/v1/providers/{provider_id}/schedule?day=2030-01-07"
+    for outsider in (bearer(Role.PATIENT), bearer(Role.PROVIDER), bearer(Role.ANALYST)):
+        assert_problem(client.get(path, headers=outsider), 403, "forbidden")
+    # The provider themself gets past the guard (to a 404 here: the fake read model is empty).
+    assert_problem(client.get(path, headers=bearer(Role.PROVIDER, provider_id)), 404, "not-found")
