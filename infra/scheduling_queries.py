@@ -266,3 +266,11 @@ class PostgresSchedulingQueries:
             )
             for r in rows
         ]
+
+    def expired_holds(self, now: datetime, limit: int) -> list[UUID]:
+        rows = self._rows(
+            "SELECT id FROM rm_appointments WHERE status = 'held' AND hold_expires_at <= %(now)s "
+            "ORDER BY hold_expires_at LIMIT %(limit)s",
+            {"now": now, "limit": limit},
+        )
+        return [r["id"] for r in rows]

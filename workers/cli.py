@@ -61,6 +61,28 @@ def cmd_worker(args: argparse.Namespace) -> None:
     run_projection(eventstore_env(db, 2), PostgresRowView, stop)
 
 
+def cmd_sweeper(_: argparse.Namespace) -> None:
+    from psycopg_pool import ConnectionPool
+
+    from commands.ports import SystemClock
+    from infra.bootstrap import build_scheduling, locate_database, prepare
+    from infra.scheduling_queries import PostgresSchedulingQueries
+    from infra.settings import Settings
+    from workers.hold_sweeper import run_sweeper
+
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
+    db = locate_database(settings, _progress)
+    prepare(db)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduling = build_scheduling(settings, db)
+    with ConnectionPool(db.conninfo, min_size=1, max_size=2) as pool:
+        run_sweeper(scheduling, PostgresSchedulingQueries(pool), SystemClock(), stop)
+    scheduling.close()
+
+
 def cmd_migrate(_: argparse.Namespace) -> None:
     from infra.bootstrap import locate_database, prepare
     from infra.settings import Settings
@@ -88,6 +110,7 @@ def cmd_run(_: argparse.Namespace) -> None:
     exe = [sys.executable, "-m", "workers.cli"]
     children = [
         subprocess.Popen([*exe, "worker", "projections"]),  # noqa: S603
+        subprocess.Popen([*exe, "worker", "holds"]),  # noqa: S603
         subprocess.Popen([*exe, "serve"]),  # noqa: S603
     ]
     stopping = threading.Event()
@@ -115,8 +138,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run a worker process")
-    worker.add_argument("name", choices=["projections"])
-    worker.set_defaults(func=cmd_worker)
+    worker.add_argument("name", choices=["projections", "holds"])
+    worker.set_defaults(func=lambda a: cmd_sweeper(a) if a.name == "holds" else cmd_worker(a))
     db = sub.add_parser("db", help="database tasks")
     db.add_argument("task", choices=["migrate"])
     db.set_defaults(func=cmd_migrate)
