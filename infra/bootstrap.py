@@ -68,6 +68,11 @@ def prepare(db: Database) -> list[str]:
     return apply_migrations(db.conninfo)
 
 
-def build_scheduling(settings: Settings, db: Database, clock: Clock | None = None) -> Scheduling:
+def build_scheduling(
+    settings: Settings, db: Database, clock: Clock | None = None, pool_size: int | None = None
+) -> Scheduling:
+    """The command application. Workers pass a small `pool_size` (they do one thing at a
+    time); the API uses the configured one."""
     policies = Policies(hold=timedelta(minutes=settings.hold_minutes))
-    return Scheduling(eventstore_env(db, settings.pool_size), clock=clock, policies=policies)
+    env = eventstore_env(db, pool_size or settings.pool_size)
+    return Scheduling(env, clock=clock, policies=policies)

@@ -76,13 +76,32 @@ def statement(change: Change) -> sql.Composed:
     )
 
 
-class PostgresRowView(PostgresTrackingRecorder, RowView):
-    def apply(self, changes: Sequence[Change], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            self.apply_in(curs, changes)
-            self._insert_tracking(curs, tracking)
+def apply_changes(curs: Cursor[Any], changes: Sequence[Change]) -> None:
+    for change in changes:
+        curs.execute(statement(change), _params(change))
 
-    @staticmethod
-    def apply_in(curs: Cursor[Any], changes: Sequence[Change]) -> None:
-        for change in changes:
-            curs.execute(statement(change), _params(change))
+
+class PostgresRowView(PostgresTrackingRecorder, RowView):
+    """The direct path (event store → projection). It records each aggregate's applied
+    version too, so the Kafka path can take over from where this one stopped."""
+
+    @property
+    def projection(self) -> str:
+        return self.tracking_table_name.removesuffix("_tracking")
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        tracking: Tracking,
+        identity: tuple[UUID, int] | None = None,
+    ) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            apply_changes(curs, changes)
+            if identity is not None:
+                curs.execute(
+                    "INSERT INTO projection_versions VALUES (%s, %s, %s) "
+                    "ON CONFLICT (projection, aggregate_id) DO UPDATE SET version = "
+                    "GREATEST(projection_versions.version, EXCLUDED.version)",
+                    (self.projection, *identity),
+                )
+            self._insert_tracking(curs, tracking)

@@ -23,6 +23,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str
@@ -39,6 +46,8 @@ class Settings:
     max_page_size: int
     rate_limit_per_minute: int
     hold_minutes: int
+    kafka_bootstrap: str | None
+    fanout: str
 
     @property
     def dev(self) -> bool:
@@ -75,4 +84,6 @@ class Settings:
             max_page_size=_int(env, "SLOTWISE_MAX_PAGE_SIZE", 200),
             rate_limit_per_minute=_int(env, "SLOTWISE_RATE_LIMIT_PER_MINUTE", 6000),
             hold_minutes=_int(env, "SLOTWISE_HOLD_MINUTES", 10),
+            kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            fanout=_choice(env, "SLOTWISE_FANOUT", ("kafka", "direct"), "kafka"),
         )

@@ -5,7 +5,6 @@ for the position a command returned is never left waiting on an event this model
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -13,7 +12,7 @@ from eventsourcing.projection import Projection
 
 from domain.appointment import Status
 from domain.slot import SlotStatus
-from projections.changes import Change, Delete, RowView, Update, Upsert
+from projections.changes import Change, Delete, Handlers, RowView, Update, Upsert
 
 APPOINTMENTS = "rm_appointments"
 SLOTS = "rm_slots"
@@ -35,24 +34,13 @@ def _slot(event: Any, **values: Any) -> list[Change]:
     return [Update(SLOTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-Handler = Callable[[Any], list[Change]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def on(event_name: str) -> Callable[[Handler], Handler]:
-    """Register the handler of an event, named as `Aggregate.Event` (its class qualname)."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[event_name] = handler
-        return handler
-
-    return register
+HANDLERS = Handlers()
+on = HANDLERS.on
 
 
 def changes_for(event: Any) -> list[Change]:
     """The row changes one domain event makes; events this model ignores make none."""
-    handler = HANDLERS.get(type(event).__qualname__)
-    return handler(event) if handler else []
+    return HANDLERS.changes_for(event)
 
 
 @on("Provider.Registered")
@@ -247,4 +235,5 @@ class SchedulingProjection(Projection[RowView]):
     name = "scheduling"
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(changes_for(domain_event), tracking)
+        identity = (domain_event.originator_id, domain_event.originator_version)
+        self.view.apply(changes_for(domain_event), tracking, identity)

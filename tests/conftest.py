@@ -103,7 +103,7 @@ class Stack:
             "DATABASE_URL": database.conninfo,
             "SLOTWISE_MODE": "test",
             "SLOTWISE_PORT": str(self.port),
-            "SLOTWISE_POOL_SIZE": "16",
+            "SLOTWISE_POOL_SIZE": "8",
             "SLOTWISE_STATE_DIR": str(ROOT / ".state"),
         }
         self.log_dir = log_dir

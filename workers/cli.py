@@ -61,6 +61,91 @@ def cmd_worker(args: argparse.Namespace) -> None:
     run_projection(eventstore_env(db, 2), PostgresRowView, stop)
 
 
+def cmd_relay(_: argparse.Namespace) -> None:
+    from psycopg_pool import ConnectionPool
+
+    from infra.bootstrap import build_scheduling, locate_database, prepare
+    from infra.kafka import KafkaPublisher
+    from infra.relay_store import LogListener, PostgresPositions
+    from infra.settings import Settings
+    from projections.integration import ALL_TOPICS
+    from workers.relay import run_relay
+
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
+    if not settings.kafka_bootstrap:
+        sys.exit("slotwise: set KAFKA_BOOTSTRAP_SERVERS (make run starts a local broker for you)")
+    db = locate_database(settings, _progress)
+    prepare(db)
+    stop = _stop_on_signals()
+    scheduling = build_scheduling(settings, db, pool_size=2)
+    listener = LogListener(db.conninfo, scheduling.recorder.channel_name)  # type: ignore[attr-defined]
+    with ConnectionPool(db.conninfo, min_size=1, max_size=2) as pool:
+        _progress(f"relaying to {settings.kafka_bootstrap}")
+        run_relay(
+            scheduling,
+            KafkaPublisher(settings.kafka_bootstrap, ALL_TOPICS),
+            PostgresPositions(pool),
+            listener.wait,
+            stop,
+        )
+    listener.close()
+    scheduling.close()
+
+
+def cmd_project(args: argparse.Namespace) -> None:
+    import logging as logs
+
+    from psycopg_pool import ConnectionPool
+
+    from infra.bootstrap import build_scheduling, locate_database, prepare
+    from infra.kafka import KafkaDeliveries, ensure_topics
+    from infra.projection_state import PostgresProjectionState
+    from infra.settings import Settings
+    from projections.integration import ALL_TOPICS
+    from projections.scheduling import changes_for
+    from workers.kafka_projection import KafkaProjector, run_kafka_projection
+
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
+    if not settings.kafka_bootstrap:
+        sys.exit("slotwise: set KAFKA_BOOTSTRAP_SERVERS, or run `slotwise worker projections`")
+    db = locate_database(settings, _progress)
+    prepare(db)
+    ensure_topics(settings.kafka_bootstrap, ALL_TOPICS)
+    stop = _stop_on_signals()
+    scheduling = build_scheduling(settings, db, pool_size=2)
+    with ConnectionPool(db.conninfo, min_size=1, max_size=4) as pool:
+        state = PostgresProjectionState(pool, args.projection)
+        projector = KafkaProjector(scheduling, changes_for, state, skip_poison=args.skip_poison)
+
+        def truncated(topic: str, partition: int) -> None:
+            logs.getLogger("slotwise.kafka").warning(
+                "%s[%d] is behind our stored offset: the topic was lost or truncated; "
+                "re-reading it and catching up from the event store",
+                topic,
+                partition,
+            )
+
+        deliveries = KafkaDeliveries(
+            settings.kafka_bootstrap,
+            f"slotwise.projection.{args.projection}",
+            ALL_TOPICS,
+            state.stored_offsets,
+            truncated,
+        )
+        _progress(f"projection {args.projection} consuming from {settings.kafka_bootstrap}")
+        run_kafka_projection(projector, deliveries, stop)
+    scheduling.close()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
 def cmd_sweeper(_: argparse.Namespace) -> None:
     from psycopg_pool import ConnectionPool
 
@@ -77,7 +162,7 @@ def cmd_sweeper(_: argparse.Namespace) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    scheduling = build_scheduling(settings, db)
+    scheduling = build_scheduling(settings, db, pool_size=2)
     with ConnectionPool(db.conninfo, min_size=1, max_size=2) as pool:
         run_sweeper(scheduling, PostgresSchedulingQueries(pool), SystemClock(), stop)
     scheduling.close()
@@ -105,13 +190,27 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 
 def cmd_run(_: argparse.Namespace) -> None:
-    """Migrate, then run the API and the projection worker until interrupted."""
+    """Migrate, then run the API and its workers until interrupted. With the Kafka fan-out
+    (the default) a local Tansu broker is started unless KAFKA_BOOTSTRAP_SERVERS is set."""
+    from infra.kafka_broker import find_or_start_kafka
+    from infra.settings import Settings
+
     cmd_migrate(_)
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
     exe = [sys.executable, "-m", "workers.cli"]
+    env = dict(os.environ)
+    broker = None
+    if settings.fanout == "kafka":
+        broker = find_or_start_kafka(settings.kafka_bootstrap, settings.state_dir)
+        env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        _progress(f"Kafka at {broker.bootstrap}" + (" (local Tansu)" if broker.embedded else ""))
+        workers = [["worker", "relay"], ["worker", "project", "scheduling"]]
+    else:
+        workers = [["worker", "projections"]]
     children = [
-        subprocess.Popen([*exe, "worker", "projections"]),  # noqa: S603
-        subprocess.Popen([*exe, "worker", "holds"]),  # noqa: S603
-        subprocess.Popen([*exe, "serve"]),  # noqa: S603
+        subprocess.Popen([*exe, *args], env=env)  # noqa: S603
+        for args in [*workers, ["worker", "holds"], ["serve"]]
     ]
     stopping = threading.Event()
 
@@ -128,6 +227,8 @@ def cmd_run(_: argparse.Namespace) -> None:
         child.terminate()
     for child in children:
         child.wait(timeout=20)
+    if broker is not None:
+        broker.stop()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -138,8 +239,20 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run a worker process")
-    worker.add_argument("name", choices=["projections", "holds"])
-    worker.set_defaults(func=lambda a: cmd_sweeper(a) if a.name == "holds" else cmd_worker(a))
+    kinds = worker.add_subparsers(dest="name", required=True)
+    kinds.add_parser("projections", help="project straight from the event store").set_defaults(
+        func=cmd_worker
+    )
+    kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_sweeper)
+    kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
+    project = kinds.add_parser("project", help="run a projection fed from Kafka")
+    project.add_argument("projection", choices=["scheduling"])
+    project.add_argument(
+        "--skip-poison",
+        action="store_true",
+        help="dead-letter an event that keeps failing and move on (default: stop there)",
+    )
+    project.set_defaults(func=cmd_project)
     db = sub.add_parser("db", help="database tasks")
     db.add_argument("task", choices=["migrate"])
     db.set_defaults(func=cmd_migrate)

@@ -1,7 +1,9 @@
-"""Runs the scheduling projection from the event store's log until stopped.
+"""Runs the read-model projections (scheduling and analytics) from the event store's log until
+stopped, each in a thread of its own with its own position.
 
-A failing event stops the runner at that event: its position is not advanced, the error is
-logged, and the runner restarts after a backoff and tries the same event again."""
+A failing event stops that projection at that event: its position is not advanced, the error
+is logged, and the runner restarts after a backoff and tries the same event again. The other
+projection carries on meanwhile; a stop request, or one thread ending, ends them all."""
 
 from __future__ import annotations
 
@@ -9,36 +11,66 @@ import logging
 import threading
 from collections.abc import Mapping
 
-from eventsourcing.projection import ProjectionRunner
+from eventsourcing.projection import Projection, ProjectionRunner
 
 from commands.scheduling import Scheduling
+from projections.analytics import AnalyticsProjection
 from projections.changes import RowView
 from projections.scheduling import SchedulingProjection
 
 log = logging.getLogger("slotwise.worker")
 
+PROJECTIONS: tuple[type[Projection[RowView]], ...] = (SchedulingProjection, AnalyticsProjection)
+
 
 def run_projection(
     env: Mapping[str, str], view_class: type[RowView], stop: threading.Event
 ) -> None:
+    """Run every projection in `PROJECTIONS` until `stop` is set, then wait for all of them."""
+    threads = [
+        threading.Thread(
+            target=run_one,
+            args=(projection, env, view_class, stop),
+            name=f"projection-{projection.name}",
+        )
+        for projection in PROJECTIONS
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        # Waiting on the event keeps the main thread free to run signal handlers that set it;
+        # a thread that ends without being asked to stops the rest, so the process exits.
+        while not stop.is_set() and all(thread.is_alive() for thread in threads):
+            stop.wait(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
+def run_one(
+    projection: type[Projection[RowView]],
+    env: Mapping[str, str],
+    view_class: type[RowView],
+    stop: threading.Event,
+) -> None:
+    """Run one projection with its own restart loop and backoff until `stop` is set."""
     backoff = 0.5
     while not stop.is_set():
         try:
             with ProjectionRunner(
                 application_class=Scheduling,
-                projection_class=SchedulingProjection,
+                projection_class=projection,
                 view_class=view_class,
                 env=dict(env),
             ) as runner:
-                log.info("projection %s running", SchedulingProjection.name)
+                log.info("projection %s running", projection.name)
                 backoff = 0.5
                 while not stop.is_set():
                     runner.run_forever(timeout=0.5)
         except Exception:
             log.exception(
-                "projection %s stopped on an error; retrying in %.1fs",
-                SchedulingProjection.name,
-                backoff,
+                "projection %s stopped on an error; retrying in %.1fs", projection.name, backoff
             )
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)

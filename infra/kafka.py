@@ -1,0 +1,172 @@
+"""confluent-kafka adapters: an idempotent producer for the relay and a consumer-group reader
+for projection workers. Offsets live in PostgreSQL beside the rows, not in Kafka."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+log = logging.getLogger("slotwise.kafka")
+
+PARTITIONS = 6
+
+
+def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = PARTITIONS) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    existing = set(admin.list_topics(timeout=10).topics)
+    missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics]
+    missing = [t for t in missing if t.topic not in existing]
+    if not missing:
+        return
+    for topic, future in admin.create_topics(missing).items():
+        try:
+            future.result(timeout=10)
+        except Exception as error:
+            if "already exists" not in str(error).lower():
+                raise
+            log.debug("topic %s already exists", topic)
+
+
+class KafkaPublisher:
+    """Idempotent, acks=all. `flush` reports every failed delivery since the last flush."""
+
+    def __init__(self, bootstrap: str, topics: Sequence[str] = ()) -> None:
+        self._bootstrap = bootstrap
+        self._topics = tuple(topics)
+        self._failures: list[str] = []
+        self._fatal = False
+        self._producer = self._create()
+
+    def _create(self) -> Producer:
+        if self._topics:
+            # A broker that lost its data would otherwise auto-create them with its defaults.
+            ensure_topics(self._bootstrap, self._topics)
+        return Producer(
+            {
+                "bootstrap.servers": self._bootstrap,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 2,
+                "message.timeout.ms": 10000,
+                "error_cb": self._on_error,
+            }
+        )
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.fatal():
+            self._fatal = True
+        log.warning("kafka producer: %s", error)
+
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self._failures.append(f"{message.topic()}: {error}")
+
+    def publish(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, str | bytes | None]]
+    ) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    topic, value=value, key=key, headers=headers, on_delivery=self._on_delivery
+                )
+                return
+            except BufferError:
+                self._producer.poll(0.1)
+
+    def flush(self, timeout: float) -> list[str]:
+        remaining = self._producer.flush(timeout)
+        failures, self._failures = self._failures, []
+        if remaining:
+            failures.append(f"{remaining} message(s) not delivered within {timeout}s")
+        if self._fatal:
+            failures.append("fatal producer error")
+        return failures
+
+    def recreate(self) -> None:
+        """Start over with a fresh producer (after a fatal error); unflushed sends are dropped,
+        and the relay resends from its last recorded position."""
+        self._producer = self._create()
+        self._fatal = False
+        self._failures = []
+
+
+@dataclass(frozen=True)
+class Delivery:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+class KafkaDeliveries:
+    """A consumer in group `group_id`. On every assignment it starts each partition at the
+    offset the projection stored; an offset past the partition's end means the topic was lost
+    or truncated, so it starts over from the beginning (duplicates are ignored downstream)."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[str],
+        stored_offsets: Callable[[], dict[tuple[str, int], int]],
+        on_truncated: Callable[[str, int], None],
+        session_timeout_ms: int = 6000,
+    ) -> None:
+        self._stored_offsets = stored_offsets
+        self._on_truncated = on_truncated
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": group_id,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": 5,
+                "session.timeout.ms": session_timeout_ms,
+                "heartbeat.interval.ms": max(session_timeout_ms // 6, 100),
+                "isolation.level": "read_uncommitted",
+            }
+        )
+        self._consumer.subscribe(list(topics), on_assign=self._assign)
+
+    def _assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        stored = self._stored_offsets()
+        for tp in partitions:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                tp.offset = OFFSET_BEGINNING
+                continue
+            low, high = consumer.get_watermark_offsets(tp, timeout=5, cached=False)
+            if offset > high:
+                self._on_truncated(tp.topic, tp.partition)
+                tp.offset = OFFSET_BEGINNING
+            else:
+                tp.offset = max(offset, low)
+        consumer.assign(partitions)
+
+    def poll(self, max_messages: int, timeout: float) -> list[Delivery]:
+        messages: list[Any] = self._consumer.consume(max_messages, timeout)
+        out = []
+        for m in messages:
+            error = m.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    continue
+                log.warning("kafka consumer: %s", error)
+                continue
+            out.append(Delivery(m.topic(), m.partition(), m.offset(), m.value()))
+        return out
+
+    def close(self) -> None:
+        self._consumer.close()

@@ -1,0 +1,224 @@
+"""A projection fed from Kafka, with the event store as the source of truth.
+
+Per batch of deliveries, in one PostgreSQL transaction: the row changes, each aggregate's
+applied version, and the partitions' next offsets. Then:
+- a delivery at or below an aggregate's applied version is a duplicate and is ignored;
+- a delivery above the next version means events were lost in transit: the missing ones are
+  read from the event store and applied first;
+- the watermark (the position every earlier event is applied up to, which `min_position`
+  waits on) advances over the log; if it stalls on an event that never arrives (a broker that
+  lost its data, a truncated topic), the worker reads that event from the event store.
+A poison event is retried, then dead-lettered; by default the projection stops there."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
+
+from commands.scheduling import Scheduling
+from projections.changes import Change
+from projections.delivery import Applicable, DeadLetter, ProjectionState
+from projections.integration import Catalog, IntegrationEvent, event_id
+
+log = logging.getLogger("slotwise.kafka_projection")
+
+
+class DeliveryLike(Protocol):
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def value(self) -> bytes: ...
+
+
+class Deliveries(Protocol):
+    def poll(self, max_messages: int, timeout: float) -> Sequence[DeliveryLike]: ...
+
+    def close(self) -> None: ...
+
+
+class PoisonEventError(RuntimeError):
+    """An event could not be applied after bounded retries; the projection stops before it."""
+
+
+@dataclass
+class Counters:
+    applied: int = 0
+    duplicates: int = 0
+    gap_filled: int = 0
+    caught_up: int = 0
+    dead_lettered: int = 0
+
+
+@dataclass
+class KafkaProjector:
+    app: Scheduling
+    changes_for: Callable[[Any], list[Change]]
+    state: ProjectionState
+    catalog: Catalog = field(default_factory=Catalog)
+    skip_poison: bool = False
+    max_attempts: int = 3
+    catch_up_after: float = 2.0
+    counters: Counters = field(default_factory=Counters)
+    _stalled_since: float | None = None
+
+    def _applicable(self, event: Any, event_type: str, position: int | None) -> Applicable:
+        return Applicable(
+            event.originator_id,
+            event.originator_version,
+            event_type,
+            position,
+            self.changes_for(event) if event is not None else [],
+        )
+
+    def _plan(self, events: Sequence[tuple[UUID, int, str, int | None, Any]]) -> list[Applicable]:
+        """Order-preserving plan: drop duplicates, fill version gaps from the event store."""
+        known = self.state.versions({e[0] for e in events})
+        plan: list[Applicable] = []
+        for aggregate_id, version, event_type, position, event in events:
+            last = known.get(aggregate_id, 0)
+            if version <= last:
+                self.counters.duplicates += 1
+                continue
+            if version > last + 1:
+                missing = list(self.app.events.get(aggregate_id, gt=last, lte=version - 1))
+                self.counters.gap_filled += len(missing)
+                plan.extend(self._applicable(m, type(m).__qualname__, None) for m in missing)
+            plan.append(
+                Applicable(
+                    aggregate_id,
+                    version,
+                    event_type,
+                    position,
+                    self.changes_for(event) if event is not None else [],
+                )
+            )
+            known[aggregate_id] = version
+        return plan
+
+    def handle(self, deliveries: Sequence[DeliveryLike]) -> int:
+        """Apply a batch of deliveries; returns the watermark after it."""
+        if deliveries:
+            events = []
+            offsets: dict[tuple[str, int], int] = {}
+            for delivery in deliveries:
+                message = msgspec.json.decode(delivery.value, type=IntegrationEvent)
+                events.append(
+                    (
+                        message.aggregate_id,
+                        message.aggregate_version,
+                        message.event_type,
+                        message.position,
+                        self.catalog.decode(message),
+                    )
+                )
+                key = (delivery.topic, delivery.partition)
+                offsets[key] = max(offsets.get(key, 0), delivery.offset + 1)
+            self._apply(self._plan(events), offsets)
+        return self.advance()
+
+    def _apply(self, plan: list[Applicable], offsets: Mapping[tuple[str, int], int]) -> None:
+        try:
+            self.counters.applied += self.state.apply(plan, offsets)
+            return
+        except Exception:
+            if len(plan) <= 1 and self.max_attempts <= 1:
+                raise
+            log.warning("batch failed; applying its events one at a time", exc_info=True)
+        for item in plan:
+            self._apply_one(item)
+        self.state.apply([], offsets)
+
+    def _apply_one(self, item: Applicable) -> None:
+        error: Exception | None = None
+        for _ in range(self.max_attempts):
+            try:
+                self.counters.applied += self.state.apply([item], {})
+                return
+            except Exception as failure:
+                error = failure
+        letter = DeadLetter(
+            event_id=event_id(item.aggregate_id, item.version),
+            position=item.position or 0,
+            aggregate_id=item.aggregate_id,
+            aggregate_version=item.version,
+            event_type=item.event_type,
+            error=f"{type(error).__name__}: {error}",
+            attempts=self.max_attempts,
+            skipped=self.skip_poison,
+        )
+        self.state.dead_letter(letter)
+        self.counters.dead_lettered += 1
+        if not self.skip_poison:
+            self.state.record_error(letter.error)
+            raise PoisonEventError(
+                f"{item.event_type} v{item.version} of {item.aggregate_id}: {letter.error}"
+            ) from error
+        # Skipping is explicit and recorded: the version counts as applied, with no rows.
+        self.state.apply(
+            [Applicable(item.aggregate_id, item.version, item.event_type, item.position, [])], {}
+        )
+
+    def advance(self, batch: int = 1000) -> int:
+        """Move the watermark over every log position already applied; catch up from the
+        event store when it has been stuck on a missing event for too long."""
+        mark = self.state.watermark()
+        notifications = self.app.recorder.select_notifications(start=mark + 1, limit=batch)
+        versions = self.state.versions({UUID(str(n.originator_id)) for n in notifications})
+        pending: list[Any] = []
+        for n in notifications:
+            if versions.get(UUID(str(n.originator_id)), 0) >= n.originator_version:
+                if not pending:
+                    mark = n.id
+                continue
+            pending.append(n)
+        if notifications and mark != self.state.watermark():
+            self.state.set_watermark(mark)
+        if not pending:
+            self._stalled_since = None
+            return mark
+        now = time.monotonic()
+        if self._stalled_since is None:
+            self._stalled_since = now
+        elif now - self._stalled_since >= self.catch_up_after:
+            self._stalled_since = None
+            self.catch_up(pending)
+            return self.advance(batch)
+        return mark
+
+    def catch_up(self, notifications: Sequence[Any]) -> None:
+        """Apply events straight from the event store (Kafka lost or has not delivered them)."""
+        events = []
+        for n in notifications:
+            event = self.app.mapper.to_domain_event(n)
+            events.append(
+                (n.originator_id, n.originator_version, type(event).__qualname__, n.id, event)
+            )
+        plan = self._plan(events)
+        self.counters.caught_up += len(plan)
+        log.info("caught up %d event(s) from the event store", len(plan))
+        self._apply(plan, {})
+
+
+def run_kafka_projection(
+    projector: KafkaProjector,
+    deliveries: Deliveries,
+    stop: threading.Event,
+    max_messages: int = 500,
+) -> None:
+    try:
+        while not stop.is_set():
+            batch = deliveries.poll(max_messages, 0.1)
+            projector.handle(batch)
+    finally:
+        deliveries.close()
