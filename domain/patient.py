@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actor import EventMeta
 from domain.errors import ValidationError
-from domain.limits import check_sizes
+from domain.limits import check_sizes, json_native
 from domain.provider import validate_zone
 
 REGISTRATION_FIELDS = (
@@ -45,7 +45,7 @@ def validate_registration(details: dict[str, Any], today: date) -> dict[str, Any
     email = details.get("email")
     if email is not None and "@" not in email:
         raise ValidationError("email must be an address")
-    return details
+    return json_native(details)
 
 
 class Patient(Aggregate):
@@ -62,9 +62,14 @@ class Patient(Aggregate):
             raise ValidationError(f"missing registration fields: {sorted(missing)}")
         return cls(details=validate_registration(details, today), meta=meta, id=patient_id)
 
+    @property
+    def birth_date(self) -> date | None:
+        born = self.details.get("birth_date")
+        return None if born is None else date.fromisoformat(str(born))
+
     def update(self, changes: dict[str, Any], today: date, meta: EventMeta) -> None:
-        validate_registration(changes, today)
-        changed = {k: v for k, v in changes.items() if self.details.get(k) != v}
+        plain = validate_registration(changes, today)
+        changed = {k: v for k, v in plain.items() if self.details.get(k) != v}
         if changed:
             self._updated(changed, meta)
 

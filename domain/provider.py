@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actor import EventMeta
 from domain.errors import ValidationError
-from domain.limits import check_sizes
+from domain.limits import check_sizes, json_native
 
 PROFILE_FIELDS = (
     "name",
@@ -59,7 +59,7 @@ def validate_profile(profile: dict[str, Any]) -> dict[str, Any]:
     currency = profile.get("fee_currency")
     if currency is not None and (len(currency) != 3 or not currency.isalpha()):
         raise ValidationError("fee_currency must be an ISO 4217 code such as EUR")
-    return profile
+    return json_native(profile)
 
 
 class Provider(Aggregate):
@@ -78,9 +78,17 @@ class Provider(Aggregate):
     def time_zone(self) -> str:
         return str(self.profile["time_zone"])
 
+    @property
+    def fee(self) -> tuple[Decimal, str] | None:
+        """The consultation fee and its currency (money is kept as text inside events)."""
+        amount = self.profile.get("fee_amount")
+        if amount is None:
+            return None
+        return Decimal(str(amount)), str(self.profile.get("fee_currency", ""))
+
     def update(self, changes: dict[str, Any], meta: EventMeta) -> None:
-        validate_profile(changes)
-        changed = {k: v for k, v in changes.items() if self.profile.get(k) != v}
+        plain = validate_profile(changes)
+        changed = {k: v for k, v in plain.items() if self.profile.get(k) != v}
         if changed:
             self._updated(changed, meta)
 

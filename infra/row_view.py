@@ -50,7 +50,11 @@ def statement(change: Change) -> sql.Composed:
         return sql.SQL("DELETE FROM {} WHERE {}").format(table, _where(change.key))
     if isinstance(change, Update):
         sets = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(f"v_{k}"))
+            (
+                sql.SQL("{0} = coalesce({0}, '{{}}'::jsonb) || {1}")
+                if k in change.merge
+                else sql.SQL("{0} = {1}")
+            ).format(sql.Identifier(k), sql.Placeholder(f"v_{k}"))
             for k in change.values
         )
         return sql.SQL("UPDATE {} SET {} WHERE {}").format(table, sets, _where(change.key))

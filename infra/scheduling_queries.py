@@ -160,6 +160,9 @@ class PostgresSchedulingQueries:
         if wanted.start_to is not None:
             where.append("start_at < %(start_to)s")
             params["start_to"] = wanted.start_to
+        if wanted.ends_after is not None:
+            where.append("end_at > %(ends_after)s")
+            params["ends_after"] = wanted.ends_after
         order = "start_at DESC, id DESC" if wanted.newest_first else "start_at, id"
         query = (
             f"SELECT {APPOINTMENT_COLUMNS} FROM rm_appointments WHERE {' AND '.join(where)} "  # noqa: S608

@@ -22,9 +22,13 @@ class Upsert:
 
 @dataclass(frozen=True)
 class Update:
+    """Set `values` on the row with `key`; columns named in `merge` are JSON objects whose
+    keys are merged into the stored object instead of replacing it."""
+
     table: str
     key: dict[str, Any]
     values: dict[str, Any]
+    merge: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

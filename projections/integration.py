@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -87,10 +87,25 @@ def _event_classes(aggregate: type[Aggregate]) -> Iterable[type[Any]]:
             yield value
 
 
+_DATETIME = typing.Annotated[datetime, msgspec.Meta(extra_json_schema={"format": "date-time"})]
+_DATE = typing.Annotated[date, msgspec.Meta(extra_json_schema={"format": "date"})]
+
+
+def _documented(hint: Any) -> Any:
+    """The same type, annotated so the JSON Schema says which strings are times."""
+    if hint is datetime:
+        return _DATETIME
+    if hint is date:
+        return _DATE
+    if hint == datetime | None:
+        return _DATETIME | None
+    return hint
+
+
 def _payload_struct(event_class: type[Any]) -> type[msgspec.Struct]:
     hints = typing.get_type_hints(event_class)
     fields = [
-        (f.name, hints[f.name])
+        (f.name, _documented(hints[f.name]))
         for f in dataclasses.fields(event_class)
         if f.name not in BASE_FIELDS and f.name != "meta"
     ]
@@ -174,7 +189,11 @@ class Catalog:
         for event_type, payload in sorted(self.payloads.items()):
             envelope = msgspec.defstruct(
                 event_type.replace(".", "") + f"EventV{SCHEMA_VERSION}",
-                [(f, t) for f, t in typing.get_type_hints(IntegrationEvent).items() if f != "data"]
+                [
+                    (f, _documented(t))
+                    for f, t in typing.get_type_hints(IntegrationEvent).items()
+                    if f != "data"
+                ]
                 + [("data", payload)],
                 kw_only=True,
             )
@@ -201,3 +220,83 @@ def message_headers(event: IntegrationEvent) -> list[tuple[str, str | bytes | No
     if event.causation_id:
         headers.append(("causation_id", str(event.causation_id)))
     return [(k, v.encode()) for k, v in headers]
+
+
+def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
+    """An AsyncAPI 3.0 description of every topic and message the relay publishes."""
+    header_schema = {
+        "type": "object",
+        "properties": {
+            name: {"type": "string"}
+            for name in (
+                "event_type",
+                "schema_version",
+                "position",
+                "aggregate_version",
+                "event_id",
+                "correlation_id",
+                "causation_id",
+            )
+        },
+        "required": ["event_type", "schema_version", "position", "aggregate_version", "event_id"],
+    }
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    for event_type in sorted(catalog.payloads):
+        name = event_type.replace(".", "")
+        messages[name] = {
+            "name": event_type,
+            "title": f"{event_type} v{SCHEMA_VERSION}",
+            "contentType": "application/json",
+            "headers": header_schema,
+            "payload": {"$ref": f"events/{event_type}.json"},
+            "correlationId": {"location": "$message.header#/correlation_id"},
+        }
+        topic = catalog.topic_for(event_type)
+        channel = channels.setdefault(
+            topic.replace(".", "_"),
+            {
+                "address": topic,
+                "description": "Keyed by aggregate id; events of one aggregate stay in order.",
+                "messages": {},
+            },
+        )
+        channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+    internal = INTERNAL_TOPIC.replace(".", "_")
+    channels[internal] = {
+        "address": INTERNAL_TOPIC,
+        "description": "Events of internal aggregates (e.g. idempotency records) with an empty "
+        "`data`, so consumers see every log position.",
+        "messages": {},
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Slotwise integration events",
+            "version": f"{SCHEMA_VERSION}.0.0",
+            "description": "Every event of the Slotwise event store, relayed in log order.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": {
+            f"publish_{key}": {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{key}"},
+            }
+            for key in channels
+        },
+        "components": {"messages": messages},
+    }
+
+
+def documents(catalog: Catalog) -> dict[str, bytes]:
+    """Every published document, by relative path: one JSON Schema per event type plus the
+    AsyncAPI description. `slotwise events export` writes them under docs/."""
+    out = {
+        f"events/{event_type}.json": msgspec.json.format(msgspec.json.encode(schema), indent=2)
+        for event_type, schema in catalog.json_schemas().items()
+    }
+    out["asyncapi.json"] = msgspec.json.format(
+        msgspec.json.encode(asyncapi_document(catalog)), indent=2
+    )
+    return out

@@ -104,6 +104,7 @@ class AppointmentFilter:
     statuses: tuple[str, ...] = ()
     start_from: datetime | None = None
     start_to: datetime | None = None
+    ends_after: datetime | None = None
     newest_first: bool = False
     limit: int = 50
     offset: int = 0

@@ -59,7 +59,7 @@ def _provider_row(event: Any, profile: dict[str, Any], *, partial: bool = False)
         if column in profile:
             values[column] = profile[column]
     if partial:
-        return Update(PROVIDERS, {"id": event.originator_id}, values)
+        return Update(PROVIDERS, {"id": event.originator_id}, values, merge=frozenset({"profile"}))
     return Upsert(PROVIDERS, {"id": event.originator_id}, values)
 
 

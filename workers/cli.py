@@ -231,6 +231,26 @@ def cmd_run(_: argparse.Namespace) -> None:
         broker.stop()
 
 
+def cmd_events_export(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from projections.integration import Catalog, documents
+
+    root = Path(args.directory)
+    stale = []
+    for relative, content in documents(Catalog()).items():
+        path = root / relative
+        if args.check:
+            if not path.exists() or path.read_bytes() != content + b"\n":
+                stale.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content + b"\n")
+    if stale:
+        sys.exit(f"slotwise: out of date: {', '.join(stale)}; run `slotwise events export`")
+    _progress(f"event documents {'checked' if args.check else 'written'} in {root}")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="slotwise", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -261,6 +281,11 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True, type=UUID, help="patient/provider/user id")
     token.add_argument("--ttl-hours", type=float, default=8.0)
     token.set_defaults(func=cmd_token)
+    events = sub.add_parser("events", help="integration event documents")
+    events.add_argument("task", choices=["export"])
+    events.add_argument("--directory", default="docs", help="where to write (default: docs)")
+    events.add_argument("--check", action="store_true", help="fail if the files are stale")
+    events.set_defaults(func=cmd_events_export)
     run = sub.add_parser("run", help="migrate, then run the API and its workers")
     run.set_defaults(func=cmd_run)
     return root

@@ -187,7 +187,8 @@ class AppointmentController(Controller):
         now = services(request).clock.now()
         wanted = AppointmentFilter(
             statuses=tuple(s.value for s in ACTIVE),
-            start_from=now,
+            # A visit that has begun but not ended (checked in, in progress) is still upcoming.
+            ends_after=now,
             limit=page_size(request, limit),
             offset=offset,
         )
