@@ -110,6 +110,7 @@ class PostgresProjectionState:
                 "aggregate_id, aggregate_version, event_type, error, attempts, skipped) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (projection, event_id) DO UPDATE SET error = EXCLUDED.error, "
+                "skipped = EXCLUDED.skipped, "
                 "attempts = projection_dead_letters.attempts + EXCLUDED.attempts, "
                 "failed_at = now()",
                 (

@@ -17,6 +17,8 @@ class Applicable:
     event_type: str
     position: int | None
     changes: list[Change]
+    # Why the projection could not compute the changes, if it could not.
+    error: str | None = None
 
 
 @dataclass(frozen=True)

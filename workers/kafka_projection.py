@@ -72,13 +72,21 @@ class KafkaProjector:
     counters: Counters = field(default_factory=Counters)
     _stalled_since: float | None = None
 
+    def _changes(self, event: Any) -> tuple[list[Change], str | None]:
+        if event is None:
+            return [], None
+        error: Exception | None = None
+        for _ in range(self.max_attempts):
+            try:
+                return self.changes_for(event), None
+            except Exception as failure:
+                error = failure
+        return [], f"{type(error).__name__}: {error}"
+
     def _applicable(self, event: Any, event_type: str, position: int | None) -> Applicable:
+        changes, error = self._changes(event)
         return Applicable(
-            event.originator_id,
-            event.originator_version,
-            event_type,
-            position,
-            self.changes_for(event) if event is not None else [],
+            event.originator_id, event.originator_version, event_type, position, changes, error
         )
 
     def _plan(self, events: Sequence[tuple[UUID, int, str, int | None, Any]]) -> list[Applicable]:
@@ -94,15 +102,8 @@ class KafkaProjector:
                 missing = list(self.app.events.get(aggregate_id, gt=last, lte=version - 1))
                 self.counters.gap_filled += len(missing)
                 plan.extend(self._applicable(m, type(m).__qualname__, None) for m in missing)
-            plan.append(
-                Applicable(
-                    aggregate_id,
-                    version,
-                    event_type,
-                    position,
-                    self.changes_for(event) if event is not None else [],
-                )
-            )
+            changes, error = self._changes(event)
+            plan.append(Applicable(aggregate_id, version, event_type, position, changes, error))
             known[aggregate_id] = version
         return plan
 
@@ -128,32 +129,33 @@ class KafkaProjector:
         return self.advance()
 
     def _apply(self, plan: list[Applicable], offsets: Mapping[tuple[str, int], int]) -> None:
-        try:
-            self.counters.applied += self.state.apply(plan, offsets)
-            return
-        except Exception:
-            if len(plan) <= 1 and self.max_attempts <= 1:
-                raise
-            log.warning("batch failed; applying its events one at a time", exc_info=True)
+        if not any(item.error for item in plan):
+            try:
+                self.counters.applied += self.state.apply(plan, offsets)
+                return
+            except Exception:
+                log.warning("batch failed; applying its events one at a time", exc_info=True)
         for item in plan:
             self._apply_one(item)
         self.state.apply([], offsets)
 
     def _apply_one(self, item: Applicable) -> None:
         error: Exception | None = None
-        for _ in range(self.max_attempts):
+        attempts = 0 if item.error else self.max_attempts
+        for _ in range(attempts):
             try:
                 self.counters.applied += self.state.apply([item], {})
                 return
             except Exception as failure:
                 error = failure
+        reason = item.error or f"{type(error).__name__}: {error}"
         letter = DeadLetter(
             event_id=event_id(item.aggregate_id, item.version),
             position=item.position or 0,
             aggregate_id=item.aggregate_id,
             aggregate_version=item.version,
             event_type=item.event_type,
-            error=f"{type(error).__name__}: {error}",
+            error=reason,
             attempts=self.max_attempts,
             skipped=self.skip_poison,
         )
