@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
 class FixedClock:
@@ -70,3 +72,99 @@ class StillQueries:
 
     def expired_holds(self, now: datetime, limit: int) -> list[object]:
         return []
+
+
+class StillAnalytics:
+    """A `projections.analytics_queries.AnalyticsQueries` whose model never moves and is empty,
+    so every figure is a zero count or a null ratio."""
+
+    def __init__(self, position: int = 0) -> None:
+        self._position = position
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        return self._position >= position
+
+    def position(self) -> int:
+        return self._position
+
+    def appointments(
+        self, start_from: datetime, start_to: datetime, group_by: object, provider_id: object
+    ) -> object:
+        from projections.analytics_queries import AppointmentAnalytics, AppointmentFigures, Counts
+
+        empty = Counts(
+            appointments=0,
+            booked=0,
+            due=0,
+            completed=0,
+            no_shows=0,
+            cancelled=0,
+            late_cancelled=0,
+        )
+        return AppointmentAnalytics(
+            start_from=start_from,
+            start_to=start_to,
+            group_by=group_by,
+            totals=AppointmentFigures.of(empty),
+            groups=[],
+        )
+
+    def utilization(self, start_from: datetime, start_to: datetime, provider_id: object) -> object:
+        from decimal import Decimal
+
+        from projections.analytics_queries import Utilization, UtilizationReport
+
+        return UtilizationReport(
+            start_from=start_from,
+            start_to=start_to,
+            totals=Utilization.of(0, Decimal(0), Decimal(0), 0),
+            providers=[],
+        )
+
+
+class MemoryRows:
+    """A `projections.changes.RowView` on dicts, applying changes as PostgresRowView does to
+    tables: an upsert inserts the row or sets the given columns, an update or delete of a
+    missing row does nothing. It records each tracking position it was given."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self.positions: list[int] = []
+
+    def apply(self, changes: Sequence[Any], tracking: Any) -> None:
+        from projections.changes import Delete, Update
+
+        for change in changes:
+            table = self.tables.setdefault(change.table, {})
+            key = tuple(sorted(change.key.items()))
+            if isinstance(change, Delete):
+                table.pop(key, None)
+            elif isinstance(change, Update):
+                if key in table:
+                    table[key].update(change.values)
+            else:
+                table.setdefault(key, dict(change.key)).update(change.values)
+        self.positions.append(tracking.notification_id)
+
+    def row(self, table: str, **key: Any) -> dict[str, Any] | None:
+        return self.tables.get(table, {}).get(tuple(sorted(key.items())))
+
+
+class ScriptedDeliveries:
+    """A `workers.kafka_projection.Deliveries` that hands out prepared messages in order."""
+
+    def __init__(self) -> None:
+        self.queue: list[Any] = []
+        self.closed = False
+
+    def push(self, topic: str, partition: int, offset: int, value: bytes) -> None:
+        from infra.kafka import Delivery
+
+        self.queue.append(Delivery(topic, partition, offset, value))
+
+    def poll(self, max_messages: int, timeout: float) -> list[Any]:
+        batch, self.queue = self.queue[:max_messages], self.queue[max_messages:]
+        return batch
+
+    def close(self) -> None:
+        self.closed = True
