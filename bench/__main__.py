@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import booking, http
+from bench import booking, http, projection_lag
 from bench.setup import bench_database
 
 
@@ -21,6 +21,10 @@ def main() -> None:
         print(flush=True)
         for line in http.report(db, args.bookings, Path(logs)):
             print(line, flush=True)
+        print(flush=True)
+        with bench_database() as kafka_db, bench_database() as direct_db:
+            for line in projection_lag.report(kafka_db, direct_db, 200, 20.0, Path(logs)):
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,11 @@ class KafkaDeliveries:
         consumer.assign(partitions)
 
     def poll(self, max_messages: int, timeout: float) -> list[Delivery]:
-        messages: list[Any] = self._consumer.consume(max_messages, timeout)
+        """Wait up to `timeout` for the first message, then take what is already there."""
+        first = self._consumer.poll(timeout)
+        if first is None:
+            return []
+        messages: list[Any] = [first, *self._consumer.consume(max_messages - 1, 0)]
         out = []
         for m in messages:
             error = m.error()
