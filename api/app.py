@@ -10,19 +10,24 @@ from litestar import Litestar, get
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig
 from psycopg_pool import ConnectionPool
 
 from api.auth import jwt_auth
+from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.directory import DirectoryController
+from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.slots import ScheduleController, SlotController
 from api.problems import EXCEPTION_HANDLERS
 from api.services import Services
 from commands.ports import SystemClock
+from infra.analytics_queries import PostgresAnalyticsQueries
 from infra.bootstrap import build_scheduling, locate_database, prepare
 from infra.scheduling_queries import PostgresSchedulingQueries
 from infra.settings import Settings
+from infra.status import PostgresStatus
 
 
 @get("/health", sync_to_thread=False, include_in_schema=False)
@@ -48,9 +53,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         app.state.services = Services(
             scheduling=scheduling,
             queries=PostgresSchedulingQueries(pool),
+            analytics=PostgresAnalyticsQueries(pool),
             clock=SystemClock(),
             read_wait_seconds=settings.read_wait_seconds,
             max_page_size=settings.max_page_size,
+            status=PostgresStatus(pool, scheduling),
         )
         try:
             yield
@@ -60,20 +67,26 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     auth = jwt_auth(settings.jwt_secret, settings.jwt_issuer)
     rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.rate_limit_per_minute), exclude=["/schema", "/health"]
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        exclude=["/schema", "/health", METRICS_PATH],
+    )
+    prometheus = PrometheusConfig(
+        app_name="slotwise", prefix="slotwise", group_path=True, exclude=[METRICS_PATH]
     )
     return Litestar(
         route_handlers=[
             health,
+            metrics,
             AppointmentController,
             SlotController,
             ScheduleController,
             DirectoryController,
             ReportController,
+            AnalyticsController,
         ],
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
-        middleware=[rate_limit.middleware],
+        middleware=[prometheus.middleware, rate_limit.middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

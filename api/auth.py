@@ -16,7 +16,7 @@ from domain.actor import Actor, Role
 
 ALGORITHM = "HS256"
 TOKEN_ROLES = frozenset(Role) - {Role.SYSTEM}
-PUBLIC_PATHS = ["/schema", "/health"]
+PUBLIC_PATHS = ["/schema", "/health", "/metrics"]
 
 
 def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

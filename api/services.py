@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from litestar import Request
@@ -15,16 +15,24 @@ from commands.ports import Clock
 from commands.scheduling import Scheduling
 from domain.actor import Actor
 from domain.errors import ValidationError
+from projections.analytics_queries import AnalyticsQueries
 from projections.queries import SchedulingQueries
+from projections.status import StatusQueries
+
+
+class ReadModel(Protocol):
+    def wait_for(self, position: int, timeout: float) -> bool: ...
 
 
 @dataclass(frozen=True)
 class Services:
     scheduling: Scheduling
     queries: SchedulingQueries
+    analytics: AnalyticsQueries
     clock: Clock
     read_wait_seconds: float
     max_page_size: int
+    status: StatusQueries | None = None  # the log readers' lag, for /metrics
 
 
 def services(request: Request[Any, Any, Any]) -> Services:
@@ -69,8 +77,12 @@ def command_context(request: Request[Any, Any, Any]) -> CommandContext:
     )
 
 
-def await_position(request: Request[Any, Any, Any], min_position: int | None) -> None:
-    """Read-your-writes: wait (bounded) until the read model has applied `min_position`."""
+def await_position(
+    request: Request[Any, Any, Any], min_position: int | None, read_model: ReadModel | None = None
+) -> None:
+    """Read-your-writes: wait (bounded) until the read model has applied `min_position`.
+    The read model is the scheduling one unless the handler names another (each projection
+    keeps a position of its own)."""
     header = request.headers.get("X-Min-Position")
     if min_position is None and header is not None:
         try:
@@ -80,7 +92,8 @@ def await_position(request: Request[Any, Any, Any], min_position: int | None) ->
     if min_position is None or min_position <= 0:
         return
     svc = services(request)
-    if not svc.queries.wait_for(min_position, svc.read_wait_seconds):
+    model = read_model if read_model is not None else svc.queries
+    if not model.wait_for(min_position, svc.read_wait_seconds):
         msg = f"the read model has not reached position {min_position} yet; retry shortly"
         raise ReadModelBehindError(msg)
 

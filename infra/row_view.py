@@ -37,7 +37,7 @@ def _where(key: dict[str, Any]) -> sql.Composable:
     )
 
 
-def _params(change: Upsert | Update | Delete) -> dict[str, Any]:
+def bind_params(change: Upsert | Update | Delete) -> dict[str, Any]:
     params = {f"k_{k}": v for k, v in change.key.items()}
     if not isinstance(change, Delete):
         params.update({f"v_{k}": _adapt(v) for k, v in change.values.items()})
@@ -82,7 +82,7 @@ def statement(change: Change) -> sql.Composed:
 
 def apply_changes(curs: Cursor[Any], changes: Sequence[Change]) -> None:
     for change in changes:
-        curs.execute(statement(change), _params(change))
+        curs.execute(statement(change), bind_params(change))
 
 
 class PostgresRowView(PostgresTrackingRecorder, RowView):

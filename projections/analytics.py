@@ -221,4 +221,5 @@ class AnalyticsProjection(Projection[RowView]):
     name = "analytics"
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(changes_for(domain_event), tracking)
+        identity = (domain_event.originator_id, domain_event.originator_version)
+        self.view.apply(changes_for(domain_event), tracking, identity)

@@ -130,8 +130,9 @@ class MemoryRows:
     def __init__(self) -> None:
         self.tables: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self.positions: list[int] = []
+        self.versions: dict[Any, int] = {}
 
-    def apply(self, changes: Sequence[Any], tracking: Any) -> None:
+    def apply(self, changes: Sequence[Any], tracking: Any, identity: Any = None) -> None:
         from projections.changes import Delete, Update
 
         for change in changes:
@@ -145,6 +146,9 @@ class MemoryRows:
             else:
                 table.setdefault(key, dict(change.key)).update(change.values)
         self.positions.append(tracking.notification_id)
+        if identity is not None:
+            aggregate_id, version = identity
+            self.versions[aggregate_id] = max(self.versions.get(aggregate_id, 0), version)
 
     def row(self, table: str, **key: Any) -> dict[str, Any] | None:
         return self.tables.get(table, {}).get(tuple(sorted(key.items())))

@@ -13,6 +13,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from domain.actor import Role
+from workers import projections_cli
 
 
 def _settings() -> object:
@@ -102,8 +103,8 @@ def cmd_project(args: argparse.Namespace) -> None:
     from infra.kafka import KafkaDeliveries, ensure_topics
     from infra.projection_state import PostgresProjectionState
     from infra.settings import Settings
+    from projections import analytics, scheduling
     from projections.integration import ALL_TOPICS
-    from projections.scheduling import changes_for
     from workers.kafka_projection import KafkaProjector, run_kafka_projection
 
     settings = _settings()
@@ -114,10 +115,13 @@ def cmd_project(args: argparse.Namespace) -> None:
     prepare(db)
     ensure_topics(settings.kafka_bootstrap, ALL_TOPICS)
     stop = _stop_on_signals()
-    scheduling = build_scheduling(settings, db, pool_size=2)
+    app = build_scheduling(settings, db, pool_size=2)
     with ConnectionPool(db.conninfo, min_size=1, max_size=4) as pool:
         state = PostgresProjectionState(pool, args.projection)
-        projector = KafkaProjector(scheduling, changes_for, state, skip_poison=args.skip_poison)
+        changes_for = {"scheduling": scheduling.changes_for, "analytics": analytics.changes_for}
+        projector = KafkaProjector(
+            app, changes_for[args.projection], state, skip_poison=args.skip_poison
+        )
 
         def truncated(topic: str, partition: int) -> None:
             logs.getLogger("slotwise.kafka").warning(
@@ -136,7 +140,7 @@ def cmd_project(args: argparse.Namespace) -> None:
         )
         _progress(f"projection {args.projection} consuming from {settings.kafka_bootstrap}")
         run_kafka_projection(projector, deliveries, stop)
-    scheduling.close()
+    app.close()
 
 
 def _stop_on_signals() -> threading.Event:
@@ -205,7 +209,11 @@ def cmd_run(_: argparse.Namespace) -> None:
         broker = find_or_start_kafka(settings.kafka_bootstrap, settings.state_dir)
         env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
         _progress(f"Kafka at {broker.bootstrap}" + (" (local Tansu)" if broker.embedded else ""))
-        workers = [["worker", "relay"], ["worker", "project", "scheduling"]]
+        workers = [
+            ["worker", "relay"],
+            ["worker", "project", "scheduling"],
+            ["worker", "project", "analytics"],
+        ]
     else:
         workers = [["worker", "projections"]]
     children = [
@@ -266,7 +274,7 @@ def parser() -> argparse.ArgumentParser:
     kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_sweeper)
     kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
     project = kinds.add_parser("project", help="run a projection fed from Kafka")
-    project.add_argument("projection", choices=["scheduling"])
+    project.add_argument("projection", choices=["scheduling", "analytics"])
     project.add_argument(
         "--skip-poison",
         action="store_true",
@@ -288,6 +296,7 @@ def parser() -> argparse.ArgumentParser:
     events.set_defaults(func=cmd_events_export)
     run = sub.add_parser("run", help="migrate, then run the API and its workers")
     run.set_defaults(func=cmd_run)
+    projections_cli.register(sub)
     return root
 
 

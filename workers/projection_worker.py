@@ -27,16 +27,20 @@ def run_projection(
     env: Mapping[str, str], view_class: type[RowView], stop: threading.Event
 ) -> None:
     """Run every projection in `PROJECTIONS` until `stop` is set, then wait for all of them."""
-    threads = [
-        threading.Thread(
+    threads: list[threading.Thread] = []
+    for projection in PROJECTIONS:
+        tried = threading.Event()
+        thread = threading.Thread(
             target=run_one,
-            args=(projection, env, view_class, stop),
+            args=(projection, env, view_class, stop, tried),
             name=f"projection-{projection.name}",
         )
-        for projection in PROJECTIONS
-    ]
-    for thread in threads:
         thread.start()
+        threads.append(thread)
+        # One at a time until each has tried to start: on a fresh database the runners would
+        # otherwise race each other to create the event store's tables.
+        while not tried.wait(0.5) and not stop.is_set() and thread.is_alive():
+            pass
     try:
         # Waiting on the event keeps the main thread free to run signal handlers that set it;
         # a thread that ends without being asked to stops the rest, so the process exits.
@@ -53,8 +57,11 @@ def run_one(
     env: Mapping[str, str],
     view_class: type[RowView],
     stop: threading.Event,
+    tried: threading.Event | None = None,
 ) -> None:
-    """Run one projection with its own restart loop and backoff until `stop` is set."""
+    """Run one projection with its own restart loop and backoff until `stop` is set.
+    `tried` is set once the first attempt to start it has succeeded or failed."""
+    tried = tried or threading.Event()
     backoff = 0.5
     while not stop.is_set():
         try:
@@ -64,11 +71,13 @@ def run_one(
                 view_class=view_class,
                 env=dict(env),
             ) as runner:
+                tried.set()
                 log.info("projection %s running", projection.name)
                 backoff = 0.5
                 while not stop.is_set():
                     runner.run_forever(timeout=0.5)
         except Exception:
+            tried.set()
             log.exception(
                 "projection %s stopped on an error; retrying in %.1fs", projection.name, backoff
             )

@@ -24,7 +24,7 @@ from commands.scheduling import Scheduling
 from commands.slot_commands import CreateSlot
 from commands.structs import CommandResult
 from domain.actor import Actor, Role
-from infra.bootstrap import Database, prepare
+from infra.bootstrap import Database, eventstore_env, prepare
 from infra.postgres_server import PostgresLocation, create_database, drop_database
 from tests.fakes import FixedClock
 
@@ -67,6 +67,19 @@ def other_app(store_env: dict[str, str]) -> Iterator[Scheduling]:
         yield scheduling
     finally:
         scheduling.close()
+
+
+@pytest.fixture(scope="module")
+def database(pg_location: PostgresLocation) -> Iterator[Database]:
+    """Each integration module gets a database of its own: projections run here write a
+    watermark that must not be shared with the e2e stack's worker or with other modules."""
+    with isolated_database(pg_location) as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
+def store_env(database: Database) -> dict[str, str]:
+    return eventstore_env(database, pool_size=4)
 
 
 @contextmanager

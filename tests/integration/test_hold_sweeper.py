@@ -23,11 +23,13 @@ from commands.scheduling import Scheduling
 from commands.slot_commands import CreateSlot
 from domain.actor import Actor, Role
 from domain.appointment import Appointment, Status
-from infra.bootstrap import Database
+from infra.bootstrap import Database, eventstore_env
+from infra.postgres_server import PostgresLocation
 from infra.row_view import PostgresRowView
 from infra.scheduling_queries import PostgresSchedulingQueries
 from projections.scheduling import SchedulingProjection
 from tests.fakes import FixedClock
+from tests.integration.conftest import isolated_database
 from workers.hold_sweeper import sweep_once
 
 STAFF = CommandContext(Actor(uuid.uuid4(), Role.STAFF))
@@ -36,6 +38,18 @@ STAFF = CommandContext(Actor(uuid.uuid4(), Role.STAFF))
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def database(pg_location: PostgresLocation) -> Iterator[Database]:
+    # Its own database: the e2e stack's projection worker runs on the session one.
+    with isolated_database(pg_location) as db:
+        yield db
+
+
+@pytest.fixture
+def store_env(database: Database) -> dict[str, str]:
+    return eventstore_env(database, pool_size=4)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from api.services import Services
 from commands.scheduling import Scheduling
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
-from tests.fakes import BrokenClock, FixedClock, StillQueries
+from tests.fakes import BrokenClock, FixedClock, StillAnalytics, StillQueries
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
@@ -31,6 +31,7 @@ def make_client(clock: Any = None, **overrides: str) -> TestClient[Any]:
     services = Services(
         scheduling=Scheduling(clock=clock),
         queries=StillQueries(position=5),
+        analytics=StillAnalytics(position=3),
         clock=clock,
         read_wait_seconds=0.01,
         max_page_size=200,
@@ -208,3 +209,71 @@ def test_a_provider_schedule_naming_patients_is_closed_to_patients_and_other_pro
         assert_problem(client.get(path, headers=outsider), 403, "forbidden")
     # The provider themself gets past the guard (to a 404 here: the fake read model is empty).
     assert_problem(client.get(path, headers=bearer(Role.PROVIDER, provider_id)), 404, "not-found")
+
+
+# --- analytics --------------------------------------------------------------------------------
+
+PERIOD = {"from": "2030-01-01T00:00:00Z", "to": "2030-02-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize("path", ["/v1/analytics/appointments", "/v1/analytics/utilization"])
+def test_analytics_are_closed_to_patients_and_providers(client: TestClient[Any], path: str) -> None:
+    for outsider in (bearer(Role.PATIENT), bearer(Role.PROVIDER)):
+        assert_problem(client.get(path, params=PERIOD, headers=outsider), 403, "forbidden")
+    for insider in (bearer(Role.ANALYST), bearer(Role.STAFF), bearer(Role.AUDITOR)):
+        assert client.get(path, params=PERIOD, headers=insider).status_code == 200
+
+
+def test_analytics_of_an_empty_model_are_zero_counts_and_null_rates(
+    client: TestClient[Any],
+) -> None:
+    body = client.get(
+        "/v1/analytics/appointments",
+        params={**PERIOD, "group_by": "hour"},
+        headers=bearer(Role.ANALYST),
+    ).json()
+    assert body["from"] == "2030-01-01T00:00:00Z"
+    assert body["group_by"] == "hour"
+    assert body["totals"]["booked"] == 0
+    assert body["totals"]["completion_rate"] is None
+    assert body["totals"]["cancellation_rate"] is None
+    assert body["totals"]["average_wait_seconds"] is None
+    used = client.get("/v1/analytics/utilization", params=PERIOD, headers=bearer(Role.ANALYST))
+    assert used.json()["totals"]["utilization"] is None
+
+
+def test_an_unknown_grouping_is_400_naming_the_parameter(client: TestClient[Any]) -> None:
+    response = client.get(
+        "/v1/analytics/appointments",
+        params={**PERIOD, "group_by": "weekday"},
+        headers=bearer(Role.ANALYST),
+    )
+    assert "group_by" in assert_problem(response, 400, "invalid-request")["detail"]
+
+
+def test_an_analytics_period_is_at_most_366_days_and_must_not_be_inverted(
+    client: TestClient[Any],
+) -> None:
+    analyst = bearer(Role.ANALYST)
+    too_long = {"from": "2030-01-01T00:00:00Z", "to": "2031-01-03T00:00:00Z"}
+    inverted = {"from": "2030-02-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
+    naive = {"from": "2030-01-01T00:00:00", "to": "2030-02-01T00:00:00"}
+    for path in ("/v1/analytics/appointments", "/v1/analytics/utilization"):
+        assert_problem(client.get(path, params=too_long, headers=analyst), 422, "validation-failed")
+        assert_problem(client.get(path, params=inverted, headers=analyst), 422, "validation-failed")
+        assert_problem(client.get(path, params=naive, headers=analyst), 422, "validation-failed")
+
+
+def test_analytics_wait_on_the_analytics_position_not_the_scheduling_one(
+    client: TestClient[Any],
+) -> None:
+    analyst = bearer(Role.ANALYST)
+    # The fake scheduling model is at 5, the analytics one at 3.
+    behind = client.get(
+        "/v1/analytics/appointments", params={**PERIOD, "min_position": 4}, headers=analyst
+    )
+    assert_problem(behind, 503, "read-model-behind")
+    reached = client.get(
+        "/v1/analytics/utilization", params={**PERIOD, "min_position": 3}, headers=analyst
+    )
+    assert reached.status_code == 200

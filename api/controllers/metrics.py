@@ -1,0 +1,75 @@
+"""Prometheus metrics: request latency and counts (recorded by the prometheus middleware), and
+gauges of the event log and its readers, read from the database at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from api.services import services
+from projections.status import StatusQueries
+
+METRICS_PATH = "/metrics"
+
+
+class LogCollector(Collector):
+    def __init__(self, status: StatusQueries) -> None:
+        self._status = status
+
+    def collect(self) -> Iterator[Metric]:
+        status = self._status.status()
+        yield GaugeMetricFamily(
+            "slotwise_log_head_position", "Position of the last event in the log", status.head
+        )
+        families = {
+            kind: {
+                "position": GaugeMetricFamily(
+                    f"slotwise_{kind}_position",
+                    f"Last log position the {kind} applied",
+                    labels=[kind],
+                ),
+                "lag_events": GaugeMetricFamily(
+                    f"slotwise_{kind}_lag_events",
+                    f"Events the {kind} has yet to apply",
+                    labels=[kind],
+                ),
+                "lag_seconds": GaugeMetricFamily(
+                    f"slotwise_{kind}_lag_seconds",
+                    f"Age of the oldest event the {kind} has yet to apply (0 when caught up)",
+                    labels=[kind],
+                ),
+            }
+            for kind in ("projection", "relay")
+        }
+        letters = GaugeMetricFamily(
+            "slotwise_projection_dead_letters", "Dead-lettered events", labels=["projection"]
+        )
+        failing = GaugeMetricFamily(
+            "slotwise_projection_failing", "1 while the last attempt failed", labels=["projection"]
+        )
+        for reader in status.readers:
+            gauges = families[reader.kind]
+            gauges["position"].add_metric([reader.name], reader.position)
+            gauges["lag_events"].add_metric([reader.name], reader.lag_events)
+            gauges["lag_seconds"].add_metric([reader.name], reader.lag_seconds)
+            if reader.kind == "projection":
+                letters.add_metric([reader.name], reader.dead_letters)
+                failing.add_metric([reader.name], 1.0 if reader.last_error else 0.0)
+        for gauges in families.values():
+            yield from gauges.values()
+        yield letters
+        yield failing
+
+
+@get(METRICS_PATH, sync_to_thread=True, include_in_schema=False)
+def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    body = generate_latest(REGISTRY)
+    status = services(request).status
+    if status is not None:
+        body += generate_latest(LogCollector(status))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

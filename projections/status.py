@@ -1,0 +1,30 @@
+"""How far each reader of the event log has got: the projections and the Kafka relay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+PROJECTION_NAMES = ("scheduling", "analytics")
+
+
+@dataclass(frozen=True)
+class Progress:
+    name: str
+    kind: str  # "projection" or "relay"
+    position: int
+    lag_events: int
+    # Age of the oldest event not yet applied; 0 when caught up.
+    lag_seconds: float
+    last_error: str | None
+    dead_letters: int
+
+
+@dataclass(frozen=True)
+class LogStatus:
+    head: int
+    readers: list[Progress]
+
+
+class StatusQueries(Protocol):
+    def status(self) -> LogStatus: ...

@@ -1,0 +1,64 @@
+"""Databases of a test's own: fresh ones (optionally cloned from a template database that holds
+a prepared event log and read model), and checksums of their read-model tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql
+
+from infra.bootstrap import Database, prepare
+from infra.postgres_server import PostgresLocation, create_database, drop_database
+
+
+def fresh_database(
+    location: PostgresLocation, label: str, template: Database | None = None
+) -> Database:
+    """A new database with the read-model schema, or a copy of `template` (which must have no
+    open connections)."""
+    name = f"slotwise_{label}_{uuid.uuid4().hex[:10]}"
+    if template is None:
+        create_database(location.conninfo, name)
+        db = Database(location, name)
+        try:
+            prepare(db)
+        except BaseException:
+            drop_database(location.conninfo, name)
+            raise
+        return db
+    with psycopg.connect(location.conninfo, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template.dbname)
+            )
+        )
+    return Database(location, name)
+
+
+@contextmanager
+def database_of_its_own(
+    location: PostgresLocation, label: str, template: Database | None = None
+) -> Iterator[Database]:
+    db = fresh_database(location, label, template)
+    try:
+        yield db
+    finally:
+        drop_database(location.conninfo, db.dbname)
+
+
+def checksums(conninfo: str, tables: Iterable[str]) -> dict[str, str]:
+    """An md5 of every row of each table, in a stable order."""
+    with psycopg.connect(conninfo) as conn:
+        sums = {}
+        for table in tables:
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+                ).format(sql.Identifier(table))
+            ).fetchone()
+            assert row is not None
+            sums[table] = str(row[0])
+        return sums
