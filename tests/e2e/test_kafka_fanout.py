@@ -24,7 +24,7 @@ from infra.postgres_server import PostgresLocation, create_database, drop_databa
 from infra.row_view import PostgresRowView
 from projections.scheduling import TABLES, SchedulingProjection
 from tests.conftest import Stack, utcnow, wait_until
-from tests.scenario import ok, patient, provider, slot
+from tests.scenario import STAFF, ok, patient, provider, slot
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -60,12 +60,30 @@ def kafka_stack(pg_location: PostgresLocation, tmp_path: Path) -> Iterator[Kafka
     stack.start("api", "serve")
     try:
         wait_until(stack.healthy, timeout=30, what="the API")
+        wait_until(lambda: projecting(stack), timeout=60, what="the Kafka-fed projection")
         yield stack
     finally:
         for name in list(stack.processes):
             stack.stop(name)
         stack.broker.stop()  # the test may have replaced the first broker
         drop_database(pg_location.conninfo, db.dbname)
+
+
+def projecting(stack: KafkaStack) -> bool:
+    """Whether a fresh write becomes readable: the workers are up and past their start-up."""
+    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+        written = ok(
+            client.post(
+                "/v1/providers",
+                json={"profile": {"name": "Dr Warm-up", "time_zone": "UTC"}},
+                headers=STAFF,
+            ),
+            201,
+        )
+        read = client.get(
+            "/v1/appointments", params={"min_position": written["position"]}, headers=STAFF
+        )
+    return read.status_code == 200
 
 
 def checksums(conninfo: str) -> dict[str, str]:
