@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import booking, http, projection_lag
+from bench import booking, http, projection_lag, rebuild
 from bench.setup import bench_database
 
 
@@ -24,6 +24,10 @@ def main() -> None:
         print(flush=True)
         with bench_database() as kafka_db, bench_database() as direct_db:
             for line in projection_lag.report(kafka_db, direct_db, 200, 20.0, Path(logs)):
+                print(line, flush=True)
+        print(flush=True)
+        with bench_database() as rebuild_db:
+            for line in rebuild.report(rebuild_db, 1000):
                 print(line, flush=True)
 
 

@@ -22,6 +22,8 @@ from infra.bootstrap import Database, eventstore_env, prepare
 from infra.kafka_broker import KafkaBroker, start_tansu
 from infra.postgres_server import PostgresLocation, create_database, drop_database
 from infra.row_view import PostgresRowView
+from projections.analytics import TABLES as ANALYTICS_TABLES
+from projections.analytics import AnalyticsProjection
 from projections.scheduling import TABLES, SchedulingProjection
 from tests.conftest import Stack, utcnow, wait_until
 from tests.scenario import STAFF, ok, patient, provider, slot
@@ -57,6 +59,7 @@ def kafka_stack(pg_location: PostgresLocation, tmp_path: Path) -> Iterator[Kafka
     stack = KafkaStack(db, tmp_path, broker)
     stack.start("relay", "worker", "relay")
     stack.start("project", "worker", "project", "scheduling")
+    stack.start("analytics", "worker", "project", "analytics")
     stack.start("api", "serve")
     try:
         wait_until(stack.healthy, timeout=30, what="the API")
@@ -86,6 +89,9 @@ def projecting(stack: KafkaStack) -> bool:
     return read.status_code == 200
 
 
+READ_MODEL_TABLES = (*TABLES, *ANALYTICS_TABLES)
+
+
 def checksums(conninfo: str) -> dict[str, str]:
     with psycopg.connect(conninfo) as conn:
         return {
@@ -95,7 +101,7 @@ def checksums(conninfo: str) -> dict[str, str]:
                     f"FROM {table} t"
                 ).fetchone()[0]  # type: ignore[index]
             )
-            for table in TABLES
+            for table in READ_MODEL_TABLES
         }
 
 
@@ -103,17 +109,23 @@ def rebuilt_checksums(pg_location: PostgresLocation, source: Database) -> dict[s
     """Project the source's whole event store straight into an empty database."""
     target = fresh_database(pg_location, "rebuild")
     try:
-        env = {**eventstore_env(source, 2), "SCHEDULING_POSTGRES_DBNAME": target.dbname}
-        with ProjectionRunner(
-            application_class=Scheduling,
-            projection_class=SchedulingProjection,
-            view_class=PostgresRowView,
-            env=env,
-        ) as runner:
-            app = Scheduling(eventstore_env(source, 1))
-            head = app.head_position()
-            app.close()
-            runner.wait(head, timeout=60)
+        env = {
+            **eventstore_env(source, 2),
+            "SCHEDULING_POSTGRES_DBNAME": target.dbname,
+            "ANALYTICS_POSTGRES_DBNAME": target.dbname,
+        }
+        app = Scheduling(eventstore_env(source, 1))
+        head = app.head_position()
+        app.close()
+        for projection in (SchedulingProjection, AnalyticsProjection):
+            with ProjectionRunner(
+                application_class=Scheduling,
+                projection_class=projection,
+                view_class=PostgresRowView,
+                env=env,
+            ) as runner:
+                runner.wait(head, timeout=60)
+                runner.view.datastore.close()
         return checksums(target.conninfo)
     finally:
         drop_database(pg_location.conninfo, target.dbname)
@@ -206,6 +218,14 @@ def test_killed_workers_and_a_broker_that_restarts_empty_lose_and_duplicate_noth
             return row is not None and row[0] >= head
 
         wait_until(caught_up, timeout=60, what="the Kafka-fed projection to reach the head")
+
+        def analytics_caught_up() -> bool:
+            row = conn.execute(
+                "SELECT notification_id FROM analytics_tracking WHERE application_name = 'Slotwise'"
+            ).fetchone()
+            return row is not None and row[0] >= head
+
+        wait_until(analytics_caught_up, timeout=60, what="the analytics projection")
         wait_until(
             lambda: (
                 (conn.execute("SELECT position FROM relay_positions").fetchone() or (0,))[0] >= head
