@@ -178,6 +178,8 @@ class Appointment(Aggregate):
     ) -> None:
         self.status = Status.COMPLETED
         self.completed_at = at
+        # Searchable by the patient and their providers; private notes are not kept here.
+        self.notes = notes
 
     def cancel(
         self,
