@@ -21,6 +21,7 @@ from eventsourcing.projection import Projection
 from domain.appointment import Status
 from domain.slot import SlotStatus
 from projections.changes import Change, Delete, Handlers, RowView, Update, Upsert
+from projections.lifecycle import register_lifecycle
 
 PROVIDERS = "an_providers"
 APPOINTMENTS = "an_appointments"
@@ -149,72 +150,14 @@ def _(event: Any) -> list[Change]:
     return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
 
 
-@on("Appointment.BookedFromHold")
-def _(event: Any) -> list[Change]:
-    return _appointment(event, status=Status.BOOKED.value, booked_at=event.timestamp)
-
-
-@on("Appointment.Confirmed")
-def _(event: Any) -> list[Change]:
-    return _appointment(event, status=Status.CONFIRMED.value, confirmed_at=event.timestamp)
-
-
-@on("Appointment.CheckedIn")
-def _(event: Any) -> list[Change]:
-    return _appointment(event, status=Status.CHECKED_IN.value, checked_in_at=event.at)
-
-
-@on("Appointment.Started")
-def _(event: Any) -> list[Change]:
-    return _appointment(
-        event, status=Status.IN_PROGRESS.value, started_at=event.at, wait_seconds=event.wait_seconds
-    )
-
-
-@on("Appointment.Completed")
-def _(event: Any) -> list[Change]:
-    return _appointment(
-        event,
-        status=Status.COMPLETED.value,
-        completed_at=event.at,
-        duration_seconds=event.duration_seconds,
-        follow_up_requested=event.follow_up_requested,
-    )
-
-
-@on("Appointment.Cancelled")
-def _(event: Any) -> list[Change]:
-    return _appointment(
-        event, status=Status.CANCELLED.value, cancelled_at=event.at, late_cancellation=event.late
-    )
-
-
-@on("Appointment.HoldExpired")
-def _(event: Any) -> list[Change]:
-    return _appointment(event, status=Status.CANCELLED.value, hold_expired_at=event.timestamp)
-
-
-@on("Appointment.Rescheduled")
-def _(event: Any) -> list[Change]:
-    return _appointment(
-        event,
-        status=Status.BOOKED.value,
-        slot_id=event.slot_id,
-        start_at=event.start,
-        end_at=event.end,
-        confirmed_at=None,
-        rescheduled_at=event.timestamp,
-    )
-
-
-@on("Appointment.MarkedNoShow")
-def _(event: Any) -> list[Change]:
-    return _appointment(event, status=Status.NO_SHOW.value, no_show_at=event.at)
-
-
-@on("Appointment.NoShowReverted")
-def _(event: Any) -> list[Change]:
-    return _appointment(event, status=event.restored_status, no_show_at=None)
+register_lifecycle(
+    on,
+    _appointment,
+    {
+        "Appointment.HoldExpired": lambda e: {"hold_expired_at": e.timestamp},
+        "Appointment.Rescheduled": lambda e: {"rescheduled_at": e.timestamp},
+    },
+)
 
 
 class AnalyticsProjection(Projection[RowView]):
