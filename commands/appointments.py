@@ -3,6 +3,7 @@ no-show and its reversal. Each saves every aggregate it touched in one atomic wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -34,6 +35,15 @@ from domain.slot import Slot
 from domain.timerange import TimeRange
 
 CARE_TEAM = (Role.PROVIDER, Role.STAFF)
+SELF_OR_STAFF = (Role.PATIENT, Role.STAFF)
+AppointmentCommand = (
+    ConfirmAppointment
+    | CheckIn
+    | StartAppointment
+    | CompleteAppointment
+    | MarkNoShow
+    | RevertNoShow
+)
 MAX_HOLD_MINUTES = 60
 
 
@@ -184,45 +194,48 @@ class AppointmentCommands(SlotwiseApplication):
             raise StaleVersionError(msg)
         return ws, appointment
 
-    def confirm(self, command: ConfirmAppointment, ctx: CommandContext) -> CommandResult:
+    def _act(
+        self,
+        command: AppointmentCommand,
+        ctx: CommandContext,
+        roles: tuple[Role, ...],
+        act: Callable[[Appointment, EventMeta, datetime], None],
+    ) -> CommandResult:
+        """Run a transition that touches the appointment alone."""
+
         def handle(
-            cmd: ConfirmAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
+            cmd: AppointmentCommand, ctx: CommandContext, meta: EventMeta, now: datetime
         ) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.PATIENT, Role.STAFF)
-            appointment.confirm(meta)
+            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *roles)
+            act(appointment, meta, now)
             return Outcome(appointment.id, ws.touched())
 
         return self.run(command, ctx, handle)
+
+    def confirm(self, command: ConfirmAppointment, ctx: CommandContext) -> CommandResult:
+        return self._act(command, ctx, SELF_OR_STAFF, lambda a, meta, now: a.confirm(meta))
 
     def check_in(self, command: CheckIn, ctx: CommandContext) -> CommandResult:
-        def handle(cmd: CheckIn, ctx: CommandContext, meta: EventMeta, now: datetime) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.PATIENT, Role.STAFF)
-            appointment.check_in(now, self.policies.check_in, meta)
-            return Outcome(appointment.id, ws.touched())
-
-        return self.run(command, ctx, handle)
+        window = self.policies.check_in
+        return self._act(
+            command, ctx, SELF_OR_STAFF, lambda a, meta, now: a.check_in(now, window, meta)
+        )
 
     def start(self, command: StartAppointment, ctx: CommandContext) -> CommandResult:
-        def handle(
-            cmd: StartAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
-        ) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
-            appointment.begin(now, meta)
-            return Outcome(appointment.id, ws.touched())
-
-        return self.run(command, ctx, handle)
+        return self._act(command, ctx, CARE_TEAM, lambda a, meta, now: a.begin(now, meta))
 
     def complete(self, command: CompleteAppointment, ctx: CommandContext) -> CommandResult:
-        def handle(
-            cmd: CompleteAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
-        ) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
+        def act(appointment: Appointment, meta: EventMeta, now: datetime) -> None:
             appointment.complete(
-                now, cmd.notes, cmd.private_notes, cmd.vitals, cmd.follow_up_requested, meta
+                now,
+                command.notes,
+                command.private_notes,
+                command.vitals,
+                command.follow_up_requested,
+                meta,
             )
-            return Outcome(appointment.id, ws.touched())
 
-        return self.run(command, ctx, handle)
+        return self._act(command, ctx, CARE_TEAM, act)
 
     def cancel(self, command: CancelAppointment, ctx: CommandContext) -> CommandResult:
         return self.run(command, ctx, self._cancel)
@@ -289,19 +302,13 @@ class AppointmentCommands(SlotwiseApplication):
         return Outcome(appointment.id, ws.touched(), {"slot_id": new_slot.id})
 
     def mark_no_show(self, command: MarkNoShow, ctx: CommandContext) -> CommandResult:
-        def handle(cmd: MarkNoShow, ctx: CommandContext, meta: EventMeta, now: datetime) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
-            appointment.mark_no_show(now, self.policies.no_show, meta)
-            return Outcome(appointment.id, ws.touched())
-
-        return self.run(command, ctx, handle)
+        policy = self.policies.no_show
+        return self._act(
+            command, ctx, CARE_TEAM, lambda a, meta, now: a.mark_no_show(now, policy, meta)
+        )
 
     def revert_no_show(self, command: RevertNoShow, ctx: CommandContext) -> CommandResult:
-        def handle(
-            cmd: RevertNoShow, ctx: CommandContext, meta: EventMeta, now: datetime
-        ) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.STAFF)
-            appointment.revert_no_show(cmd.reason, meta)
-            return Outcome(appointment.id, ws.touched())
-
-        return self.run(command, ctx, handle)
+        reason = command.reason
+        return self._act(
+            command, ctx, (Role.STAFF,), lambda a, meta, now: a.revert_no_show(reason, meta)
+        )
