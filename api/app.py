@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, get
@@ -19,6 +20,7 @@ from api.controllers.appointments import AppointmentController
 from api.controllers.directory import DirectoryController
 from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
+from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.problems import EXCEPTION_HANDLERS
 from api.services import Services
@@ -26,13 +28,31 @@ from commands.ports import SystemClock
 from infra.analytics_queries import PostgresAnalyticsQueries
 from infra.bootstrap import build_scheduling, locate_database, prepare
 from infra.scheduling_queries import PostgresSchedulingQueries
-from infra.settings import Settings
+from infra.search_postgres import PostgresSearch
+from infra.settings import Settings, SettingsError
 from infra.status import PostgresStatus
+from infra.watermark import Watermark
+from projections.search import SearchBackend
+from projections.search_projection import SearchProjection
+from projections.status import PROJECTION_NAMES
 
 
 @get("/health", sync_to_thread=False, include_in_schema=False)
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+def search_backend(settings: Settings, pool: ConnectionPool[Any]) -> SearchBackend:
+    """The search read side the settings name; OpenSearch is imported only when chosen."""
+    if settings.search_backend == "postgres":
+        return PostgresSearch(pool)
+    try:
+        module = importlib.import_module("infra.search_opensearch")
+    except ModuleNotFoundError as missing:
+        msg = f"SEARCH_BACKEND=opensearch, but the OpenSearch backend cannot load: {missing}"
+        raise SettingsError(msg) from None
+    backend: SearchBackend = module.OpenSearchBackend.from_url(settings.opensearch_url)
+    return backend
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
@@ -46,24 +66,30 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             return
         db = locate_database(settings)
         prepare(db)
-        scheduling = build_scheduling(settings, db)
-        pool: ConnectionPool[Any] = ConnectionPool(
-            db.conninfo, min_size=1, max_size=settings.pool_size, open=True
-        )
-        app.state.services = Services(
-            scheduling=scheduling,
-            queries=PostgresSchedulingQueries(pool),
-            analytics=PostgresAnalyticsQueries(pool),
-            clock=SystemClock(),
-            read_wait_seconds=settings.read_wait_seconds,
-            max_page_size=settings.max_page_size,
-            status=PostgresStatus(pool, scheduling),
-        )
-        try:
+        with ExitStack() as resources:
+            scheduling = build_scheduling(settings, db)
+            resources.callback(scheduling.close)
+            pool: ConnectionPool[Any] = ConnectionPool(
+                db.conninfo, min_size=1, max_size=settings.pool_size, open=True
+            )
+            resources.callback(pool.close)
+            search = search_backend(settings, pool)
+            close_search = getattr(search, "close", None)
+            if callable(close_search):
+                resources.callback(close_search)
+            projections = (*PROJECTION_NAMES, SearchProjection.name)
+            app.state.services = Services(
+                scheduling=scheduling,
+                queries=PostgresSchedulingQueries(pool),
+                analytics=PostgresAnalyticsQueries(pool),
+                search=search,
+                search_position=Watermark(pool, f"{SearchProjection.name}_tracking"),
+                clock=SystemClock(),
+                read_wait_seconds=settings.read_wait_seconds,
+                max_page_size=settings.max_page_size,
+                status=PostgresStatus(pool, scheduling, projections),
+            )
             yield
-        finally:
-            pool.close()
-            scheduling.close()
 
     auth = jwt_auth(settings.jwt_secret, settings.jwt_issuer)
     rate_limit = RateLimitConfig(
@@ -83,6 +109,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             DirectoryController,
             ReportController,
             AnalyticsController,
+            SearchController,
         ],
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],

@@ -17,6 +17,7 @@ from domain.actor import Actor
 from domain.errors import ValidationError
 from projections.analytics_queries import AnalyticsQueries
 from projections.queries import SchedulingQueries
+from projections.search import SearchBackend
 from projections.status import StatusQueries
 
 
@@ -29,6 +30,8 @@ class Services:
     scheduling: Scheduling
     queries: SchedulingQueries
     analytics: AnalyticsQueries
+    search: SearchBackend
+    search_position: ReadModel  # the search projection's own position, for min_position
     clock: Clock
     read_wait_seconds: float
     max_page_size: int

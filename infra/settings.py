@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
+SearchBackendName = Literal["postgres", "opensearch"]
+SEARCH_BACKENDS: tuple[SearchBackendName, ...] = ("postgres", "opensearch")
 
 
 class SettingsError(RuntimeError):
@@ -30,6 +33,14 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     return value
 
 
+def _search_backend(env: Mapping[str, str]) -> SearchBackendName:
+    chosen = _choice(env, "SEARCH_BACKEND", SEARCH_BACKENDS, "postgres")
+    backend = next(name for name in SEARCH_BACKENDS if name == chosen)
+    if backend == "opensearch" and not env.get("OPENSEARCH_URL"):
+        raise SettingsError("SEARCH_BACKEND=opensearch needs OPENSEARCH_URL (http://host:9200)")
+    return backend
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str
@@ -48,6 +59,8 @@ class Settings:
     hold_minutes: int
     kafka_bootstrap: str | None
     fanout: str
+    search_backend: SearchBackendName = "postgres"
+    opensearch_url: str | None = None
 
     @property
     def dev(self) -> bool:
@@ -86,4 +99,6 @@ class Settings:
             hold_minutes=_int(env, "SLOTWISE_HOLD_MINUTES", 10),
             kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             fanout=_choice(env, "SLOTWISE_FANOUT", ("kafka", "direct"), "kafka"),
+            search_backend=_search_backend(env),
+            opensearch_url=env.get("OPENSEARCH_URL") or None,
         )

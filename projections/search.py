@@ -15,11 +15,23 @@ from uuid import UUID
 
 import msgspec
 
+from domain.actor import Actor, Role
 from domain.errors import ValidationError
 
 MAX_PAGE = 100
 FREE_SLOT_DAYS = 14  # "free slots in the coming days" on provider documents and results
 RATING_BANDS = ((Decimal(4), "4+"), (Decimal(3), "3+"), (Decimal(2), "2+"), (Decimal(0), "any"))
+# The keys of ProviderResults.facets; each lists at most FACET_SIZE values, by count descending
+# then value ascending (a backend may also list values counted 0). A provider counts once in
+# every specialization and insurance it lists, and in the one band rating_band() gives it.
+FACET_SPECIALIZATION = "specializations"
+FACET_INSURANCE = "insurances"
+FACET_RATING = "rating"
+FACET_SIZE = 50
+# ProviderHit.highlights keys are document field names ("name", "specializations", "bio",
+# "education"); matched words are wrapped in these tags.
+HIGHLIGHT_TAGS = ("<em>", "</em>")
+MAX_SUGGESTIONS = 20
 
 
 class GeoPoint(msgspec.Struct, frozen=True):
@@ -144,6 +156,16 @@ class SlotQuery(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 50
     offset: int = 0
 
+    def validate(self) -> SlotQuery:
+        """Refuse what cannot be answered, naming the parameter (a 422 at the edge)."""
+        if self.start_to <= self.start_from:
+            raise ValidationError("'to' must be after 'from'")
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
+        if self.offset < 0 or self.offset > 10_000:
+            raise ValidationError("offset must be between 0 and 10000")
+        return self
+
 
 class SlotResults(msgspec.Struct, frozen=True, kw_only=True):
     hits: list[SlotDocument]
@@ -203,3 +225,13 @@ def rating_band(rating: Decimal | None) -> str:
     if rating is None:
         return "unrated"
     return next(label for floor, label in RATING_BANDS if rating >= floor)
+
+
+def note_scope(actor: Actor) -> NoteScope | None:
+    """Whose notes `actor` may search: a patient their own, a provider those of their own
+    patients' visits; nobody else any (None: an empty result, not an error)."""
+    if actor.role is Role.PATIENT:
+        return NoteScope(patient_id=actor.subject)
+    if actor.role is Role.PROVIDER:
+        return NoteScope(provider_id=actor.subject)
+    return None

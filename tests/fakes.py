@@ -172,3 +172,67 @@ class ScriptedDeliveries:
 
     def close(self) -> None:
         self.closed = True
+
+
+class RecordingSearch:
+    """A `projections.search.SearchBackend` (and its position) that finds nothing and
+    records what it was asked, so edge tests can check what a request turned into."""
+
+    def __init__(self, position: int = 0) -> None:
+        self._position = position
+        self.asked: list[tuple[str, Any]] = []
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        return self._position >= position
+
+    def providers(self, query: Any, now: datetime) -> Any:
+        from projections.search import ProviderResults
+
+        self.asked.append(("providers", query))
+        return ProviderResults(hits=[], total=0, facets={}, limit=query.limit, offset=query.offset)
+
+    def slots(self, query: Any, now: datetime) -> Any:
+        from projections.search import SlotResults
+
+        self.asked.append(("slots", query))
+        return SlotResults(hits=[], total=0, limit=query.limit, offset=query.offset)
+
+    def autocomplete(self, prefix: str, limit: int) -> list[Any]:
+        self.asked.append(("autocomplete", (prefix, limit)))
+        return []
+
+    def notes(self, text: str, scope: Any, limit: int) -> list[Any]:
+        self.asked.append(("notes", (text, scope, limit)))
+        return []
+
+
+class ReplayLoader:
+    """A `projections.search_projection.AggregateAt` over a list of domain events: rebuilds
+    the aggregate from its events up to the version asked for, as the event store would."""
+
+    def __init__(self, events: Sequence[Any] = ()) -> None:
+        self.events: list[Any] = list(events)
+        self.loaded: list[tuple[Any, int]] = []
+
+    def __call__(self, aggregate_id: Any, version: int) -> object:
+        self.loaded.append((aggregate_id, version))
+        aggregate: Any = None
+        for event in self.events:
+            if event.originator_id == aggregate_id and event.originator_version <= version:
+                aggregate = event.mutate(aggregate)
+        return aggregate
+
+
+class MemorySearchSink:
+    """A `projections.search_projection.SearchSink` that keeps what it was given: every write
+    (documents and position) in order."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[list[Any], int]] = []
+
+    def write(self, documents: Sequence[Any], tracking: Any) -> None:
+        self.writes.append((list(documents), tracking.notification_id))
+
+    @property
+    def positions(self) -> list[int]:
+        return [position for _, position in self.writes]

@@ -49,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     from infra.bootstrap import eventstore_env, locate_database, prepare
     from infra.row_view import PostgresRowView
+    from infra.search_postgres_writes import PostgresSearchView
     from infra.settings import Settings
     from workers.projection_worker import run_projection
 
@@ -59,7 +60,13 @@ def cmd_worker(args: argparse.Namespace) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    run_projection(eventstore_env(db, 2), PostgresRowView, stop)
+    search_view = PostgresSearchView if settings.search_backend == "postgres" else None
+    if search_view is None:
+        if args.name == "search":
+            sys.exit("slotwise: this worker feeds the postgres search backend only")
+        _progress(f"search backend {settings.search_backend}: not fed by this worker")
+    rows = PostgresRowView if args.name == "projections" else None
+    run_projection(eventstore_env(db, 2), rows, stop, search_view)
 
 
 def cmd_relay(_: argparse.Namespace) -> None:
@@ -214,6 +221,9 @@ def cmd_run(_: argparse.Namespace) -> None:
             ["worker", "project", "scheduling"],
             ["worker", "project", "analytics"],
         ]
+        if settings.search_backend == "postgres":
+            # Search loads each aggregate from the event store, so it reads the log directly.
+            workers.append(["worker", "search"])
     else:
         workers = [["worker", "projections"]]
     children = [
@@ -268,9 +278,12 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run a worker process")
     kinds = worker.add_subparsers(dest="name", required=True)
-    kinds.add_parser("projections", help="project straight from the event store").set_defaults(
-        func=cmd_worker
-    )
+    kinds.add_parser(
+        "projections", help="scheduling, analytics and search, straight from the event store"
+    ).set_defaults(func=cmd_worker)
+    kinds.add_parser(
+        "search", help="only the search projection, straight from the event store"
+    ).set_defaults(func=cmd_worker)
     kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_sweeper)
     kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
     project = kinds.add_parser("project", help="run a projection fed from Kafka")

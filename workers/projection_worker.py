@@ -1,39 +1,90 @@
-"""Runs the read-model projections (scheduling and analytics) from the event store's log until
-stopped, each in a thread of its own with its own position.
+"""Runs the read-model projections (scheduling, analytics and search) from the event store's log
+until stopped, each in a thread of its own with its own position.
 
 A failing event stops that projection at that event: its position is not advanced, the error
 is logged, and the runner restarts after a backoff and tries the same event again. The other
-projection carries on meanwhile; a stop request, or one thread ending, ends them all."""
+projections carry on meanwhile; a stop request, or one thread ending, ends them all."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack, closing
+from typing import Any
+from uuid import UUID
 
+from eventsourcing.application import Application
+from eventsourcing.persistence import TrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 
 from commands.scheduling import Scheduling
 from projections.analytics import AnalyticsProjection
 from projections.changes import RowView
 from projections.scheduling import SchedulingProjection
+from projections.search_projection import AggregateAt, SearchSink, search_projection
 
 log = logging.getLogger("slotwise.worker")
 
 PROJECTIONS: tuple[type[Projection[RowView]], ...] = (SchedulingProjection, AnalyticsProjection)
 
+# Starts one projection's runner (and whatever it needs) on the stack, which closes them.
+Start = Callable[[ExitStack], ProjectionRunner[Any, Any]]
+
+
+def aggregate_at(app: Application[UUID]) -> AggregateAt:
+    """Loads aggregates from `app`'s event store as they were at a version."""
+
+    def load(aggregate_id: UUID, version: int) -> object:
+        found: object = app.repository.get(aggregate_id, version=version)
+        return found
+
+    return load
+
+
+def runner_of(
+    projection: type[Projection[Any]], view_class: type[TrackingRecorder], env: Mapping[str, str]
+) -> Start:
+    def start(stack: ExitStack) -> ProjectionRunner[Any, Any]:
+        runner = ProjectionRunner(
+            application_class=Scheduling,
+            projection_class=projection,
+            view_class=view_class,
+            env=dict(env),
+        )
+        return stack.enter_context(runner)
+
+    return start
+
+
+def search_runner(view_class: type[SearchSink], env: Mapping[str, str]) -> Start:
+    """The search projection, which loads each event's aggregate through an application of its
+    own (the runner constructs its application only after the projection)."""
+
+    def start(stack: ExitStack) -> ProjectionRunner[Any, Any]:
+        loader = stack.enter_context(closing(Scheduling(dict(env))))
+        projection = search_projection(aggregate_at(loader))
+        return runner_of(projection, view_class, env)(stack)
+
+    return start
+
 
 def run_projection(
-    env: Mapping[str, str], view_class: type[RowView], stop: threading.Event
+    env: Mapping[str, str],
+    view_class: type[RowView] | None,
+    stop: threading.Event,
+    search_view_class: type[SearchSink] | None = None,
 ) -> None:
-    """Run every projection in `PROJECTIONS` until `stop` is set, then wait for all of them."""
+    """Run every projection in `PROJECTIONS` (given their view) and search (given its sink)
+    until `stop` is set, then wait for all of them."""
+    starts = {p.name: runner_of(p, view_class, env) for p in PROJECTIONS if view_class}
+    if search_view_class is not None:
+        starts["search"] = search_runner(search_view_class, env)
     threads: list[threading.Thread] = []
-    for projection in PROJECTIONS:
+    for name, start in starts.items():
         tried = threading.Event()
         thread = threading.Thread(
-            target=run_one,
-            args=(projection, env, view_class, stop, tried),
-            name=f"projection-{projection.name}",
+            target=run_one, args=(name, start, stop, tried), name=f"projection-{name}"
         )
         thread.start()
         threads.append(thread)
@@ -53,9 +104,8 @@ def run_projection(
 
 
 def run_one(
-    projection: type[Projection[RowView]],
-    env: Mapping[str, str],
-    view_class: type[RowView],
+    name: str,
+    start: Start,
     stop: threading.Event,
     tried: threading.Event | None = None,
 ) -> None:
@@ -65,21 +115,15 @@ def run_one(
     backoff = 0.5
     while not stop.is_set():
         try:
-            with ProjectionRunner(
-                application_class=Scheduling,
-                projection_class=projection,
-                view_class=view_class,
-                env=dict(env),
-            ) as runner:
+            with ExitStack() as stack:
+                runner = start(stack)
                 tried.set()
-                log.info("projection %s running", projection.name)
+                log.info("projection %s running", name)
                 backoff = 0.5
                 while not stop.is_set():
                     runner.run_forever(timeout=0.5)
         except Exception:
             tried.set()
-            log.exception(
-                "projection %s stopped on an error; retrying in %.1fs", projection.name, backoff
-            )
+            log.exception("projection %s stopped on an error; retrying in %.1fs", name, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)

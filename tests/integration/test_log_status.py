@@ -24,8 +24,10 @@ from infra.bootstrap import Database, eventstore_env
 from infra.postgres_server import PostgresLocation
 from infra.row_view import PostgresRowView
 from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.search_postgres import PostgresSearch
 from infra.settings import Settings
 from infra.status import PostgresStatus
+from infra.watermark import Watermark
 from projections.scheduling import SchedulingProjection
 from tests.databases import database_of_its_own
 from tests.integration.conftest import register_patient, register_provider
@@ -128,6 +130,8 @@ def test_metrics_serve_request_counts_and_log_gauges_without_a_token_or_rate_lim
             scheduling=log,
             queries=PostgresSchedulingQueries(pool),
             analytics=PostgresAnalyticsQueries(pool),
+            search=PostgresSearch(pool),
+            search_position=Watermark(pool, "search_tracking"),
             clock=SystemClock(),
             read_wait_seconds=0.1,
             max_page_size=50,

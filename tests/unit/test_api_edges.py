@@ -17,7 +17,7 @@ from api.services import Services
 from commands.scheduling import Scheduling
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
-from tests.fakes import BrokenClock, FixedClock, StillAnalytics, StillQueries
+from tests.fakes import BrokenClock, FixedClock, RecordingSearch, StillAnalytics, StillQueries
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
@@ -26,12 +26,17 @@ def settings(**overrides: str) -> Settings:
     return Settings.from_env({"SLOTWISE_MODE": "test", **overrides})
 
 
-def make_client(clock: Any = None, **overrides: str) -> TestClient[Any]:
+def make_client(
+    clock: Any = None, search: RecordingSearch | None = None, **overrides: str
+) -> TestClient[Any]:
     clock = clock or FixedClock(NOW)
+    search = search or RecordingSearch(position=4)
     services = Services(
         scheduling=Scheduling(clock=clock),
         queries=StillQueries(position=5),
         analytics=StillAnalytics(position=3),
+        search=search,
+        search_position=search,
         clock=clock,
         read_wait_seconds=0.01,
         max_page_size=200,
