@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from datetime import timedelta
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from domain.actor import Role
@@ -49,8 +50,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     from infra.bootstrap import eventstore_env, locate_database, prepare
     from infra.row_view import PostgresRowView
+    from infra.search_opensearch import OpenSearchBackend
+    from infra.search_opensearch_sink import opensearch_search_view
     from infra.search_postgres_writes import PostgresSearchView
     from infra.settings import Settings
+    from projections.search_projection import SearchSink
     from workers.projection_worker import run_projection
 
     settings = _settings()
@@ -60,13 +64,22 @@ def cmd_worker(args: argparse.Namespace) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    search_view = PostgresSearchView if settings.search_backend == "postgres" else None
-    if search_view is None:
-        if args.name == "search":
-            sys.exit("slotwise: this worker feeds the postgres search backend only")
-        _progress(f"search backend {settings.search_backend}: not fed by this worker")
+    search_view: type[SearchSink] = PostgresSearchView
+    if settings.search_backend == "opensearch":
+        assert settings.opensearch_url  # noqa: S101 (Settings requires it)
+        backend = OpenSearchBackend.from_url(settings.opensearch_url)
+        backend.ensure_indices()
+        search_view = opensearch_search_view(backend)
+        _progress(f"search documents go to OpenSearch at {_redacted(settings.opensearch_url)}")
     rows = PostgresRowView if args.name == "projections" else None
     run_projection(eventstore_env(db, 2), rows, stop, search_view)
+
+
+def _redacted(url: str) -> str:
+    """`url` without credentials, for logs."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl()
 
 
 def cmd_relay(_: argparse.Namespace) -> None:
@@ -221,9 +234,8 @@ def cmd_run(_: argparse.Namespace) -> None:
             ["worker", "project", "scheduling"],
             ["worker", "project", "analytics"],
         ]
-        if settings.search_backend == "postgres":
-            # Search loads each aggregate from the event store, so it reads the log directly.
-            workers.append(["worker", "search"])
+        # Search loads each aggregate from the event store, so it reads the log directly.
+        workers.append(["worker", "search"])
     else:
         workers = [["worker", "projections"]]
     children = [

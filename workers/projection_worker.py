@@ -75,8 +75,9 @@ def run_projection(
     stop: threading.Event,
     search_view_class: type[SearchSink] | None = None,
 ) -> None:
-    """Run every projection in `PROJECTIONS` (given their view) and search (given its sink)
-    until `stop` is set, then wait for all of them."""
+    """Run every projection in `PROJECTIONS` (given their view) and search (given its sink:
+    PostgreSQL's, or OpenSearch's bound to its backend) until `stop` is set, then wait for all
+    of them."""
     starts = {p.name: runner_of(p, view_class, env) for p in PROJECTIONS if view_class}
     if search_view_class is not None:
         starts["search"] = search_runner(search_view_class, env)
