@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import booking, http, projection_lag, rebuild
+from bench import booking, http, projection_lag, rebuild, search
 from bench.setup import bench_database
 
 
@@ -28,6 +28,10 @@ def main() -> None:
         print(flush=True)
         with bench_database() as rebuild_db:
             for line in rebuild.report(rebuild_db, 1000):
+                print(line, flush=True)
+        print(flush=True)
+        with bench_database() as search_db:
+            for line in search.report(search_db):
                 print(line, flush=True)
 
 
