@@ -281,6 +281,31 @@ def cmd_events_export(args: argparse.Namespace) -> None:
     _progress(f"event documents {'checked' if args.check else 'written'} in {root}")
 
 
+def cmd_search_rebuild(_: argparse.Namespace) -> None:
+    from commands.ports import SystemClock
+    from infra.bootstrap import build_scheduling, locate_database, prepare
+    from infra.search_opensearch import OpenSearchBackend
+    from infra.settings import Settings
+    from workers.search_rebuild import rebuild_search
+
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
+    if settings.search_backend != "opensearch" or not settings.opensearch_url:
+        sys.exit(
+            "slotwise: search rebuild swaps OpenSearch indices; set SEARCH_BACKEND=opensearch "
+            "and OPENSEARCH_URL (the PostgreSQL search tables are kept by `worker search`)"
+        )
+    db = locate_database(settings, _progress)
+    prepare(db)
+    app = build_scheduling(settings, db, pool_size=2)
+    try:
+        backend = OpenSearchBackend.from_url(settings.opensearch_url)
+        counts = rebuild_search(app, backend, SystemClock().now, _progress)
+    finally:
+        app.close()
+    _progress(f"search rebuilt: {counts}")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="slotwise", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -314,6 +339,9 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True, type=UUID, help="patient/provider/user id")
     token.add_argument("--ttl-hours", type=float, default=8.0)
     token.set_defaults(func=cmd_token)
+    search = sub.add_parser("search", help="search index tasks")
+    search.add_argument("task", choices=["rebuild"])
+    search.set_defaults(func=cmd_search_rebuild)
     events = sub.add_parser("events", help="integration event documents")
     events.add_argument("task", choices=["export"])
     events.add_argument("--directory", default="docs", help="where to write (default: docs)")
