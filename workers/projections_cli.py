@@ -133,7 +133,8 @@ def cmd_status(args: argparse.Namespace) -> None:
     log = build_scheduling(settings, db, pool_size=1)
     try:
         with ConnectionPool(db.conninfo, min_size=1, max_size=1) as pool:
-            status = PostgresStatus(pool, log).status()
+            # Every projection with a watermark, the search one included (it is not rebuilt here).
+            status = PostgresStatus(pool, log, (*PROJECTION_NAMES, "search")).status()
     except psycopg.errors.UndefinedTable as error:
         sys.exit(f"slotwise: {error.diag.message_primary}; run `slotwise db migrate` first")
     finally:
