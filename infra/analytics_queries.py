@@ -6,19 +6,18 @@ projections/analytics_queries.py."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from domain.appointment import Status
 from domain.slot import SlotStatus
+from infra.watermark import Watermark
 from projections.analytics_queries import (
     DUE_STATUSES,
     AppointmentAnalytics,
@@ -32,7 +31,6 @@ from projections.analytics_queries import (
 )
 
 TRACKING_TABLE = "analytics_tracking"
-APPLICATION_NAME = "Slotwise"
 
 # Each measure's filter, spelled once; the parameters name the statuses.
 FIGURES = """
@@ -91,6 +89,7 @@ def _counts(row: dict[str, Any]) -> Counts:
 class PostgresAnalyticsQueries:
     def __init__(self, pool: ConnectionPool[Any]) -> None:
         self._pool = pool
+        self._watermark = Watermark(pool, TRACKING_TABLE)
 
     def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -99,25 +98,10 @@ class PostgresAnalyticsQueries:
             return rows
 
     def position(self) -> int:
-        query = sql.SQL(
-            "SELECT max(notification_id) AS position FROM {} WHERE application_name = %(app)s"
-        ).format(sql.Identifier(TRACKING_TABLE))
-        try:
-            rows = self._rows(query, {"app": APPLICATION_NAME})
-        except psycopg.errors.UndefinedTable:
-            return 0  # the projection has not started yet: it creates its tracking table
-        return int(rows[0]["position"] or 0)
+        return self._watermark.position()
 
     def wait_for(self, position: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        pause = 0.005
-        while self.position() < position:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            time.sleep(min(pause, remaining))
-            pause = min(pause * 2, 0.1)
-        return True
+        return self._watermark.wait_for(position, timeout)
 
     def appointments(
         self,

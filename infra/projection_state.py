@@ -10,9 +10,8 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from infra.row_view import apply_changes
+from infra.watermark import APPLICATION_NAME
 from projections.delivery import Applicable, DeadLetter
-
-APPLICATION_NAME = "Slotwise"
 
 
 class PostgresProjectionState:

@@ -22,7 +22,8 @@ from psycopg import errors, sql
 
 from commands.scheduling import Scheduling
 from infra import shadow
-from infra.status import APPLICATION_NAME, events_table
+from infra.status import events_table
+from infra.watermark import APPLICATION_NAME
 from projections import analytics, scheduling
 from projections.changes import Change
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from domain.appointment import FHIR_STATUS, Status
+from infra.watermark import Watermark
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,
@@ -26,7 +26,6 @@ from projections.queries import (
 )
 
 TRACKING_TABLE = "scheduling_tracking"
-APPLICATION_NAME = "Slotwise"
 
 APPOINTMENT_COLUMNS = """
     id, patient_id, provider_id, slot_id, start_at, end_at, appointment_type, status, reason,
@@ -107,6 +106,7 @@ def _page(items: list[Any], limit: int, offset: int) -> Page[Any]:
 class PostgresSchedulingQueries:
     def __init__(self, pool: ConnectionPool[Any]) -> None:
         self._pool = pool
+        self._watermark = Watermark(pool, TRACKING_TABLE)
 
     def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -115,24 +115,10 @@ class PostgresSchedulingQueries:
             return rows
 
     def position(self) -> int:
-        rows = self._rows(
-            sql.SQL("SELECT notification_id FROM {} WHERE application_name = %(app)s").format(
-                sql.Identifier(TRACKING_TABLE)
-            ),
-            {"app": APPLICATION_NAME},
-        )
-        return int(rows[0]["notification_id"]) if rows else 0
+        return self._watermark.position()
 
     def wait_for(self, position: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        pause = 0.005
-        while self.position() < position:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            time.sleep(min(pause, remaining))
-            pause = min(pause * 2, 0.1)
-        return True
+        return self._watermark.wait_for(position, timeout)
 
     def appointment(self, appointment_id: UUID) -> AppointmentView | None:
         rows = self._rows(

@@ -12,9 +12,8 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from commands.scheduling import Scheduling
+from infra.watermark import APPLICATION_NAME
 from projections.status import PROJECTION_NAMES, LogStatus, Progress
-
-APPLICATION_NAME = "Slotwise"
 
 
 def events_table(log: Scheduling) -> str:

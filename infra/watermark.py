@@ -9,7 +9,10 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-APPLICATION_NAME = "Slotwise"
+from commands.scheduling import Scheduling
+
+# The event store's application name: every tracking row is keyed by it.
+APPLICATION_NAME = Scheduling.name
 
 
 class Watermark:
