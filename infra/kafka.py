@@ -4,6 +4,7 @@ for projection workers. Offsets live in PostgreSQL beside the rows, not in Kafka
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -123,22 +124,42 @@ class KafkaDeliveries:
         stored_offsets: Callable[[], dict[tuple[str, int], int]],
         on_truncated: Callable[[str, int], None],
         session_timeout_ms: int = 6000,
+        rejoin_after: float = 10.0,
     ) -> None:
         self._stored_offsets = stored_offsets
         self._on_truncated = on_truncated
-        self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": group_id,
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 5,
-                "session.timeout.ms": session_timeout_ms,
-                "heartbeat.interval.ms": max(session_timeout_ms // 6, 100),
-                "isolation.level": "read_uncommitted",
-            }
-        )
-        self._consumer.subscribe(list(topics), on_assign=self._assign)
+        self._config = {
+            "bootstrap.servers": bootstrap,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 5,
+            "session.timeout.ms": session_timeout_ms,
+            "heartbeat.interval.ms": max(session_timeout_ms // 6, 100),
+            "isolation.level": "read_uncommitted",
+        }
+        self._topics = list(topics)
+        self._rejoin_after = rejoin_after
+        self._join()
+
+    def _join(self) -> None:
+        self._assigned = False
+        self._joined_at = time.monotonic()
+        self._consumer = Consumer(self._config)
+        self._consumer.subscribe(self._topics, on_assign=self._assign, on_revoke=self._revoke)
+
+    def _revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned = False
+        self._joined_at = time.monotonic()
+
+    def _rejoin_if_unassigned(self) -> None:
+        # A member that joins right after every earlier member left may be given nothing by
+        # some brokers (seen with Tansu); it would then wait forever. Join again instead.
+        if self._assigned or time.monotonic() - self._joined_at < self._rejoin_after:
+            return
+        log.warning("no partitions assigned after %.0fs; rejoining the group", self._rejoin_after)
+        self._consumer.close()
+        self._join()
 
     def _assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         stored = self._stored_offsets()
@@ -154,11 +175,13 @@ class KafkaDeliveries:
             else:
                 tp.offset = max(offset, low)
         consumer.assign(partitions)
+        self._assigned = bool(partitions) or self._assigned
 
     def poll(self, max_messages: int, timeout: float) -> list[Delivery]:
         """Wait up to `timeout` for the first message, then take what is already there."""
         first = self._consumer.poll(timeout)
         if first is None:
+            self._rejoin_if_unassigned()
             return []
         messages: list[Any] = [first, *self._consumer.consume(max_messages - 1, 0)]
         out = []

@@ -177,7 +177,7 @@ def test_a_booking_reaches_the_read_model_through_kafka(kafka_stack: KafkaStack)
             row = conn.execute("SELECT count(*) FROM projection_offsets").fetchone()
             return row is not None and row[0] > 0
 
-        wait_until(consumed, timeout=30, what="the projection to consume from Kafka")
+        wait_until(consumed, timeout=60, what="the projection to consume from Kafka")
 
 
 def test_killed_workers_and_a_broker_that_restarts_empty_lose_and_duplicate_nothing(
