@@ -63,9 +63,24 @@ def eventstore_env(db: Database, pool_size: int) -> dict[str, str]:
     }
 
 
+# Any constant: serialises the event store's table creation across processes.
+SCHEMA_LOCK = 0x5107_5EED
+
+
 def prepare(db: Database) -> list[str]:
-    """Schema for the read models; the event store creates its own tables."""
-    return apply_migrations(db.conninfo)
+    """Schema for the read models (migrations), then the event store's own tables.
+
+    Every process calls this at start. The event store creates its tables (and a composite
+    type) on first use, which is not safe when several processes start at once on a fresh
+    database, so that first use happens here, one process at a time."""
+    applied = apply_migrations(db.conninfo)
+    with psycopg.connect(db.conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            Scheduling(eventstore_env(db, 1)).close()
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+    return applied
 
 
 def build_scheduling(
