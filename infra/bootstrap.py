@@ -46,7 +46,10 @@ def locate_database(settings: Settings, progress: Callable[[str], None] = print)
     return Database(location, settings.database_name)
 
 
-def eventstore_env(db: Database, pool_size: int) -> dict[str, str]:
+def eventstore_env(db: Database, pool_size: int, *, create_tables: bool = False) -> dict[str, str]:
+    """The eventsourcing library's settings. Only `prepare` creates tables: the library's
+    table creation (it also replaces a function) is not safe to run from several processes at
+    once, so everyone else finds them made."""
     loc = db.location
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -59,7 +62,7 @@ def eventstore_env(db: Database, pool_size: int) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "y",
-        "CREATE_TABLE": "y",
+        "CREATE_TABLE": "y" if create_tables else "n",
     }
 
 
@@ -77,7 +80,7 @@ def prepare(db: Database) -> list[str]:
     with psycopg.connect(db.conninfo, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:
-            Scheduling(eventstore_env(db, 1)).close()
+            Scheduling(eventstore_env(db, 1, create_tables=True)).close()
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
     return applied
