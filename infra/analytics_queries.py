@@ -12,12 +12,11 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from domain.appointment import Status
 from domain.slot import SlotStatus
-from infra.watermark import Watermark
+from infra.watermark import TrackedReadModel
 from projections.analytics_queries import (
     DUE_STATUSES,
     AppointmentAnalytics,
@@ -86,22 +85,9 @@ def _counts(row: dict[str, Any]) -> Counts:
     return Counts(**{field: row[field] for field in Counts.__struct_fields__})
 
 
-class PostgresAnalyticsQueries:
+class PostgresAnalyticsQueries(TrackedReadModel):
     def __init__(self, pool: ConnectionPool[Any]) -> None:
-        self._pool = pool
-        self._watermark = Watermark(pool, TRACKING_TABLE)
-
-    def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(query, params)
-            rows: list[dict[str, Any]] = cur.fetchall()
-            return rows
-
-    def position(self) -> int:
-        return self._watermark.position()
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        return self._watermark.wait_for(position, timeout)
+        super().__init__(pool, TRACKING_TABLE)
 
     def appointments(
         self,

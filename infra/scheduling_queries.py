@@ -8,12 +8,10 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from domain.appointment import FHIR_STATUS, Status
-from infra.watermark import Watermark
+from infra.watermark import TrackedReadModel
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,
@@ -103,22 +101,9 @@ def _page(items: list[Any], limit: int, offset: int) -> Page[Any]:
     )
 
 
-class PostgresSchedulingQueries:
+class PostgresSchedulingQueries(TrackedReadModel):
     def __init__(self, pool: ConnectionPool[Any]) -> None:
-        self._pool = pool
-        self._watermark = Watermark(pool, TRACKING_TABLE)
-
-    def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(query, params)
-            rows: list[dict[str, Any]] = cur.fetchall()
-            return rows
-
-    def position(self) -> int:
-        return self._watermark.position()
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        return self._watermark.wait_for(position, timeout)
+        super().__init__(pool, TRACKING_TABLE)
 
     def appointment(self, appointment_id: UUID) -> AppointmentView | None:
         rows = self._rows(

@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from commands.scheduling import Scheduling
@@ -42,3 +43,24 @@ class Watermark:
             time.sleep(min(pause, remaining))
             pause = min(pause * 2, 0.1)
         return True
+
+
+class TrackedReadModel:
+    """Base of the PostgreSQL query classes: rows as dicts, and the position of the
+    projection (tracked in `tracking_table`) that keeps the rows."""
+
+    def __init__(self, pool: ConnectionPool[Any], tracking_table: str) -> None:
+        self._pool = pool
+        self._watermark = Watermark(pool, tracking_table)
+
+    def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query, params)
+            rows: list[dict[str, Any]] = cur.fetchall()
+            return rows
+
+    def position(self) -> int:
+        return self._watermark.position()
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        return self._watermark.wait_for(position, timeout)
