@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 
 from bench.setup import ROOT, make_bookables, percentile, scheduling
-from commands.appointment_commands import BookAppointment
+from commands.appointments.messages import BookAppointment
 from commands.context import CommandContext
 from domain.actor import Actor, Role
 from infra.bootstrap import Database

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from bench.setup import make_bookables, scheduling
-from commands.appointment_commands import BookAppointment
+from commands.appointments.messages import BookAppointment
 from commands.context import CommandContext
 from domain.actor import Actor, Role
 from infra.bootstrap import Database

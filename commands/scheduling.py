@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from commands.appointments import AppointmentCommands
-from commands.directory import DirectoryCommands
-from commands.slots import SlotCommands
+from commands.appointments.handlers import AppointmentCommands
+from commands.directory.handlers import DirectoryCommands
+from commands.slots.handlers import SlotCommands
 
 
 class Scheduling(AppointmentCommands, SlotCommands, DirectoryCommands):

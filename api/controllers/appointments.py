@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from api.schemas import CancelBody, CompleteBody, ReasonBody, RescheduleBody
 from api.services import actor, await_position, command_context, page_size, services
 from api.strict import StrictBody
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,

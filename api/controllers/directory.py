@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from api.services import command_context, services
 from api.strict import StrictBody
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,

@@ -17,7 +17,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, QueryParameter
 
 from api.services import actor, await_position, services
-from commands.appointment_commands import AppointmentType
+from commands.appointments.messages import AppointmentType
 from domain.errors import ValidationError
 from domain.timerange import require_aware
 from projections.search import (

@@ -12,8 +12,14 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from api.schemas import ReasonBody
 from api.services import actor, await_position, command_context, page_size, services
 from api.strict import StrictBody
-from commands.appointment_commands import AppointmentType
-from commands.slot_commands import BlockWindow, CancelSlot, CreateSlot, GenerateSlots, UnblockWindow
+from commands.appointments.messages import AppointmentType
+from commands.slots.messages import (
+    BlockWindow,
+    CancelSlot,
+    CreateSlot,
+    GenerateSlots,
+    UnblockWindow,
+)
 from commands.structs import CommandResult
 from domain.errors import ForbiddenError, NotFoundError, ValidationError
 from domain.timerange import require_aware

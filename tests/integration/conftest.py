@@ -12,16 +12,16 @@ from uuid import UUID
 
 import pytest
 
-from commands.appointment_commands import BookAppointment, HoldAppointment
+from commands.appointments.messages import BookAppointment, HoldAppointment
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import CreateSlot
+from commands.slots.messages import CreateSlot
 from commands.structs import CommandResult
 from domain.actor import Actor, Role
 from infra.bootstrap import Database, eventstore_env, prepare

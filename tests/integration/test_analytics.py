@@ -23,7 +23,7 @@ from eventsourcing.projection import ProjectionRunner
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     CancelAppointment,
     CheckIn,
     CompleteAppointment,
@@ -31,9 +31,9 @@ from commands.appointment_commands import (
     MarkNoShow,
     StartAppointment,
 )
-from commands.directory_commands import ProviderProfile, RegisterProvider, UpdateProvider
+from commands.directory.messages import ProviderProfile, RegisterProvider, UpdateProvider
 from commands.scheduling import Scheduling
-from commands.slot_commands import BlockWindow
+from commands.slots.messages import BlockWindow
 from domain.appointment import Appointment
 from infra.analytics_queries import PostgresAnalyticsQueries
 from infra.bootstrap import Database, eventstore_env

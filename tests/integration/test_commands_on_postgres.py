@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
@@ -22,7 +22,7 @@ from commands.appointment_commands import (
     RevertNoShow,
     StartAppointment,
 )
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterProvider,
@@ -30,14 +30,14 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import (
+from commands.slots.handlers import generated_slot_id
+from commands.slots.messages import (
     BlockWindow,
     CancelSlot,
     GenerateSlots,
     UnblockWindow,
     WorkingSession,
 )
-from commands.slots import generated_slot_id
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment, Status
 from domain.calendar import ProviderCalendar

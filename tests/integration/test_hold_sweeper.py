@@ -11,16 +11,16 @@ import pytest
 from eventsourcing.projection import ProjectionRunner
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import BookAppointment, HoldAppointment
+from commands.appointments.messages import BookAppointment, HoldAppointment
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import CreateSlot
+from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
 from domain.appointment import Appointment, Status
 from infra.bootstrap import Database, eventstore_env

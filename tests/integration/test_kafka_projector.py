@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import BookAppointment, CancelAppointment
+from commands.appointments.messages import BookAppointment, CancelAppointment
 from commands.scheduling import Scheduling
 from infra.bootstrap import Database, eventstore_env
 from infra.postgres_server import PostgresLocation

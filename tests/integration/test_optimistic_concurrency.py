@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 
-from commands.appointment_commands import BookAppointment
+from commands.appointments.messages import BookAppointment
 from commands.scheduling import Scheduling
 from commands.structs import CommandResult
 from domain.agenda import PatientAgenda

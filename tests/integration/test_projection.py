@@ -19,7 +19,7 @@ from eventsourcing.projection import ProjectionRunner
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     CancelAppointment,
     CheckIn,
     CompleteAppointment,
@@ -28,9 +28,9 @@ from commands.appointment_commands import (
     RescheduleAppointment,
     StartAppointment,
 )
-from commands.directory_commands import ProviderProfile, UpdateProvider
+from commands.directory.messages import ProviderProfile, UpdateProvider
 from commands.scheduling import Scheduling
-from commands.slot_commands import BlockWindow, CancelSlot
+from commands.slots.messages import BlockWindow, CancelSlot
 from domain.appointment import ACTIVE, Appointment, Status
 from domain.slot import Slot
 from infra.bootstrap import Database, eventstore_env

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from commands.appointment_commands import CancelAppointment, ConfirmAppointment
+from commands.appointments.messages import CancelAppointment, ConfirmAppointment
 from commands.scheduling import Scheduling
 from infra.bootstrap import Database, eventstore_env
 from infra.postgres_server import PostgresLocation

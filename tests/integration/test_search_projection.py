@@ -18,8 +18,8 @@ from eventsourcing.projection import ProjectionRunner
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import CheckIn, CompleteAppointment, StartAppointment
-from commands.directory_commands import (
+from commands.appointments.messages import CheckIn, CompleteAppointment, StartAppointment
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,

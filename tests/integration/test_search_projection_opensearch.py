@@ -18,8 +18,8 @@ from uuid import UUID
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from commands.appointment_commands import CheckIn, CompleteAppointment, StartAppointment
-from commands.directory_commands import (
+from commands.appointments.messages import CheckIn, CompleteAppointment, StartAppointment
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,

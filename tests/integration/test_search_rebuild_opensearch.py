@@ -7,8 +7,8 @@ import json
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
-from commands.appointment_commands import CheckIn, CompleteAppointment, StartAppointment
-from commands.directory_commands import ProviderProfile, UpdateProvider
+from commands.appointments.messages import CheckIn, CompleteAppointment, StartAppointment
+from commands.directory.messages import ProviderProfile, UpdateProvider
 from commands.scheduling import Scheduling
 from infra.search_opensearch import OpenSearchBackend
 from tests.fakes import FixedClock

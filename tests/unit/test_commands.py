@@ -7,16 +7,16 @@ from uuid import uuid4
 import msgspec
 import pytest
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CompleteAppointment,
     HoldAppointment,
     RevertNoShow,
 )
-from commands.directory_commands import RegisterPatient, RegisterProvider, given_fields
+from commands.directory.messages import RegisterPatient, RegisterProvider, given_fields
 from commands.idempotency import fingerprint
-from commands.slot_commands import BlockWindow, CreateSlot, GenerateSlots, WorkingSession
+from commands.slots.messages import BlockWindow, CreateSlot, GenerateSlots, WorkingSession
 from commands.structs import Command, encode
 
 pytestmark = pytest.mark.unit

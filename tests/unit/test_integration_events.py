@@ -11,7 +11,7 @@ from uuid import uuid4
 import msgspec
 import pytest
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
@@ -24,7 +24,7 @@ from commands.appointment_commands import (
     StartAppointment,
 )
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
@@ -33,7 +33,7 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import (
+from commands.slots.messages import (
     BlockWindow,
     CancelSlot,
     CreateSlot,

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from commands.application import IdempotencyKeyReusedError
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
@@ -22,7 +22,7 @@ from commands.appointment_commands import (
     StartAppointment,
 )
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
@@ -31,7 +31,8 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import (
+from commands.slots.handlers import generated_slot_id
+from commands.slots.messages import (
     BlockWindow,
     CancelSlot,
     CreateSlot,
@@ -39,7 +40,6 @@ from commands.slot_commands import (
     UnblockWindow,
     WorkingSession,
 )
-from commands.slots import generated_slot_id
 from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment, Status

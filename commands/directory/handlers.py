@@ -8,7 +8,7 @@ from uuid import uuid4
 from commands.access import require_role
 from commands.application import Outcome, SlotwiseApplication
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     RegisterPatient,
     RegisterProvider,
     UpdatePatient,

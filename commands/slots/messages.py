@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from commands.appointment_commands import AppointmentType
+from commands.appointments.messages import AppointmentType
 from commands.structs import AwareDatetime, Command, ShortText
 
 Seats = Annotated[int, msgspec.Meta(ge=1, le=500)]

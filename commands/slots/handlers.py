@@ -8,7 +8,13 @@ from uuid import UUID, uuid4, uuid5
 from commands.access import require_own_schedule
 from commands.application import Outcome, SlotwiseApplication
 from commands.context import CommandContext
-from commands.slot_commands import BlockWindow, CancelSlot, CreateSlot, GenerateSlots, UnblockWindow
+from commands.slots.messages import (
+    BlockWindow,
+    CancelSlot,
+    CreateSlot,
+    GenerateSlots,
+    UnblockWindow,
+)
 from commands.structs import CommandResult
 from commands.workspace import Workspace
 from domain.actor import EventMeta

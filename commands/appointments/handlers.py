@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from commands.access import patient_for, require_acting, require_role
 from commands.application import Outcome, SlotwiseApplication
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
