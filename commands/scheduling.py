@@ -5,7 +5,8 @@ from __future__ import annotations
 from commands.appointments.handlers import AppointmentCommands
 from commands.directory.handlers import DirectoryCommands
 from commands.slots.handlers import SlotCommands
+from domain.log import APPLICATION_NAME
 
 
 class Scheduling(AppointmentCommands, SlotCommands, DirectoryCommands):
-    name = "Slotwise"
+    name = APPLICATION_NAME

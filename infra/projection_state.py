@@ -9,8 +9,8 @@ from uuid import UUID
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from domain.log import APPLICATION_NAME
 from infra.row_view import apply_changes
-from infra.watermark import APPLICATION_NAME
 from projections.delivery import Applicable, DeadLetter
 
 

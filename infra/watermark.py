@@ -10,10 +10,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from commands.scheduling import Scheduling
-
-# The event store's application name: every tracking row is keyed by it.
-APPLICATION_NAME = Scheduling.name
+from domain.log import APPLICATION_NAME
 
 
 class Watermark:

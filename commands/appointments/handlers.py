@@ -3,12 +3,12 @@ no-show and its reversal. Each saves every aggregate it touched in one atomic wr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID, uuid4
 
 from commands.access import patient_for, require_acting, require_role
-from commands.application import Outcome, SlotwiseApplication
+from commands.application import Outcome, SlotwiseApplication, use_case
 from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
@@ -23,7 +23,6 @@ from commands.appointments.messages import (
     StartAppointment,
 )
 from commands.context import CommandContext
-from commands.structs import CommandResult
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
@@ -36,14 +35,6 @@ from domain.timerange import TimeRange
 
 CARE_TEAM = (Role.PROVIDER, Role.STAFF)
 SELF_OR_STAFF = (Role.PATIENT, Role.STAFF)
-AppointmentCommand = (
-    ConfirmAppointment
-    | CheckIn
-    | StartAppointment
-    | CompleteAppointment
-    | MarkNoShow
-    | RevertNoShow
-)
 MAX_HOLD_MINUTES = 60
 
 
@@ -62,7 +53,7 @@ class AppointmentCommands(SlotwiseApplication):
             agenda = ws.get_or_create(
                 PatientAgenda,
                 PatientAgenda.create_id(patient_id, day),
-                lambda day=day: PatientAgenda(patient_id=patient_id, day=day, meta=meta),  # type: ignore[misc]
+                partial(PatientAgenda, patient_id=patient_id, day=day, meta=meta),
             )
             agenda.enter(appointment_id, time, now, hold_until, meta)
 
@@ -77,19 +68,16 @@ class AppointmentCommands(SlotwiseApplication):
         self,
         ws: Workspace,
         actor: Actor,
-        *,
+        cmd: HoldAppointment | BookAppointment,
         slot_id: UUID,
-        patient_id: UUID | None,
-        appointment_type: str,
-        reason: str,
-        symptoms: list[str],
         hold_for: timedelta | None,
-        overbook: bool,
         meta: EventMeta,
         now: datetime,
     ) -> Appointment:
-        patient = patient_for(actor, patient_id)
+        """A new appointment on a seat of `slot_id`, held for `hold_for` or booked outright."""
+        patient = patient_for(actor, cmd.patient_id)
         ws.get(Patient, patient, "patient")
+        overbook = isinstance(cmd, BookAppointment) and cmd.overbook
         if overbook:
             require_role(actor, Role.STAFF)
         slot = ws.get(Slot, slot_id, "slot")
@@ -99,7 +87,7 @@ class AppointmentCommands(SlotwiseApplication):
         appointment_id = uuid4()
         slot.take_seat(
             appointment_id,
-            appointment_type,
+            cmd.appointment_type,
             now,
             hold_until=hold_until,
             may_overbook=overbook,
@@ -111,9 +99,9 @@ class AppointmentCommands(SlotwiseApplication):
             slot_id=slot.id,
             start=slot.start,
             end=slot.end,
-            appointment_type=appointment_type,
-            reason=reason,
-            symptoms=list(symptoms),
+            appointment_type=cmd.appointment_type,
+            reason=cmd.reason,
+            symptoms=list(cmd.symptoms),
             hold_expires_at=hold_until,
             overbooked=slot.allocations[appointment_id].overbooked,
             meta=meta,
@@ -122,10 +110,8 @@ class AppointmentCommands(SlotwiseApplication):
         self._enter_agenda(ws, appointment_id, patient, slot.time, now, hold_until, meta)
         return ws.add(appointment)
 
-    def hold(self, command: HoldAppointment, ctx: CommandContext) -> CommandResult:
-        return self.run(command, ctx, self._hold)
-
-    def _hold(
+    @use_case
+    def hold(
         self, cmd: HoldAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
         hold_for = self.policies.hold
@@ -134,25 +120,11 @@ class AppointmentCommands(SlotwiseApplication):
                 raise ValidationError(f"hold_minutes must be between 1 and {MAX_HOLD_MINUTES}")
             hold_for = timedelta(minutes=cmd.hold_minutes)
         ws = Workspace(self)
-        appointment = self._new_appointment(
-            ws,
-            ctx.actor,
-            slot_id=cmd.slot_id,
-            patient_id=cmd.patient_id,
-            appointment_type=cmd.appointment_type,
-            reason=cmd.reason,
-            symptoms=cmd.symptoms,
-            hold_for=hold_for,
-            overbook=False,
-            meta=meta,
-            now=now,
-        )
+        appointment = self._new_appointment(ws, ctx.actor, cmd, cmd.slot_id, hold_for, meta, now)
         return Outcome(appointment.id, ws.touched(), {"slot_id": cmd.slot_id})
 
-    def book(self, command: BookAppointment, ctx: CommandContext) -> CommandResult:
-        return self.run(command, ctx, self._book)
-
-    def _book(
+    @use_case
+    def book(
         self, cmd: BookAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
         ws = Workspace(self)
@@ -166,19 +138,7 @@ class AppointmentCommands(SlotwiseApplication):
             for agenda in self._agendas_of(ws, appointment):
                 agenda.confirm(appointment.id, meta)
         elif cmd.slot_id is not None:
-            appointment = self._new_appointment(
-                ws,
-                ctx.actor,
-                slot_id=cmd.slot_id,
-                patient_id=cmd.patient_id,
-                appointment_type=cmd.appointment_type,
-                reason=cmd.reason,
-                symptoms=cmd.symptoms,
-                hold_for=None,
-                overbook=cmd.overbook,
-                meta=meta,
-                now=now,
-            )
+            appointment = self._new_appointment(ws, ctx.actor, cmd, cmd.slot_id, None, meta, now)
         else:
             raise ValidationError("send a slot_id to book, or the appointment_id of a hold")
         return Outcome(appointment.id, ws.touched(), {"slot_id": appointment.slot_id})
@@ -186,6 +146,8 @@ class AppointmentCommands(SlotwiseApplication):
     def _lifecycle(
         self, appointment_id: UUID, ctx: CommandContext, *roles: Role
     ) -> tuple[Workspace, Appointment]:
+        """Load the appointment, check the actor may act on it in one of `roles`, and that it
+        is still at the version the caller expects (If-Match)."""
         ws = Workspace(self)
         appointment = ws.get(Appointment, appointment_id, "appointment")
         require_acting(ctx.actor, appointment, *roles)
@@ -194,53 +156,42 @@ class AppointmentCommands(SlotwiseApplication):
             raise StaleVersionError(msg)
         return ws, appointment
 
-    def _act(
-        self,
-        command: AppointmentCommand,
-        ctx: CommandContext,
-        roles: tuple[Role, ...],
-        act: Callable[[Appointment, EventMeta, datetime], None],
-    ) -> CommandResult:
-        """Run a transition that touches the appointment alone."""
+    @use_case
+    def confirm(
+        self, cmd: ConfirmAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *SELF_OR_STAFF)
+        appointment.confirm(meta)
+        return Outcome(appointment.id, ws.touched())
 
-        def handle(
-            cmd: AppointmentCommand, ctx: CommandContext, meta: EventMeta, now: datetime
-        ) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *roles)
-            act(appointment, meta, now)
-            return Outcome(appointment.id, ws.touched())
+    @use_case
+    def check_in(
+        self, cmd: CheckIn, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *SELF_OR_STAFF)
+        appointment.check_in(now, self.policies.check_in, meta)
+        return Outcome(appointment.id, ws.touched())
 
-        return self.run(command, ctx, handle)
+    @use_case
+    def start(
+        self, cmd: StartAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
+        appointment.begin(now, meta)
+        return Outcome(appointment.id, ws.touched())
 
-    def confirm(self, command: ConfirmAppointment, ctx: CommandContext) -> CommandResult:
-        return self._act(command, ctx, SELF_OR_STAFF, lambda a, meta, now: a.confirm(meta))
-
-    def check_in(self, command: CheckIn, ctx: CommandContext) -> CommandResult:
-        window = self.policies.check_in
-        return self._act(
-            command, ctx, SELF_OR_STAFF, lambda a, meta, now: a.check_in(now, window, meta)
+    @use_case
+    def complete(
+        self, cmd: CompleteAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
+        appointment.complete(
+            now, cmd.notes, cmd.private_notes, cmd.vitals, cmd.follow_up_requested, meta
         )
+        return Outcome(appointment.id, ws.touched())
 
-    def start(self, command: StartAppointment, ctx: CommandContext) -> CommandResult:
-        return self._act(command, ctx, CARE_TEAM, lambda a, meta, now: a.begin(now, meta))
-
-    def complete(self, command: CompleteAppointment, ctx: CommandContext) -> CommandResult:
-        def act(appointment: Appointment, meta: EventMeta, now: datetime) -> None:
-            appointment.complete(
-                now,
-                command.notes,
-                command.private_notes,
-                command.vitals,
-                command.follow_up_requested,
-                meta,
-            )
-
-        return self._act(command, ctx, CARE_TEAM, act)
-
-    def cancel(self, command: CancelAppointment, ctx: CommandContext) -> CommandResult:
-        return self.run(command, ctx, self._cancel)
-
-    def _cancel(
+    @use_case
+    def cancel(
         self, cmd: CancelAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.PATIENT, *CARE_TEAM)
@@ -259,19 +210,17 @@ class AppointmentCommands(SlotwiseApplication):
         for agenda in self._agendas_of(ws, appointment):
             agenda.withdraw(appointment.id, meta)
 
-    def expire_hold(self, command: ExpireHold, ctx: CommandContext) -> CommandResult:
-        def handle(cmd: ExpireHold, ctx: CommandContext, meta: EventMeta, now: datetime) -> Outcome:
-            ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.STAFF, Role.SYSTEM)
-            appointment.expire_hold(now, meta)
-            self._release(ws, appointment, "hold expired", meta)
-            return Outcome(appointment.id, ws.touched())
+    @use_case
+    def expire_hold(
+        self, cmd: ExpireHold, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.STAFF, Role.SYSTEM)
+        appointment.expire_hold(now, meta)
+        self._release(ws, appointment, "hold expired", meta)
+        return Outcome(appointment.id, ws.touched())
 
-        return self.run(command, ctx, handle)
-
-    def reschedule(self, command: RescheduleAppointment, ctx: CommandContext) -> CommandResult:
-        return self.run(command, ctx, self._reschedule)
-
-    def _reschedule(
+    @use_case
+    def reschedule(
         self, cmd: RescheduleAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.PATIENT, Role.STAFF)
@@ -301,14 +250,18 @@ class AppointmentCommands(SlotwiseApplication):
         )
         return Outcome(appointment.id, ws.touched(), {"slot_id": new_slot.id})
 
-    def mark_no_show(self, command: MarkNoShow, ctx: CommandContext) -> CommandResult:
-        policy = self.policies.no_show
-        return self._act(
-            command, ctx, CARE_TEAM, lambda a, meta, now: a.mark_no_show(now, policy, meta)
-        )
+    @use_case
+    def mark_no_show(
+        self, cmd: MarkNoShow, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
+        appointment.mark_no_show(now, self.policies.no_show, meta)
+        return Outcome(appointment.id, ws.touched())
 
-    def revert_no_show(self, command: RevertNoShow, ctx: CommandContext) -> CommandResult:
-        reason = command.reason
-        return self._act(
-            command, ctx, (Role.STAFF,), lambda a, meta, now: a.revert_no_show(reason, meta)
-        )
+    @use_case
+    def revert_no_show(
+        self, cmd: RevertNoShow, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.STAFF)
+        appointment.revert_no_show(cmd.reason, meta)
+        return Outcome(appointment.id, ws.touched())

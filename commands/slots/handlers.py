@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from uuid import UUID, uuid4, uuid5
 
 from commands.access import require_own_schedule
-from commands.application import Outcome, SlotwiseApplication
+from commands.application import Outcome, SlotwiseApplication, use_case
 from commands.context import CommandContext
 from commands.slots.messages import (
     BlockWindow,
@@ -15,14 +16,13 @@ from commands.slots.messages import (
     GenerateSlots,
     UnblockWindow,
 )
-from commands.structs import CommandResult
 from commands.workspace import Workspace
 from domain.actor import EventMeta
 from domain.calendar import ProviderCalendar
 from domain.errors import SlotOverlapError, ValidationError
 from domain.provider import Provider
 from domain.schedule import GenerationRequest, Session, WeeklyHours, generate_slot_times
-from domain.slot import Slot, SlotStatus
+from domain.slot import Slot
 from domain.timerange import TimeRange
 
 GENERATED_SLOT_NAMESPACE = UUID("3c8e5f4a-1d2b-4e6f-9a7c-0b1d2e3f4a5b")
@@ -42,7 +42,7 @@ class SlotCommands(SlotwiseApplication):
         return ws.get_or_create(
             ProviderCalendar,
             ProviderCalendar.create_id(provider_id, day),
-            lambda: ProviderCalendar(provider_id=provider_id, day=day, meta=meta),
+            partial(ProviderCalendar, provider_id=provider_id, day=day, meta=meta),
         )
 
     def _place(
@@ -64,36 +64,45 @@ class SlotCommands(SlotwiseApplication):
             calendar.place(slot_id, time, meta)
         return True
 
-    def create_slot(self, command: CreateSlot, ctx: CommandContext) -> CommandResult:
-        def handle(cmd: CreateSlot, ctx: CommandContext, meta: EventMeta, now: datetime) -> Outcome:
-            require_own_schedule(ctx.actor, cmd.provider_id)
-            ws = Workspace(self)
-            ws.get(Provider, cmd.provider_id, "provider")
-            time = TimeRange(cmd.start, cmd.end)
-            if time.end <= now:
-                raise ValidationError("a slot must end in the future")
-            slot_id = uuid4()
-            self._place(ws, cmd.provider_id, slot_id, time, meta)
-            slot = Slot.create(
-                slot_id=slot_id,
-                provider_id=cmd.provider_id,
-                time=time,
-                capacity=cmd.capacity,
-                overbook_allowance=cmd.overbook_allowance,
-                appointment_types=list(cmd.appointment_types),
-                location=cmd.location,
-                room=cmd.room,
-                meta=meta,
-            )
-            ws.add(slot)
-            return Outcome(slot.id, ws.touched())
+    def _new_slot(
+        self,
+        ws: Workspace,
+        cmd: CreateSlot | GenerateSlots,
+        slot_id: UUID,
+        time: TimeRange,
+        meta: EventMeta,
+    ) -> Slot:
+        """A slot on the command's terms (seats, allowance, types, place)."""
+        slot = Slot.create(
+            slot_id=slot_id,
+            provider_id=cmd.provider_id,
+            time=time,
+            capacity=cmd.capacity,
+            overbook_allowance=cmd.overbook_allowance,
+            appointment_types=list(cmd.appointment_types),
+            location=cmd.location,
+            room=cmd.room,
+            meta=meta,
+        )
+        return ws.add(slot)
 
-        return self.run(command, ctx, handle)
+    @use_case
+    def create_slot(
+        self, cmd: CreateSlot, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        require_own_schedule(ctx.actor, cmd.provider_id)
+        ws = Workspace(self)
+        ws.get(Provider, cmd.provider_id, "provider")
+        time = TimeRange(cmd.start, cmd.end)
+        if time.end <= now:
+            raise ValidationError("a slot must end in the future")
+        slot_id = uuid4()
+        self._place(ws, cmd.provider_id, slot_id, time, meta)
+        slot = self._new_slot(ws, cmd, slot_id, time, meta)
+        return Outcome(slot.id, ws.touched())
 
-    def generate_slots(self, command: GenerateSlots, ctx: CommandContext) -> CommandResult:
-        return self.run(command, ctx, self._generate)
-
-    def _generate(
+    @use_case
+    def generate_slots(
         self, cmd: GenerateSlots, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
         require_own_schedule(ctx.actor, cmd.provider_id)
@@ -128,19 +137,7 @@ class SlotCommands(SlotwiseApplication):
                 continue
             if placed:
                 created += 1
-                ws.add(
-                    Slot.create(
-                        slot_id=slot_id,
-                        provider_id=cmd.provider_id,
-                        time=time,
-                        capacity=cmd.capacity,
-                        overbook_allowance=cmd.overbook_allowance,
-                        appointment_types=list(cmd.appointment_types),
-                        location=cmd.location,
-                        room=cmd.room,
-                        meta=meta,
-                    )
-                )
+                self._new_slot(ws, cmd, slot_id, time, meta)
         if conflicts:
             # All or nothing: nothing is saved when any generated slot clashes.
             shown = "; ".join(conflicts[:5])
@@ -163,41 +160,34 @@ class SlotCommands(SlotwiseApplication):
                     found[slot_id] = ws.get(Slot, slot_id, "slot")
         return list(found.values())
 
-    def block_window(self, command: BlockWindow, ctx: CommandContext) -> CommandResult:
-        def handle(
-            cmd: BlockWindow, ctx: CommandContext, meta: EventMeta, now: datetime
-        ) -> Outcome:
-            require_own_schedule(ctx.actor, cmd.provider_id)
-            ws = Workspace(self)
-            for slot in self._slots_in(ws, cmd.provider_id, TimeRange(cmd.start, cmd.end)):
-                slot.block(cmd.reason, now, meta)
-            return Outcome(cmd.provider_id, ws.touched())
+    @use_case
+    def block_window(
+        self, cmd: BlockWindow, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        require_own_schedule(ctx.actor, cmd.provider_id)
+        ws = Workspace(self)
+        for slot in self._slots_in(ws, cmd.provider_id, TimeRange(cmd.start, cmd.end)):
+            slot.block(cmd.reason, now, meta)
+        return Outcome(cmd.provider_id, ws.touched())
 
-        return self.run(command, ctx, handle)
+    @use_case
+    def unblock_window(
+        self, cmd: UnblockWindow, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        require_own_schedule(ctx.actor, cmd.provider_id)
+        ws = Workspace(self)
+        for slot in self._slots_in(ws, cmd.provider_id, TimeRange(cmd.start, cmd.end)):
+            slot.unblock(meta)
+        return Outcome(cmd.provider_id, ws.touched())
 
-    def unblock_window(self, command: UnblockWindow, ctx: CommandContext) -> CommandResult:
-        def handle(
-            cmd: UnblockWindow, ctx: CommandContext, meta: EventMeta, now: datetime
-        ) -> Outcome:
-            require_own_schedule(ctx.actor, cmd.provider_id)
-            ws = Workspace(self)
-            for slot in self._slots_in(ws, cmd.provider_id, TimeRange(cmd.start, cmd.end)):
-                slot.unblock(meta)
-            return Outcome(cmd.provider_id, ws.touched())
-
-        return self.run(command, ctx, handle)
-
-    def cancel_slot(self, command: CancelSlot, ctx: CommandContext) -> CommandResult:
-        def handle(cmd: CancelSlot, ctx: CommandContext, meta: EventMeta, now: datetime) -> Outcome:
-            ws = Workspace(self)
-            slot = ws.get(Slot, cmd.slot_id, "slot")
-            require_own_schedule(ctx.actor, slot.provider_id)
-            slot.cancel(cmd.reason, now, meta)
-            for day in slot.time.utc_days():
-                self._calendar(ws, slot.provider_id, day, meta).remove(slot.id, meta)
-            return Outcome(slot.id, ws.touched())
-
-        return self.run(command, ctx, handle)
-
-
-__all__ = ["SlotCommands", "SlotStatus", "generated_slot_id"]
+    @use_case
+    def cancel_slot(
+        self, cmd: CancelSlot, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        ws = Workspace(self)
+        slot = ws.get(Slot, cmd.slot_id, "slot")
+        require_own_schedule(ctx.actor, slot.provider_id)
+        slot.cancel(cmd.reason, now, meta)
+        for day in slot.time.utc_days():
+            self._calendar(ws, slot.provider_id, day, meta).remove(slot.id, meta)
+        return Outcome(slot.id, ws.touched())
