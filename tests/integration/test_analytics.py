@@ -43,16 +43,16 @@ from infra.scheduling_queries import PostgresSchedulingQueries
 from projections.analytics import AnalyticsProjection
 from projections.analytics_queries import AppointmentFigures, AppointmentGroup, Grouping
 from projections.scheduling import SchedulingProjection
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
     T0,
     as_staff,
     book,
     create_slot,
     hold,
-    isolated_database,
     register_patient,
 )
+from tests.fakes import FixedClock
+from tests.integration.conftest import isolated_database
 
 WAIT = 10.0
 FROM = datetime(2026, 11, 23, tzinfo=UTC)

@@ -50,8 +50,7 @@ from domain.errors import (
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot, SlotStatus
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
     STAFF,
     SYSTEM,
     T0,
@@ -65,6 +64,7 @@ from tests.integration.conftest import (
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock
 
 TEN = T0 + timedelta(hours=2)  # 10:00 UTC
 HALF_HOUR = timedelta(minutes=30)

@@ -28,11 +28,12 @@ from infra.postgres_server import PostgresLocation
 from infra.row_view import PostgresRowView
 from infra.scheduling_queries import PostgresSchedulingQueries
 from projections.scheduling import SchedulingProjection
+from tests.builders import as_staff
 from tests.fakes import FixedClock
 from tests.integration.conftest import isolated_database
 from workers.hold_sweeper import sweep_once
 
-STAFF = CommandContext(Actor(uuid.uuid4(), Role.STAFF))
+STAFF = as_staff()
 
 
 @pytest.fixture

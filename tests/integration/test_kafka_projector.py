@@ -20,16 +20,16 @@ from infra.postgres_server import PostgresLocation
 from infra.projection_state import PostgresProjectionState
 from projections.integration import Catalog
 from projections.scheduling import changes_for
-from tests.fakes import FixedClock, ScriptedDeliveries
-from tests.integration.conftest import (
+from tests.builders import (
     T0,
     as_patient,
     as_staff,
     create_slot,
-    isolated_database,
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock, ScriptedDeliveries
+from tests.integration.conftest import isolated_database
 from workers.kafka_projection import KafkaProjector, PoisonEventError
 
 

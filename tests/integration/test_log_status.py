@@ -29,8 +29,11 @@ from infra.settings import Settings
 from infra.status import PostgresStatus
 from infra.watermark import Watermark
 from projections.scheduling import SchedulingProjection
+from tests.builders import (
+    register_patient,
+    register_provider,
+)
 from tests.databases import database_of_its_own
-from tests.integration.conftest import register_patient, register_provider
 from workers.cli import main
 
 

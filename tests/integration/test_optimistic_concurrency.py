@@ -19,8 +19,7 @@ from domain.appointment import Appointment
 from domain.errors import AppointmentOverlapError, ConcurrencyError, SlotFullError
 from domain.slot import Slot
 from infra.bootstrap import Database, eventstore_env
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
     T0,
     as_patient,
     book,
@@ -29,6 +28,7 @@ from tests.integration.conftest import (
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock
 
 RACERS = 16
 TEN = T0 + timedelta(hours=2)

@@ -40,17 +40,17 @@ from infra.scheduling_queries import PostgresSchedulingQueries
 from projections.changes import Change, Delete
 from projections.queries import AppointmentFilter, SlotFilter
 from projections.scheduling import APPOINTMENTS, SchedulingProjection
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
     T0,
     as_staff,
     book,
     create_slot,
     hold,
-    isolated_database,
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock
+from tests.integration.conftest import isolated_database
 
 APP_NAME = Scheduling.name
 TEN = T0 + timedelta(hours=2)

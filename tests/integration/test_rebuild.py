@@ -25,14 +25,14 @@ from projections.analytics import AnalyticsProjection
 from projections.changes import Change
 from projections.scheduling import SchedulingProjection
 from projections.scheduling import changes_for as scheduling_changes
-from tests.databases import checksums, database_of_its_own
-from tests.integration.conftest import (
+from tests.builders import (
     as_staff,
     book,
     create_slot,
     register_patient,
     register_provider,
 )
+from tests.databases import checksums, database_of_its_own
 from workers.cli import main
 
 SCHEDULING = PROJECTIONS["scheduling"].tables

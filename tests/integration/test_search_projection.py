@@ -27,7 +27,6 @@ from commands.directory.messages import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from domain.actor import EventMeta
 from domain.provider import Provider
 from infra.bootstrap import Database
 from infra.search_postgres import PostgresSearch
@@ -35,18 +34,18 @@ from infra.search_postgres_writes import PostgresSearchView
 from infra.watermark import Watermark
 from projections.search import NoteScope, ProviderQuery, SlotQuery
 from projections.search_documents import provider_document
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
+    META,
     T0,
     as_staff,
     book,
     create_slot,
     register_patient,
 )
+from tests.fakes import FixedClock
 from workers.projection_worker import search_runner
 
 TEN = T0 + timedelta(hours=2)
-META = EventMeta(uuid.uuid4(), "staff", uuid.uuid4(), uuid.uuid4(), "T")
 WAIT = 15.0
 
 

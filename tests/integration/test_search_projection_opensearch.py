@@ -30,8 +30,14 @@ from commands.scheduling import Scheduling
 from infra.search_opensearch import OpenSearchBackend, SearchIndexError
 from infra.search_opensearch_mappings import Kind
 from infra.search_opensearch_sink import OpenSearchSearchView, opensearch_search_view
+from tests.builders import (
+    T0,
+    as_staff,
+    book,
+    create_slot,
+    register_patient,
+)
 from tests.fakes import FixedClock
-from tests.integration.conftest import T0, as_staff, book, create_slot, register_patient
 from tests.opensearch_cluster import FakeCluster, RecordingConnection
 from tests.opensearch_spec import SKIP_REASON, request_spec, spec_available
 from workers.projection_worker import search_runner

@@ -11,8 +11,7 @@ from commands.appointments.messages import CheckIn, CompleteAppointment, StartAp
 from commands.directory.messages import ProviderProfile, UpdateProvider
 from commands.scheduling import Scheduling
 from infra.search_opensearch import OpenSearchBackend
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
     T0,
     as_staff,
     book,
@@ -20,6 +19,7 @@ from tests.integration.conftest import (
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock
 from tests.opensearch_cluster import FakeCluster, RecordingConnection
 from tests.opensearch_spec import request_spec, spec_available
 from workers.search_rebuild import rebuild_search

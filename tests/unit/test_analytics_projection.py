@@ -12,7 +12,6 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
-from domain.actor import EventMeta
 from domain.appointment import Appointment
 from domain.patient import Patient
 from domain.policies import CancellationPolicy, CheckInWindow, NoShowPolicy
@@ -30,6 +29,7 @@ from projections.analytics import (
 )
 from projections.analytics_queries import AppointmentFigures, Counts, Utilization, ratio, seconds
 from projections.changes import Handlers, Update, Upsert
+from tests.builders import META
 from tests.fakes import MemoryRows
 
 START = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
@@ -37,9 +37,6 @@ END = START + timedelta(minutes=30)
 WINDOW = CheckInWindow()
 NOTICE = CancellationPolicy()
 GRACE = NoShowPolicy()
-META = EventMeta(
-    actor_id=uuid4(), actor_role="staff", correlation_id=uuid4(), causation_id=uuid4(), command="T"
-)
 PROFILE: dict[str, Any] = {
     "name": "Dr Ada",
     "time_zone": "America/New_York",

@@ -14,9 +14,9 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.auth import mint_token
 from api.services import Services
-from commands.scheduling import Scheduling
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
+from tests.builders import in_memory_app
 from tests.fakes import BrokenClock, FixedClock, RecordingSearch, StillAnalytics, StillQueries
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ def make_client(
     clock = clock or FixedClock(NOW)
     search = search or RecordingSearch(position=4)
     services = Services(
-        scheduling=Scheduling(clock=clock),
+        scheduling=in_memory_app(clock),
         queries=StillQueries(position=5),
         analytics=StillAnalytics(position=3),
         search=search,

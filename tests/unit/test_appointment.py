@@ -7,10 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain.actor import EventMeta
 from domain.appointment import FHIR_STATUS, Appointment, Status
 from domain.errors import HoldExpiredError, InvalidTransitionError, TooEarlyError, TooLateError
 from domain.policies import CancellationPolicy, CheckInWindow, NoShowPolicy
+from tests.builders import META
 
 pytestmark = pytest.mark.unit
 
@@ -23,9 +23,6 @@ WINDOW = CheckInWindow(before=timedelta(minutes=30), after=timedelta(minutes=15)
 NOTICE = CancellationPolicy(notice=timedelta(hours=24))
 GRACE = NoShowPolicy(grace=timedelta(minutes=15))
 FEE = Decimal("25.00")
-META = EventMeta(
-    actor_id=uuid4(), actor_role="staff", correlation_id=uuid4(), causation_id=uuid4(), command="T"
-)
 
 
 def schedule(*, hold_expires_at: datetime | None = None) -> Appointment:

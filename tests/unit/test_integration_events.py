@@ -50,6 +50,7 @@ from projections.integration import (
     message_headers,
     message_key,
 )
+from tests.builders import in_memory_app
 from tests.fakes import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,7 @@ PATIENT_PHONE = "+4930123456789"
 def run_scenario() -> tuple[Scheduling, list[tuple[int, Any]]]:
     """Drive (nearly) every command once; return the app and its whole log."""
     clock = FixedClock(START - timedelta(days=1))
-    app = Scheduling({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    app = in_memory_app(clock)
     staff = CommandContext(Actor(uuid4(), Role.STAFF), idempotency_key="k-1")
     plain = CommandContext(Actor(uuid4(), Role.STAFF))
     provider = app.register_provider(

@@ -15,10 +15,10 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.auth import mint_token
 from api.services import Services
-from commands.scheduling import Scheduling
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
 from projections.search import GeoPoint, NoteScope, ProviderQuery, SlotQuery
+from tests.builders import in_memory_app
 from tests.fakes import FixedClock, RecordingSearch, StillAnalytics, StillQueries
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def search() -> RecordingSearch:
 def client(search: RecordingSearch) -> Iterator[TestClient[Any]]:
     clock = FixedClock(NOW)
     services = Services(
-        scheduling=Scheduling(clock=clock),
+        scheduling=in_memory_app(clock),
         queries=StillQueries(),
         analytics=StillAnalytics(),
         search=search,

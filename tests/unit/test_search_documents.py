@@ -12,7 +12,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
-from domain.actor import Actor, EventMeta, Role
+from domain.actor import Actor, Role
 from domain.appointment import Appointment
 from domain.errors import ValidationError
 from domain.patient import Patient
@@ -33,13 +33,11 @@ from projections.search import (
 )
 from projections.search_documents import note_document, provider_document, slot_document
 from projections.search_projection import SearchProjection, documents_for, search_projection
+from tests.builders import META
 from tests.fakes import MemorySearchSink, ReplayLoader
 
 START = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 BEFORE = START - timedelta(days=2)
-META = EventMeta(
-    actor_id=uuid4(), actor_role="staff", correlation_id=uuid4(), causation_id=uuid4(), command="T"
-)
 PROFILE: dict[str, Any] = {
     "name": "Dr Ada Lovelace",
     "time_zone": "Europe/Berlin",

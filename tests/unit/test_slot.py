@@ -5,7 +5,6 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.actor import EventMeta
 from domain.errors import (
     ConflictError,
     HoldExpiredError,
@@ -15,6 +14,7 @@ from domain.errors import (
 )
 from domain.slot import Slot, SlotStatus
 from domain.timerange import TimeRange
+from tests.builders import META
 
 pytestmark = pytest.mark.unit
 
@@ -23,9 +23,6 @@ START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 END = START + timedelta(minutes=30)
 HOLD = timedelta(minutes=10)
 TICK = timedelta(microseconds=1)
-META = EventMeta(
-    actor_id=uuid4(), actor_role="staff", correlation_id=uuid4(), causation_id=uuid4(), command="T"
-)
 
 
 def given_slot(
