@@ -4,11 +4,9 @@ test's own carries it, at the top level and nested in mappings and lists."""
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
-from eventsourcing.domain import Aggregate, event
 
 from commands.application import (
     DateAsISO,
@@ -17,41 +15,11 @@ from commands.application import (
 )
 from domain.personal import PersonalData, SubjectErasedError
 from infra.crypto.transcoding import PersonalDataAsCiphertext
+from tests.charts import CLEAR_VALUES, Chart, open_chart
 from tests.fakes import InMemoryKeyStore
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 GRACE = uuid4()
-
-
-class Chart(Aggregate):
-    @event("Opened")
-    def __init__(self, patient_id: UUID, name: PersonalData, details: dict[str, Any]) -> None:
-        self.patient_id = patient_id
-        self.name = name
-        self.details = details
-        self.notes: list[PersonalData] = []
-
-    @event("Noted")
-    def note(self, note: PersonalData) -> None:
-        self.notes.append(note)
-
-
-def open_chart(subject: UUID) -> Chart:
-    chart = Chart(
-        subject,
-        PersonalData(subject, "Grace Hopper"),
-        {
-            "phone": PersonalData(subject, "+4930123456"),
-            "symptoms": [PersonalData(subject, ["cough", "fever"])],
-            "vitals": PersonalData(subject, {"pulse": 72}),
-            "time_zone": "Europe/Berlin",
-        },
-    )
-    chart.note(PersonalData(subject, "allergic to penicillin"))
-    return chart
-
-
-CLEAR = ("Grace", "+4930123456", "cough", "pulse", "penicillin")
 
 
 @pytest.fixture
@@ -74,7 +42,7 @@ def test_personal_data_is_stored_encrypted_and_read_back_clear(app: SlotwiseAppl
     app.save(chart)
 
     raw = stored_bytes(app)
-    for value in CLEAR:
+    for value in CLEAR_VALUES:
         assert value.encode() not in raw
     assert b"Europe/Berlin" in raw  # what is not personal stays plain
 
