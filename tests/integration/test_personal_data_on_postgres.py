@@ -37,8 +37,11 @@ def cached(pool: ConnectionPool[Any], ring: KeyRing) -> CachedKeyStore:
     return CachedKeyStore(PostgresKeyStore(pool, ring), ttl_seconds=3600)
 
 
+MakeApp = Callable[[KeyStore], SlotwiseApplication]
+
+
 @pytest.fixture
-def application(store_env: dict[str, str]) -> Iterator[Callable[[KeyStore], SlotwiseApplication]]:
+def application(store_env: dict[str, str]) -> Iterator[MakeApp]:
     """Applications on the module's event store, each with the key store given; closed after."""
     made: list[SlotwiseApplication] = []
 
@@ -49,6 +52,22 @@ def application(store_env: dict[str, str]) -> Iterator[Callable[[KeyStore], Slot
     yield make
     for app in made:
         app.close()
+
+
+@pytest.fixture
+def keys(pool: ConnectionPool[Any]) -> CachedKeyStore:
+    return cached(pool, KeyRing(KEK_1))
+
+
+@pytest.fixture
+def app(application: MakeApp, keys: CachedKeyStore) -> SlotwiseApplication:
+    return application(keys)
+
+
+@pytest.fixture
+def reader(application: MakeApp, pool: ConnectionPool[Any]) -> Callable[[], SlotwiseApplication]:
+    """Another process, as it were: an application with a key cache of its own, empty."""
+    return lambda: application(cached(pool, KeyRing(KEK_1)))
 
 
 def key_row(database: Database, subject: UUID) -> tuple[Any, ...] | None:
@@ -71,12 +90,8 @@ def test_the_data_keys_live_in_a_schema_of_their_own(database: Database) -> None
 
 
 def test_the_event_store_rows_hold_no_clear_personal_value(
-    database: Database,
-    application: Callable[[KeyStore], SlotwiseApplication],
-    pool: ConnectionPool[Any],
+    database: Database, app: SlotwiseApplication, reader: Callable[[], SlotwiseApplication]
 ) -> None:
-    keys = cached(pool, KeyRing(KEK_1))
-    app = application(keys)
     patient = uuid4()
     chart = open_chart(patient)
     app.save(chart)
@@ -94,10 +109,9 @@ def test_the_event_store_rows_hold_no_clear_personal_value(
     wrapped, version, destroyed = key_row(database, patient) or (None, None, None)
     assert version == 1
     assert destroyed is None
-    assert bytes(wrapped) != keys.get(patient)
+    assert len(bytes(wrapped)) == 12 + 32 + 16  # nonce, the data key encrypted, tag
 
-    fresh = application(cached(pool, KeyRing(KEK_1)))  # nothing cached
-    loaded = fresh.repository.get(chart.id)
+    loaded = reader().repository.get(chart.id)
     assert isinstance(loaded, Chart)
     assert loaded.details == chart.details
     assert loaded.notes == chart.notes
@@ -105,11 +119,10 @@ def test_the_event_store_rows_hold_no_clear_personal_value(
 
 def test_destroying_a_key_makes_every_read_the_tombstone(
     database: Database,
-    application: Callable[[KeyStore], SlotwiseApplication],
-    pool: ConnectionPool[Any],
+    app: SlotwiseApplication,
+    keys: CachedKeyStore,
+    reader: Callable[[], SlotwiseApplication],
 ) -> None:
-    keys = cached(pool, KeyRing(KEK_1))
-    app = application(keys)
     grace, alan = open_chart(uuid4()), open_chart(uuid4())
     app.save(grace, alan)
     assert app.repository.get(grace.id).name == grace.name  # and its key is cached now
@@ -119,12 +132,12 @@ def test_destroying_a_key_makes_every_read_the_tombstone(
 
     assert grace.patient_id not in keys
     erased = PersonalData.erased(grace.patient_id)
-    for reader in (app, application(cached(pool, KeyRing(KEK_1)))):
-        loaded = reader.repository.get(grace.id)
+    for one in (app, reader()):
+        loaded = one.repository.get(grace.id)
         assert loaded.name == erased
         assert loaded.details["symptoms"] == [erased]
         assert loaded.notes == [erased]
-        assert reader.repository.get(alan.id).name == alan.name
+        assert one.repository.get(alan.id).name == alan.name
     wrapped, version, destroyed = key_row(database, grace.patient_id) or (1, 1, None)
     assert (wrapped, version) == (None, None)
     assert destroyed is not None
@@ -152,7 +165,7 @@ def test_concurrent_stores_agree_on_one_key_per_subject(pool: ConnectionPool[Any
 
 def test_kek_rotation_rewraps_every_key_and_old_events_still_read(
     database: Database,
-    application: Callable[[KeyStore], SlotwiseApplication],
+    application: MakeApp,
     pool: ConnectionPool[Any],
 ) -> None:
     before = application(cached(pool, KeyRing(KEK_1)))
