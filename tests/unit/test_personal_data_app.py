@@ -4,17 +4,19 @@ test's own carries it, at the top level and nested in mappings and lists."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import MapperDeserialisationError
 
 from commands.application import (
     DateAsISO,
     PersonalDataNotConfiguredError,
     SlotwiseApplication,
 )
-from domain.personal import PersonalData, SubjectErasedError
-from infra.crypto.transcoding import PersonalDataAsCiphertext
+from domain.personal import PersonalData, SubjectErasedError, personal
+from infra.crypto.transcoding import PersonalDataAsCiphertext, PersonalDataIntegrityError
 from tests.charts import CLEAR_VALUES, Chart, open_chart
 from tests.fakes import InMemoryKeyStore
 
@@ -108,3 +110,34 @@ def test_without_a_personal_data_transcoding_the_application_fails_closed() -> N
 def test_only_a_transcoding_of_personal_data_is_accepted() -> None:
     with pytest.raises(TypeError):
         SlotwiseApplication(IN_MEMORY, personal_data=DateAsISO())
+
+
+def test_data_that_fails_authentication_stops_the_reader_rather_than_reading_as_erased(
+    app: SlotwiseApplication, keys: InMemoryKeyStore
+) -> None:
+    chart = open_chart(GRACE)
+    app.save(chart)
+    keys.keys[GRACE] = bytes(32)  # not the key it was encrypted with: corruption, not erasure
+    with pytest.raises(MapperDeserialisationError) as failure:
+        app.repository.get(chart.id)
+    assert isinstance(failure.value.__cause__, PersonalDataIntegrityError)
+    assert "Grace" not in str(failure.value)
+
+
+def test_events_written_with_plain_values_load_wrapped_through_an_upcaster(
+    app: SlotwiseApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = Chart(GRACE, "Grace Hopper", {"phone": "+4930123456"})  # type: ignore[arg-type]
+    app.save(old)
+
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        subject = state["patient_id"]
+        state["name"] = personal(subject, state["name"])
+        state["details"] = {k: personal(subject, v) for k, v in state["details"].items()}
+
+    monkeypatch.setattr(Chart.Opened, "class_version", 2, raising=False)
+    monkeypatch.setattr(Chart.Opened, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)
+
+    loaded = app.repository.get(old.id)
+    assert loaded.name == PersonalData(GRACE, "Grace Hopper")
+    assert loaded.details == {"phone": PersonalData(GRACE, "+4930123456")}
