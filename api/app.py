@@ -25,13 +25,13 @@ from api.controllers.slots import ScheduleController, SlotController
 from api.problems import EXCEPTION_HANDLERS
 from api.services import Services
 from commands.ports import SystemClock
-from infra.analytics_queries import PostgresAnalyticsQueries
 from infra.bootstrap import build_scheduling, locate_database, prepare
-from infra.scheduling_queries import PostgresSchedulingQueries
-from infra.search_postgres import PostgresSearch
+from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.status import PostgresStatus
+from infra.postgres.tracking import Watermark
 from infra.settings import Settings, SettingsError
-from infra.status import PostgresStatus
-from infra.watermark import Watermark
 from projections.search import SearchBackend
 from projections.search_projection import SearchProjection
 from projections.status import PROJECTION_NAMES
@@ -47,7 +47,7 @@ def search_backend(settings: Settings, pool: ConnectionPool[Any]) -> SearchBacke
     if settings.search_backend == "postgres":
         return PostgresSearch(pool)
     try:
-        module = importlib.import_module("infra.search_opensearch")
+        module = importlib.import_module("infra.opensearch.index")
     except ModuleNotFoundError as missing:
         msg = f"SEARCH_BACKEND=opensearch, but the OpenSearch backend cannot load: {missing}"
         raise SettingsError(msg) from None

@@ -17,7 +17,7 @@ from commands.appointment_commands import BookAppointment
 from commands.context import CommandContext
 from domain.actor import Actor, Role
 from infra.bootstrap import Database
-from infra.kafka_broker import start_tansu
+from infra.devstack.kafka_broker import start_tansu
 
 
 def _watermark(conn: psycopg.Connection[tuple[object, ...]]) -> int:

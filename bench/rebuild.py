@@ -10,7 +10,7 @@ from commands.appointment_commands import BookAppointment
 from commands.context import CommandContext
 from domain.actor import Actor, Role
 from infra.bootstrap import Database
-from infra.rebuild import rebuild
+from infra.postgres.rebuild import rebuild
 
 
 def _fill(db: Database, bookings: int) -> int:

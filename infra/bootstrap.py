@@ -12,8 +12,8 @@ from psycopg import sql
 from commands.application import Policies
 from commands.ports import Clock
 from commands.scheduling import Scheduling
-from infra.migrations import apply_migrations
-from infra.postgres_server import PostgresLocation, conninfo_for, find_or_start_postgres
+from infra.devstack.postgres_server import PostgresLocation, conninfo_for, find_or_start_postgres
+from infra.postgres.migrations import apply_migrations
 from infra.settings import Settings
 
 

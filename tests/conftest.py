@@ -23,7 +23,7 @@ import pytest
 from api.auth import mint_token
 from domain.actor import Role
 from infra.bootstrap import Database, eventstore_env, prepare
-from infra.postgres_server import (
+from infra.devstack.postgres_server import (
     PostgresLocation,
     create_database,
     drop_database,

@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 
 from infra.bootstrap import Database, prepare
-from infra.postgres_server import PostgresLocation, create_database, drop_database
+from infra.devstack.postgres_server import PostgresLocation, create_database, drop_database
 
 
 def fresh_database(

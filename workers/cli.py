@@ -49,10 +49,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     from infra.bootstrap import eventstore_env, locate_database, prepare
-    from infra.row_view import PostgresRowView
-    from infra.search_opensearch import OpenSearchBackend
-    from infra.search_opensearch_sink import opensearch_search_view
-    from infra.search_postgres_writes import PostgresSearchView
+    from infra.opensearch.index import OpenSearchBackend
+    from infra.opensearch.sink import opensearch_search_view
+    from infra.postgres.rows import PostgresRowView
+    from infra.postgres.search.writes import PostgresSearchView
     from infra.settings import Settings
     from projections.search_projection import SearchSink
     from workers.projection_worker import run_projection
@@ -86,8 +86,8 @@ def cmd_relay(_: argparse.Namespace) -> None:
     from psycopg_pool import ConnectionPool
 
     from infra.bootstrap import build_scheduling, locate_database, prepare
-    from infra.kafka import KafkaPublisher
-    from infra.relay_store import LogListener, PostgresPositions
+    from infra.kafka.publisher import KafkaPublisher
+    from infra.postgres.relay_store import LogListener, PostgresPositions
     from infra.settings import Settings
     from projections.integration import ALL_TOPICS
     from workers.relay import run_relay
@@ -120,8 +120,9 @@ def cmd_project(args: argparse.Namespace) -> None:
     from psycopg_pool import ConnectionPool
 
     from infra.bootstrap import build_scheduling, locate_database, prepare
-    from infra.kafka import KafkaDeliveries, ensure_topics
-    from infra.projection_state import PostgresProjectionState
+    from infra.kafka.deliveries import KafkaDeliveries
+    from infra.kafka.topics import ensure_topics
+    from infra.postgres.projection_state import PostgresProjectionState
     from infra.settings import Settings
     from projections import analytics, scheduling
     from projections.integration import ALL_TOPICS
@@ -175,7 +176,7 @@ def cmd_sweeper(_: argparse.Namespace) -> None:
 
     from commands.ports import SystemClock
     from infra.bootstrap import build_scheduling, locate_database, prepare
-    from infra.scheduling_queries import PostgresSchedulingQueries
+    from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
     from infra.settings import Settings
     from workers.hold_sweeper import run_sweeper
 
@@ -216,7 +217,7 @@ def cmd_token(args: argparse.Namespace) -> None:
 def cmd_run(_: argparse.Namespace) -> None:
     """Migrate, then run the API and its workers until interrupted. With the Kafka fan-out
     (the default) a local Tansu broker is started unless KAFKA_BOOTSTRAP_SERVERS is set."""
-    from infra.kafka_broker import find_or_start_kafka
+    from infra.devstack.kafka_broker import find_or_start_kafka
     from infra.settings import Settings
 
     cmd_migrate(_)
@@ -284,7 +285,7 @@ def cmd_events_export(args: argparse.Namespace) -> None:
 def cmd_search_rebuild(_: argparse.Namespace) -> None:
     from commands.ports import SystemClock
     from infra.bootstrap import build_scheduling, locate_database, prepare
-    from infra.search_opensearch import OpenSearchBackend
+    from infra.opensearch.index import OpenSearchBackend
     from infra.settings import Settings
     from workers.search_rebuild import rebuild_search
 

@@ -61,7 +61,7 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
     )
 
     from infra.bootstrap import build_scheduling, locate_database, prepare
-    from infra.rebuild import RebuildError, rebuild
+    from infra.postgres.rebuild import RebuildError, rebuild
 
     settings = _settings()
     db = locate_database(settings, _say)
@@ -126,7 +126,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     from rich.table import Table
 
     from infra.bootstrap import build_scheduling, locate_database
-    from infra.status import PostgresStatus
+    from infra.postgres.status import PostgresStatus
 
     settings = _settings()
     db = locate_database(settings, _say)

@@ -19,9 +19,9 @@ from eventsourcing.projection import ProjectionRunner
 
 from commands.scheduling import Scheduling
 from infra.bootstrap import Database, eventstore_env, prepare
-from infra.kafka_broker import KafkaBroker, start_tansu
-from infra.postgres_server import PostgresLocation, create_database, drop_database
-from infra.row_view import PostgresRowView
+from infra.devstack.kafka_broker import KafkaBroker, start_tansu
+from infra.devstack.postgres_server import PostgresLocation, create_database, drop_database
+from infra.postgres.rows import PostgresRowView
 from projections.analytics import TABLES as ANALYTICS_TABLES
 from projections.analytics import AnalyticsProjection
 from projections.scheduling import TABLES, SchedulingProjection

@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 
-from infra.postgres_server import PostgresLocation, create_database, drop_database
+from infra.devstack.postgres_server import PostgresLocation, create_database, drop_database
 from tests.conftest import ROOT
 
 START = (

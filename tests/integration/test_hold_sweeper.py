@@ -24,9 +24,9 @@ from commands.slot_commands import CreateSlot
 from domain.actor import Actor, Role
 from domain.appointment import Appointment, Status
 from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.devstack.postgres_server import PostgresLocation
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
 from projections.scheduling import SchedulingProjection
 from tests.fakes import FixedClock
 from tests.integration.conftest import isolated_database

@@ -16,8 +16,8 @@ from psycopg_pool import ConnectionPool
 from commands.appointment_commands import BookAppointment, CancelAppointment
 from commands.scheduling import Scheduling
 from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.projection_state import PostgresProjectionState
+from infra.devstack.postgres_server import PostgresLocation
+from infra.postgres.projection_state import PostgresProjectionState
 from projections.integration import Catalog
 from projections.scheduling import changes_for
 from tests.fakes import FixedClock, ScriptedDeliveries

@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from infra.postgres_server import (
+from infra.devstack.postgres_server import (
     PostgresLocation,
     PostgresUnavailableError,
     conninfo_for,

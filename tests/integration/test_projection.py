@@ -34,9 +34,9 @@ from commands.slot_commands import BlockWindow, CancelSlot
 from domain.appointment import ACTIVE, Appointment, Status
 from domain.slot import Slot
 from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.devstack.postgres_server import PostgresLocation
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
 from projections.changes import Change, Delete
 from projections.queries import AppointmentFilter, SlotFilter
 from projections.scheduling import APPOINTMENTS, SchedulingProjection

@@ -18,9 +18,9 @@ from eventsourcing.projection import ProjectionRunner
 from commands.appointment_commands import CancelAppointment, ConfirmAppointment
 from commands.scheduling import Scheduling
 from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
-from infra.row_view import PostgresRowView
+from infra.devstack.postgres_server import PostgresLocation
+from infra.postgres.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
+from infra.postgres.rows import PostgresRowView
 from projections.analytics import AnalyticsProjection
 from projections.changes import Change
 from projections.scheduling import SchedulingProjection

@@ -10,7 +10,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from infra.bootstrap import Database
-from infra.search_postgres import PostgresSearch
+from infra.postgres.search.backend import PostgresSearch
 from tests.search_behaviour import SearchBehaviour
 
 

@@ -27,9 +27,9 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from infra.search_opensearch import OpenSearchBackend, SearchIndexError
-from infra.search_opensearch_mappings import Kind
-from infra.search_opensearch_sink import OpenSearchSearchView, opensearch_search_view
+from infra.opensearch.index import OpenSearchBackend, SearchIndexError
+from infra.opensearch.mappings import Kind
+from infra.opensearch.sink import OpenSearchSearchView, opensearch_search_view
 from tests.fakes import FixedClock
 from tests.integration.conftest import T0, as_staff, book, create_slot, register_patient
 from tests.opensearch_cluster import FakeCluster, RecordingConnection

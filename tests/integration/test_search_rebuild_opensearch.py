@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from commands.appointment_commands import CheckIn, CompleteAppointment, StartAppointment
 from commands.directory_commands import ProviderProfile, UpdateProvider
 from commands.scheduling import Scheduling
-from infra.search_opensearch import OpenSearchBackend
+from infra.opensearch.index import OpenSearchBackend
 from tests.fakes import FixedClock
 from tests.integration.conftest import (
     T0,

@@ -12,7 +12,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from commands.scheduling import Scheduling
-from infra.watermark import APPLICATION_NAME
+from infra.postgres.tracking import APPLICATION_NAME
 from projections.status import PROJECTION_NAMES, LogStatus, Progress
 
 

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.appointment import Status
 from domain.slot import SlotStatus
-from infra.watermark import TrackedReadModel
+from infra.postgres.tracking import TrackedReadModel
 from projections.analytics_queries import (
     DUE_STATUSES,
     AppointmentAnalytics,

@@ -9,8 +9,8 @@ from uuid import UUID
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from infra.row_view import apply_changes
-from infra.watermark import APPLICATION_NAME
+from infra.postgres.rows import apply_changes
+from infra.postgres.tracking import APPLICATION_NAME
 from projections.delivery import Applicable, DeadLetter
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from psycopg_pool import ConnectionPool
 
 from domain.appointment import FHIR_STATUS, Status
-from infra.watermark import TrackedReadModel
+from infra.postgres.tracking import TrackedReadModel
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,

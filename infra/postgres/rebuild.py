@@ -21,9 +21,9 @@ import psycopg
 from psycopg import errors, sql
 
 from commands.scheduling import Scheduling
-from infra import shadow
-from infra.status import events_table
-from infra.watermark import APPLICATION_NAME
+from infra.postgres import shadow
+from infra.postgres.status import events_table
+from infra.postgres.tracking import APPLICATION_NAME
 from projections import analytics, scheduling
 from projections.changes import Change
 
