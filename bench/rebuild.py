@@ -9,7 +9,7 @@ from bench.setup import make_bookables, scheduling
 from commands.appointment_commands import BookAppointment
 from commands.context import CommandContext
 from domain.actor import Actor, Role
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 from infra.postgres.rebuild import rebuild
 
 

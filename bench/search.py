@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 
 from bench.booking import Run, run_threads
 from bench.setup import percentile
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.search.providers import provider_sql
 from infra.postgres.search.writes import SLOT_COLUMNS

@@ -22,7 +22,7 @@ from psycopg import errors, sql
 
 from commands.scheduling import Scheduling
 from infra.postgres import shadow
-from infra.postgres.status import events_table
+from infra.postgres.database import events_table
 from infra.postgres.tracking import APPLICATION_NAME, read_watermark, tracking_table
 from projections import analytics, scheduling
 from projections.changes import Change

@@ -12,15 +12,9 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from commands.scheduling import Scheduling
+from infra.postgres.database import events_table
 from infra.postgres.tracking import read_watermark, tracking_table
 from projections.status import PROJECTION_NAMES, LogStatus, Progress
-
-
-def events_table(log: Scheduling) -> str:
-    name = getattr(log.recorder, "events_table_name", None)
-    if not isinstance(name, str):
-        raise TypeError("the event store is not PostgreSQL: no events table to read")
-    return name
 
 
 class PostgresStatus:

@@ -24,8 +24,8 @@ from commands.scheduling import Scheduling
 from commands.slot_commands import CreateSlot
 from commands.structs import CommandResult
 from domain.actor import Actor, Role
-from infra.bootstrap import Database, eventstore_env, prepare
-from infra.devstack.postgres_server import PostgresLocation, create_database, drop_database
+from infra.postgres.database import Database, eventstore_env, prepare
+from infra.postgres.server import PostgresLocation, create_database, drop_database
 from tests.fakes import FixedClock
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin

@@ -23,10 +23,10 @@ from commands.scheduling import Scheduling
 from commands.slot_commands import CreateSlot
 from domain.actor import Actor, Role
 from domain.appointment import Appointment, Status
-from infra.bootstrap import Database, eventstore_env
-from infra.devstack.postgres_server import PostgresLocation
+from infra.postgres.database import Database, eventstore_env
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.scheduling import SchedulingProjection
 from tests.fakes import FixedClock
 from tests.integration.conftest import isolated_database

@@ -19,12 +19,12 @@ from api.app import create_app
 from api.services import Services
 from commands.ports import SystemClock
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env
-from infra.devstack.postgres_server import PostgresLocation
+from infra.postgres.database import Database, eventstore_env
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.rows import PostgresRowView
 from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.server import PostgresLocation
 from infra.postgres.status import PostgresStatus
 from infra.postgres.tracking import Watermark
 from infra.settings import Settings

@@ -17,10 +17,10 @@ from eventsourcing.projection import ProjectionRunner
 
 from commands.appointment_commands import CancelAppointment, ConfirmAppointment
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env
-from infra.devstack.postgres_server import PostgresLocation
+from infra.postgres.database import Database, eventstore_env
 from infra.postgres.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
 from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.analytics import AnalyticsProjection
 from projections.changes import Change
 from projections.scheduling import SchedulingProjection

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from psycopg_pool import ConnectionPool
 
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 from infra.postgres.search.backend import PostgresSearch
 from tests.search_behaviour import SearchBehaviour
 

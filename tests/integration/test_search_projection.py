@@ -29,7 +29,7 @@ from commands.directory_commands import (
 from commands.scheduling import Scheduling
 from domain.actor import EventMeta
 from domain.provider import Provider
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.search.writes import PostgresSearchView
 from infra.postgres.tracking import Watermark
