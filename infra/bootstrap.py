@@ -6,13 +6,11 @@ loop; nothing else reaches into infra/."""
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -29,6 +27,7 @@ from infra.postgres.database import Database, ensure_database, eventstore_env, p
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rebuild import PROJECTIONS as ROW_PROJECTIONS
 from infra.postgres.rebuild import Outcome, rebuild
 from infra.postgres.relay_store import LogListener, PostgresPositions
 from infra.postgres.rows import PostgresRowView
@@ -36,8 +35,7 @@ from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.search.writes import PostgresSearchView
 from infra.postgres.status import PostgresStatus
 from infra.postgres.tracking import Watermark, tracking_table
-from infra.settings import Settings, SettingsError
-from projections import analytics, scheduling
+from infra.settings import Settings, SettingsError, redacted
 from projections.analytics_queries import AnalyticsQueries
 from projections.changes import Change, RowView
 from projections.delivery import ProjectionState
@@ -48,10 +46,6 @@ from projections.search_projection import SearchProjection, SearchSink
 from projections.status import PROJECTION_NAMES, LogStatus, StatusQueries
 
 Say = Callable[[str], None]
-CHANGES_FOR: dict[str, Callable[[Any], list[Change]]] = {
-    "scheduling": scheduling.changes_for,
-    "analytics": analytics.changes_for,
-}
 # Every projection with a watermark, search included (it is not rebuilt by `rebuild`).
 TRACKED = (*PROJECTION_NAMES, SearchProjection.name)
 
@@ -118,12 +112,6 @@ def _kafka(settings: Settings) -> str:
     if not settings.kafka_bootstrap:
         raise SettingsError("set KAFKA_BOOTSTRAP_SERVERS (make run starts a local broker)")
     return settings.kafka_bootstrap
-
-
-def _redacted(url: str) -> str:
-    """`url` without credentials, for logs."""
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 @dataclass(frozen=True)
@@ -195,25 +183,17 @@ class KafkaProjection:
 def kafka_projection(settings: Settings, name: str, say: Say = print) -> Iterator[KafkaProjection]:
     """Projection `name` fed by its own consumer group, its state in PostgreSQL."""
     bootstrap = _kafka(settings)
-    if name not in CHANGES_FOR:
+    if name not in ROW_PROJECTIONS:
         raise SettingsError(f"{name} reads the event store itself: use --source log")
     with ExitStack() as stack:
         _, app, pool = _worker(settings, say, stack, connections=4)
         ensure_topics(bootstrap, ALL_TOPICS)
         state = PostgresProjectionState(pool, name)
 
-        def truncated(topic: str, partition: int) -> None:
-            logging.getLogger("slotwise.kafka").warning(
-                "%s[%d] is behind our stored offset: the topic was lost or truncated; "
-                "re-reading it and catching up from the event store",
-                topic,
-                partition,
-            )
-
         group = f"slotwise.projection.{name}"
-        deliveries = KafkaDeliveries(bootstrap, group, ALL_TOPICS, state.stored_offsets, truncated)
+        deliveries = KafkaDeliveries(bootstrap, group, ALL_TOPICS, state.stored_offsets)
         say(f"projection {name} consuming from {bootstrap}")
-        yield KafkaProjection(app, CHANGES_FOR[name], state, deliveries)
+        yield KafkaProjection(app, ROW_PROJECTIONS[name].changes_for, state, deliveries)
 
 
 @dataclass(frozen=True)
@@ -237,7 +217,7 @@ def log_projections(
             backend.ensure_indices()
             sink = importlib.import_module("infra.opensearch.sink")
             search = sink.opensearch_search_view(backend)
-            say(f"search documents go to OpenSearch at {_redacted(str(settings.opensearch_url))}")
+            say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
     rows = PostgresRowView if set(names) & set(PROJECTION_NAMES) else None
     yield LogProjections(eventstore_env(db, 2), rows, search)
 

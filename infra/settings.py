@@ -6,10 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
 SearchBackendName = Literal["postgres", "opensearch"]
 SEARCH_BACKENDS: tuple[SearchBackendName, ...] = ("postgres", "opensearch")
+
+
+def redacted(url: str) -> str:
+    """`url` without credentials, for logs."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 class SettingsError(RuntimeError):

@@ -14,6 +14,15 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 log = logging.getLogger("slotwise.kafka")
 
 
+def _log_truncated(topic: str, partition: int) -> None:
+    log.warning(
+        "%s[%d] is behind our stored offset: the topic was lost or truncated; "
+        "re-reading it and catching up from the event store",
+        topic,
+        partition,
+    )
+
+
 @dataclass(frozen=True)
 class Delivery:
     topic: str
@@ -33,12 +42,12 @@ class KafkaDeliveries:
         group_id: str,
         topics: Sequence[str],
         stored_offsets: Callable[[], dict[tuple[str, int], int]],
-        on_truncated: Callable[[str, int], None],
+        on_truncated: Callable[[str, int], None] | None = None,
         session_timeout_ms: int = 6000,
         rejoin_after: float = 10.0,
     ) -> None:
         self._stored_offsets = stored_offsets
-        self._on_truncated = on_truncated
+        self._on_truncated = on_truncated or _log_truncated
         self._config = {
             "bootstrap.servers": bootstrap,
             "group.id": group_id,
