@@ -16,7 +16,7 @@ from commands.appointments.messages import BookAppointment
 from commands.context import CommandContext
 from commands.scheduling import Scheduling
 from domain.actor import Actor, Role
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 
 
 @dataclass(frozen=True)

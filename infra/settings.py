@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
 # The key-encryption key used when SLOTWISE_KEK is unset in dev and test mode; refused otherwise.
@@ -16,6 +17,12 @@ DEV_KEK = hashlib.sha256(b"slotwise-dev-only-key-encryption-key").digest()
 KEK_BYTES = 32
 SearchBackendName = Literal["postgres", "opensearch"]
 SEARCH_BACKENDS: tuple[SearchBackendName, ...] = ("postgres", "opensearch")
+
+
+def redacted(url: str) -> str:
+    """`url` without credentials, for logs."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 class SettingsError(RuntimeError):

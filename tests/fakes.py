@@ -166,7 +166,7 @@ class ScriptedDeliveries:
         self.closed = False
 
     def push(self, topic: str, partition: int, offset: int, value: bytes) -> None:
-        from infra.kafka import Delivery
+        from infra.kafka.deliveries import Delivery
 
         self.queue.append(Delivery(topic, partition, offset, value))
 

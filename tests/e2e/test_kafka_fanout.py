@@ -18,10 +18,10 @@ import pytest
 from eventsourcing.projection import ProjectionRunner
 
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env, prepare
-from infra.kafka_broker import KafkaBroker, start_tansu
-from infra.postgres_server import PostgresLocation, create_database, drop_database
-from infra.row_view import PostgresRowView
+from infra.devstack.kafka_broker import KafkaBroker, start_tansu
+from infra.postgres.database import Database, eventstore_env, prepare
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation, create_database, drop_database
 from projections.analytics import TABLES as ANALYTICS_TABLES
 from projections.analytics import AnalyticsProjection
 from projections.scheduling import TABLES, SchedulingProjection
@@ -58,8 +58,8 @@ def kafka_stack(pg_location: PostgresLocation, tmp_path: Path) -> Iterator[Kafka
     broker = start_tansu(tmp_path / "tansu.log")
     stack = KafkaStack(db, tmp_path, broker)
     stack.start("relay", "worker", "relay")
-    stack.start("project", "worker", "project", "scheduling")
-    stack.start("analytics", "worker", "project", "analytics")
+    stack.start("project", "worker", "project", "scheduling", "--source", "kafka")
+    stack.start("analytics", "worker", "project", "analytics", "--source", "kafka")
     stack.start("api", "serve")
     try:
         wait_until(stack.healthy, timeout=30, what="the API")
@@ -192,7 +192,7 @@ def test_killed_workers_and_a_broker_that_restarts_empty_lose_and_duplicate_noth
         writer.start()
         kafka_stack.kill("project")
         writer.join()
-        kafka_stack.start("project", "worker", "project", "scheduling")
+        kafka_stack.start("project", "worker", "project", "scheduling", "--source", "kafka")
 
         # SIGKILL the relay mid-stream, then restart it.
         writer = threading.Thread(target=book_many, args=(client, 4))

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import pytest
 
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env, prepare
-from infra.postgres_server import PostgresLocation, create_database, drop_database
+from infra.postgres.database import Database, eventstore_env, prepare
+from infra.postgres.server import PostgresLocation, create_database, drop_database
 from tests.builders import T0
 from tests.fakes import FixedClock
 

@@ -35,11 +35,11 @@ from commands.directory.messages import ProviderProfile, RegisterProvider, Updat
 from commands.scheduling import Scheduling
 from commands.slots.messages import BlockWindow
 from domain.appointment import Appointment
-from infra.analytics_queries import PostgresAnalyticsQueries
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.analytics import AnalyticsProjection
 from projections.analytics_queries import AppointmentFigures, AppointmentGroup, Grouping
 from projections.scheduling import SchedulingProjection

@@ -23,10 +23,10 @@ from commands.scheduling import Scheduling
 from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
 from domain.appointment import Appointment, Status
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.scheduling import SchedulingProjection
 from tests.builders import as_staff
 from tests.fakes import FixedClock

@@ -15,9 +15,9 @@ from psycopg_pool import ConnectionPool
 
 from commands.appointments.messages import BookAppointment, CancelAppointment
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.projection_state import PostgresProjectionState
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.projection_state import PostgresProjectionState
+from infra.postgres.server import PostgresLocation
 from projections.integration import Catalog
 from projections.scheduling import changes_for
 from tests.builders import (

@@ -19,15 +19,15 @@ from api.app import create_app
 from api.services import Services
 from commands.ports import SystemClock
 from commands.scheduling import Scheduling
-from infra.analytics_queries import PostgresAnalyticsQueries
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
-from infra.search_postgres import PostgresSearch
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.server import PostgresLocation
+from infra.postgres.status import PostgresStatus
+from infra.postgres.tracking import Watermark
 from infra.settings import Settings
-from infra.status import PostgresStatus
-from infra.watermark import Watermark
 from projections.scheduling import SchedulingProjection
 from tests.builders import (
     register_patient,

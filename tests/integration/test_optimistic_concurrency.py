@@ -18,7 +18,7 @@ from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.errors import AppointmentOverlapError, ConcurrencyError, SlotFullError
 from domain.slot import Slot
-from infra.bootstrap import Database, eventstore_env
+from infra.postgres.database import Database, eventstore_env
 from tests.builders import (
     T0,
     as_patient,

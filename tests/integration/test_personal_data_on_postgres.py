@@ -16,11 +16,11 @@ from psycopg_pool import ConnectionPool
 from commands.application import SlotwiseApplication
 from commands.ports import KeyStore
 from domain.personal import PersonalData, SubjectErasedError
-from infra.bootstrap import Database
 from infra.crypto.cache import CachedKeyStore
 from infra.crypto.kek import KeyEncryptionKey, KeyRing, WrongKekError
 from infra.crypto.key_store import PostgresKeyStore, rotate_kek, verify_key_ring
 from infra.crypto.transcoding import PersonalDataAsCiphertext
+from infra.postgres.database import Database
 from tests.charts import CLEAR_VALUES, Chart, open_chart
 
 KEK_1 = KeyEncryptionKey(1, os.urandom(32))

@@ -33,10 +33,10 @@ from commands.scheduling import Scheduling
 from commands.slots.messages import BlockWindow, CancelSlot
 from domain.appointment import ACTIVE, Appointment, Status
 from domain.slot import Slot
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.changes import Change, Delete
 from projections.queries import AppointmentFilter, SlotFilter
 from projections.scheduling import APPOINTMENTS, SchedulingProjection

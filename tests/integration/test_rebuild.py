@@ -17,10 +17,10 @@ from eventsourcing.projection import ProjectionRunner
 
 from commands.appointments.messages import CancelAppointment, ConfirmAppointment
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
-from infra.row_view import PostgresRowView
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.analytics import AnalyticsProjection
 from projections.changes import Change
 from projections.scheduling import SchedulingProjection

@@ -28,10 +28,10 @@ from commands.directory.messages import (
 )
 from commands.scheduling import Scheduling
 from domain.provider import Provider
-from infra.bootstrap import Database
-from infra.search_postgres import PostgresSearch
-from infra.search_postgres_writes import PostgresSearchView
-from infra.watermark import Watermark
+from infra.postgres.database import Database
+from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.search.writes import PostgresSearchView
+from infra.postgres.tracking import Watermark
 from projections.search import NoteScope, ProviderQuery, SlotQuery
 from projections.search_documents import provider_document
 from tests.builders import (

@@ -27,9 +27,9 @@ from commands.directory.messages import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from infra.search_opensearch import OpenSearchBackend, SearchIndexError
-from infra.search_opensearch_mappings import Kind
-from infra.search_opensearch_sink import OpenSearchSearchView, opensearch_search_view
+from infra.opensearch.index import OpenSearchBackend, SearchIndexError
+from infra.opensearch.mappings import Kind
+from infra.opensearch.sink import OpenSearchSearchView, opensearch_search_view
 from tests.builders import (
     T0,
     as_staff,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from commands.appointments.messages import CheckIn, CompleteAppointment, StartAppointment
 from commands.directory.messages import ProviderProfile, UpdateProvider
 from commands.scheduling import Scheduling
-from infra.search_opensearch import OpenSearchBackend
+from infra.opensearch.index import OpenSearchBackend
 from tests.builders import (
     T0,
     as_staff,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from msgspec.structs import replace
 
-from infra.search_opensearch import OpenSearchBackend, SearchIndexError
-from infra.search_opensearch_queries import provider_search_body
+from infra.opensearch.index import OpenSearchBackend, SearchIndexError
+from infra.opensearch.queries import provider_search_body
 from projections.search import (
     GeoPoint,
     NoteDocument,

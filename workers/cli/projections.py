@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 from typing import Any
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from infra import bootstrap
 from projections.status import PROJECTION_NAMES
+from workers.cli.process import say, settings
 
 
 def register(commands: Any) -> None:
@@ -37,36 +42,7 @@ def register(commands: Any) -> None:
     status.set_defaults(func=cmd_status)
 
 
-def _say(message: str) -> None:
-    print(f"slotwise: {message}", file=sys.stderr, flush=True)
-
-
-def _settings() -> Any:
-    from infra.settings import Settings, SettingsError
-
-    try:
-        return Settings.from_env(os.environ)
-    except SettingsError as error:
-        sys.exit(f"slotwise: {error}")
-
-
 def cmd_rebuild(args: argparse.Namespace) -> None:
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from infra.bootstrap import build_scheduling, locate_database, prepare
-    from infra.rebuild import RebuildError, rebuild
-
-    settings = _settings()
-    db = locate_database(settings, _say)
-    prepare(db)
-    log = build_scheduling(settings, db, pool_size=2)
     console = Console(stderr=True)
     columns = (
         TextColumn("{task.description}"),
@@ -76,29 +52,20 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
         TimeElapsedColumn(),
     )
     verb = "comparing" if args.diff else "rebuilding"
-    try:
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task(f"{verb} {args.projection}", total=None, rate="")
+    with (
+        bootstrap.projection_rebuild(settings(), say) as rebuild,
+        Progress(*columns, console=console) as bar,
+    ):
+        task = bar.add_task(f"{verb} {args.projection}", total=None, rate="")
 
-            def progress(position: int, head: int) -> None:
-                speed = bar.tasks[task].speed
-                rate = f"{speed:,.0f} events/s" if speed else ""
-                bar.update(task, completed=position, total=head, rate=rate)
+        def progress(position: int, head: int) -> None:
+            speed = bar.tasks[task].speed
+            rate = f"{speed:,.0f} events/s" if speed else ""
+            bar.update(task, completed=position, total=head, rate=rate)
 
-            outcome = rebuild(
-                db.conninfo,
-                log,
-                args.projection,
-                diff=args.diff,
-                progress=progress,
-                batch=args.batch,
-            )
-    except RebuildError as error:
-        sys.exit(f"slotwise: {error}")
-    finally:
-        log.close()
+        outcome = rebuild(args.projection, diff=args.diff, progress=progress, batch=args.batch)
     if outcome.swapped:
-        _say(
+        say(
             f"{outcome.projection} rebuilt from {outcome.events} events up to position "
             f"{outcome.position} and swapped in"
         )
@@ -116,29 +83,12 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
             f"at position {outcome.position}; run `slotwise projections rebuild "
             f"{outcome.projection}` to repair them"
         )
-    _say(f"{outcome.projection} matches a rebuild at position {outcome.position}")
+    say(f"{outcome.projection} matches a rebuild at position {outcome.position}")
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    import psycopg
-    from psycopg_pool import ConnectionPool
-    from rich.console import Console
-    from rich.table import Table
-
-    from infra.bootstrap import build_scheduling, locate_database
-    from infra.status import PostgresStatus
-
-    settings = _settings()
-    db = locate_database(settings, _say)
-    log = build_scheduling(settings, db, pool_size=1)
-    try:
-        with ConnectionPool(db.conninfo, min_size=1, max_size=1) as pool:
-            # Every projection with a watermark, the search one included (it is not rebuilt here).
-            status = PostgresStatus(pool, log, (*PROJECTION_NAMES, "search")).status()
-    except psycopg.errors.UndefinedTable as error:
-        sys.exit(f"slotwise: {error.diag.message_primary}; run `slotwise db migrate` first")
-    finally:
-        log.close()
+    with bootstrap.log_status(settings(), say) as read_status:
+        status = read_status()
     if args.json:
         print(json.dumps(asdict(status)))
         return

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from infra.row_view import bind_params, statement
+from infra.postgres.rows import bind_params, statement
 from projections.changes import Change, Delete, Update, Upsert
 
 Conn = psycopg.Connection[Any]
@@ -51,7 +51,7 @@ def _shadow_statement(kind: str, table: str, key: Names, values: Names) -> str:
 
 def apply_to_shadows(cur: psycopg.Cursor[Any], changes: Iterable[Change]) -> None:
     """Make a projection's changes on the shadow tables instead of the live ones (the same
-    statements as infra.row_view's, with the table renamed)."""
+    statements as infra.postgres.rows's, with the table renamed)."""
     for change in changes:
         values = () if isinstance(change, Delete) else tuple(change.values)
         kind = type(change).__name__.lower()

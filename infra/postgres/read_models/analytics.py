@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.appointment import Status
 from domain.slot import SlotStatus
-from infra.watermark import TrackedReadModel
+from infra.postgres.tracking import TrackedReadModel, tracking_table
 from projections.analytics_queries import (
     DUE_STATUSES,
     AppointmentAnalytics,
@@ -29,7 +29,7 @@ from projections.analytics_queries import (
     UtilizationReport,
 )
 
-TRACKING_TABLE = "analytics_tracking"
+TRACKING_TABLE = tracking_table("analytics")
 
 # Each measure's filter, spelled once; the parameters name the statuses.
 FIGURES = """

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 
-from infra.search_opensearch import OpenSearchBackend
+from infra.opensearch.index import OpenSearchBackend
 from projections.search import NoteDocument, ProviderDocument, SlotDocument
 from projections.search_projection import SearchDocument, SearchSink
 

@@ -24,8 +24,14 @@ from typing import Any
 
 from opensearchpy import NotFoundError, OpenSearch
 
-from infra import search_opensearch_results as read
-from infra.search_opensearch_mappings import (
+from infra.opensearch import results as read
+from infra.opensearch.availability import (
+    COMPOSITE_PAGE,
+    free_between_filters,
+    free_slots_by_provider_body,
+    free_soon_filters,
+)
+from infra.opensearch.mappings import (
     KINDS,
     Document,
     IndexNames,
@@ -34,12 +40,8 @@ from infra.search_opensearch_mappings import (
     create_index_body,
     swap_alias_body,
 )
-from infra.search_opensearch_queries import (
-    COMPOSITE_PAGE,
+from infra.opensearch.queries import (
     autocomplete_body,
-    free_between_filters,
-    free_slots_by_provider_body,
-    free_soon_filters,
     notes_body,
     provider_search_body,
     slot_search_body,

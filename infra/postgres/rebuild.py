@@ -21,9 +21,9 @@ import psycopg
 from psycopg import errors, sql
 
 from commands.scheduling import Scheduling
-from domain.log import APPLICATION_NAME
-from infra import shadow
-from infra.status import events_table
+from infra.postgres import shadow
+from infra.postgres.database import events_table
+from infra.postgres.tracking import APPLICATION_NAME, read_watermark, tracking_table
 from projections import analytics, scheduling
 from projections.changes import Change
 
@@ -83,7 +83,8 @@ class Rebuild:
         self._attempts = attempts
         self._progress = progress
         self._events_table = sql.Identifier(events_table(log))
-        self._tracking = sql.Identifier(f"{spec.name}_tracking")
+        self._tracking_table = tracking_table(spec.name)
+        self._tracking = sql.Identifier(self._tracking_table)
         self.events = 0
 
     def run(self, *, diff: bool = False) -> Outcome:
@@ -140,12 +141,12 @@ class Rebuild:
         return head
 
     def _diff(self, conn: psycopg.Connection[Any]) -> Outcome:
-        position = self._catch_up(conn, 0, lambda: self._watermark(conn))
+        position = self._catch_up(conn, 0, lambda: read_watermark(conn, self._tracking_table))
         self._verify(conn, position)
         # One snapshot for the watermark, the last events and both sides of the comparison.
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            watermark = self._watermark(conn)
+            watermark = read_watermark(conn, self._tracking_table)
             if watermark > position:
                 self._apply_range(conn, position, watermark)
                 position = watermark
@@ -245,18 +246,6 @@ class Rebuild:
     def _head(self, conn: psycopg.Connection[Any]) -> int:
         query = sql.SQL("SELECT max(notification_id) FROM {}").format(self._events_table)
         row = conn.execute(query).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-
-    def _watermark(self, conn: psycopg.Connection[Any]) -> int:
-        found = conn.execute("SELECT to_regclass(%s)", (f"{self._spec.name}_tracking",)).fetchone()
-        if not found or found[0] is None:
-            return 0
-        row = conn.execute(
-            sql.SQL("SELECT notification_id FROM {} WHERE application_name = %s").format(
-                self._tracking
-            ),
-            (APPLICATION_NAME,),
-        ).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
     def _set_tracking(self, conn: psycopg.Connection[Any], position: int) -> None:

@@ -1,5 +1,5 @@
-"""confluent-kafka adapters: an idempotent producer for the relay and a consumer-group reader
-for projection workers. Offsets live in PostgreSQL beside the rows, not in Kafka."""
+"""The projection workers' consumer-group reader. Offsets live in PostgreSQL beside the rows,
+not in Kafka."""
 
 from __future__ import annotations
 
@@ -9,98 +9,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    Consumer,
-    KafkaError,
-    Message,
-    Producer,
-    TopicPartition,
-)
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 log = logging.getLogger("slotwise.kafka")
 
-PARTITIONS = 6
 
-
-def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = PARTITIONS) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    existing = set(admin.list_topics(timeout=10).topics)
-    missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics]
-    missing = [t for t in missing if t.topic not in existing]
-    if not missing:
-        return
-    for topic, future in admin.create_topics(missing).items():
-        try:
-            future.result(timeout=10)
-        except Exception as error:
-            if "already exists" not in str(error).lower():
-                raise
-            log.debug("topic %s already exists", topic)
-
-
-class KafkaPublisher:
-    """Idempotent, acks=all. `flush` reports every failed delivery since the last flush."""
-
-    def __init__(self, bootstrap: str, topics: Sequence[str] = ()) -> None:
-        self._bootstrap = bootstrap
-        self._topics = tuple(topics)
-        self._failures: list[str] = []
-        self._fatal = False
-        self._producer = self._create()
-
-    def _create(self) -> Producer:
-        if self._topics:
-            # A broker that lost its data would otherwise auto-create them with its defaults.
-            ensure_topics(self._bootstrap, self._topics)
-        return Producer(
-            {
-                "bootstrap.servers": self._bootstrap,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 2,
-                "message.timeout.ms": 10000,
-                "error_cb": self._on_error,
-            }
-        )
-
-    def _on_error(self, error: KafkaError) -> None:
-        if error.fatal():
-            self._fatal = True
-        log.warning("kafka producer: %s", error)
-
-    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
-        if error is not None:
-            self._failures.append(f"{message.topic()}: {error}")
-
-    def publish(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, str | bytes | None]]
-    ) -> None:
-        while True:
-            try:
-                self._producer.produce(
-                    topic, value=value, key=key, headers=headers, on_delivery=self._on_delivery
-                )
-                return
-            except BufferError:
-                self._producer.poll(0.1)
-
-    def flush(self, timeout: float) -> list[str]:
-        remaining = self._producer.flush(timeout)
-        failures, self._failures = self._failures, []
-        if remaining:
-            failures.append(f"{remaining} message(s) not delivered within {timeout}s")
-        if self._fatal:
-            failures.append("fatal producer error")
-        return failures
-
-    def recreate(self) -> None:
-        """Start over with a fresh producer (after a fatal error); unflushed sends are dropped,
-        and the relay resends from its last recorded position."""
-        self._producer = self._create()
-        self._fatal = False
-        self._failures = []
+def _log_truncated(topic: str, partition: int) -> None:
+    log.warning(
+        "%s[%d] is behind our stored offset: the topic was lost or truncated; "
+        "re-reading it and catching up from the event store",
+        topic,
+        partition,
+    )
 
 
 @dataclass(frozen=True)
@@ -122,12 +42,12 @@ class KafkaDeliveries:
         group_id: str,
         topics: Sequence[str],
         stored_offsets: Callable[[], dict[tuple[str, int], int]],
-        on_truncated: Callable[[str, int], None],
+        on_truncated: Callable[[str, int], None] | None = None,
         session_timeout_ms: int = 6000,
         rejoin_after: float = 10.0,
     ) -> None:
         self._stored_offsets = stored_offsets
-        self._on_truncated = on_truncated
+        self._on_truncated = on_truncated or _log_truncated
         self._config = {
             "bootstrap.servers": bootstrap,
             "group.id": group_id,

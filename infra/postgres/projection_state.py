@@ -9,8 +9,8 @@ from uuid import UUID
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from domain.log import APPLICATION_NAME
-from infra.row_view import apply_changes
+from infra.postgres.rows import apply_changes
+from infra.postgres.tracking import APPLICATION_NAME, read_watermark, tracking_table
 from projections.delivery import Applicable, DeadLetter
 
 
@@ -18,7 +18,8 @@ class PostgresProjectionState:
     def __init__(self, pool: ConnectionPool[Any], projection: str) -> None:
         self._pool = pool
         self.projection = projection
-        self._tracking = sql.Identifier(f"{projection}_tracking")
+        self._tracking_table = tracking_table(projection)
+        self._tracking = sql.Identifier(self._tracking_table)
 
     def versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
         wanted = list(ids)
@@ -83,13 +84,7 @@ class PostgresProjectionState:
 
     def watermark(self) -> int:
         with self._pool.connection() as conn:
-            row = conn.execute(
-                sql.SQL("SELECT notification_id FROM {} WHERE application_name = %s").format(
-                    self._tracking
-                ),
-                (APPLICATION_NAME,),
-            ).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+            return read_watermark(conn, self._tracking_table)
 
     def set_watermark(self, position: int) -> None:
         with self._pool.connection() as conn:

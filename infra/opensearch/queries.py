@@ -9,15 +9,15 @@ facets compare specializations and insurances exactly; ties sort by id."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from infra.opensearch.availability import free_between_filters
 from projections.search import (
     FACET_INSURANCE,
     FACET_RATING,
     FACET_SIZE,
     FACET_SPECIALIZATION,
-    FREE_SLOT_DAYS,
     HIGHLIGHT_TAGS,
     RATING_BANDS,
     NoteScope,
@@ -34,66 +34,9 @@ AUTOCOMPLETE_SPECIALIZATION_FIELDS = ("specializations.prefixes", "specializatio
 AUTOCOMPLETE_FIELDS = frozenset(AUTOCOMPLETE_NAME_FIELDS + AUTOCOMPLETE_SPECIALIZATION_FIELDS)
 SPECIALIZATION_CANDIDATES = 200
 FUZZY_FROM = 3  # characters typed before autocomplete tolerates typos (as PostgreSQL's trigrams)
-COMPOSITE_PAGE = 1_000
-OPEN = "open"
 _SOONEST = (
     "def rank = params.ranks.get(doc['id'].value); return rank == null ? params.unranked : rank;"
 )
-
-
-def instant(at: datetime) -> str:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"search needs aware instants, got naive {at!r}")
-    return at.isoformat()
-
-
-def bookable_filters(now: datetime) -> list[dict[str, Any]]:
-    """Open slots with a seat left that start after `now`."""
-    return [
-        {"term": {"status": OPEN}},
-        {"range": {"free_seats": {"gt": 0}}},
-        {"range": {"start": {"gt": instant(now)}}},
-    ]
-
-
-def free_between_filters(now: datetime, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Free slots starting in [start, end): the "has a free slot between" filter."""
-    return [
-        *bookable_filters(now),
-        {"range": {"start": {"gte": instant(start), "lt": instant(end)}}},
-    ]
-
-
-def free_soon_filters(now: datetime) -> list[dict[str, Any]]:
-    """Free slots of the coming FREE_SLOT_DAYS: a provider's availability and soonest slot."""
-    horizon = now + timedelta(days=FREE_SLOT_DAYS)
-    return [*bookable_filters(now), {"range": {"start": {"lte": instant(horizon)}}}]
-
-
-def free_slots_by_provider_body(
-    filters: Sequence[dict[str, Any]],
-    *,
-    provider_ids: Sequence[str] | None = None,
-    after: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One page of (provider, number of free slots, soonest start) over the slots index."""
-    chosen = list(filters)
-    if provider_ids is not None:
-        chosen.append({"terms": {"provider_id": list(provider_ids)}})
-    composite: dict[str, Any] = {
-        "size": COMPOSITE_PAGE,
-        "sources": [{"provider_id": {"terms": {"field": "provider_id"}}}],
-    }
-    if after:
-        composite["after"] = dict(after)
-    return {
-        "size": 0,
-        "track_total_hits": False,
-        "query": {"bool": {"filter": chosen}},
-        "aggs": {
-            "providers": {"composite": composite, "aggs": {"soonest": {"min": {"field": "start"}}}}
-        },
-    }
 
 
 def _text_query(q: str) -> dict[str, Any]:

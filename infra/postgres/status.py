@@ -12,15 +12,9 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from commands.scheduling import Scheduling
-from domain.log import APPLICATION_NAME
+from infra.postgres.database import events_table
+from infra.postgres.tracking import read_watermark, tracking_table
 from projections.status import PROJECTION_NAMES, LogStatus, Progress
-
-
-def events_table(log: Scheduling) -> str:
-    name = getattr(log.recorder, "events_table_name", None)
-    if not isinstance(name, str):
-        raise TypeError("the event store is not PostgreSQL: no events table to read")
-    return name
 
 
 class PostgresStatus:
@@ -45,7 +39,8 @@ class PostgresStatus:
                 )
             )
             positions = [
-                (name, "projection", self._watermark(conn, name)) for name in self._projections
+                (name, "projection", read_watermark(conn, tracking_table(name)))
+                for name in self._projections
             ]
             positions += [
                 (str(relay), "relay", int(position))
@@ -74,15 +69,6 @@ class PostgresStatus:
     def _unapplied(self, conn: psycopg.Connection[Any], position: int) -> int:
         query = sql.SQL("SELECT count(*) FROM {} WHERE notification_id > %s")
         return self._scalar(conn, query, (position,))
-
-    def _watermark(self, conn: psycopg.Connection[Any], projection: str) -> int:
-        table = f"{projection}_tracking"
-        found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
-        if not found or found[0] is None:
-            return 0  # that projection has never run: nothing applied yet
-        query = sql.SQL("SELECT notification_id FROM {} WHERE application_name = %s")
-        row = conn.execute(query.format(sql.Identifier(table)), (APPLICATION_NAME,)).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
 
     def _age_after(self, position: int) -> float:
         notifications = self._log.recorder.select_notifications(start=position + 1, limit=1)

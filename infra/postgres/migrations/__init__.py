@@ -7,7 +7,7 @@ from pathlib import Path
 from psycopg.conninfo import conninfo_to_dict
 from yoyo import get_backend, read_migrations
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent
 
 
 def yoyo_url(conninfo: str) -> str:

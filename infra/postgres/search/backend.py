@@ -17,8 +17,8 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
-from infra import search_postgres_writes as writes
-from infra.search_postgres_providers import NAME_SIMILARITY, ProviderSql, provider_sql
+from infra.postgres.search import writes
+from infra.postgres.search.providers import NAME_SIMILARITY, ProviderSql, provider_sql
 from projections.search import (
     FACET_INSURANCE,
     FACET_RATING,

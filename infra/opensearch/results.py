@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from infra.search_opensearch_queries import FUZZY_FROM
+from infra.opensearch.queries import FUZZY_FROM
 from projections.search import (
     FACET_RATING,
     HIGHLIGHT_TAGS,

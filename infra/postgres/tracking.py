@@ -13,22 +13,33 @@ from psycopg_pool import ConnectionPool
 from domain.log import APPLICATION_NAME
 
 
+def tracking_table(projection: str) -> str:
+    """The eventsourcing tracking table that holds `projection`'s position."""
+    return f"{projection}_tracking"
+
+
+def read_watermark(conn: psycopg.Connection[Any], table: str) -> int:
+    """The position of the projection tracked in `table`: 0 when it has not started yet (it
+    creates its tracking table). Raises nothing for a missing table, so it is safe inside a
+    transaction that must go on."""
+    found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    if not found or found[0] is None:
+        return 0
+    query = sql.SQL("SELECT notification_id FROM {} WHERE application_name = %s")
+    row = conn.execute(query.format(sql.Identifier(table)), (APPLICATION_NAME,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 class Watermark:
     """How far the projection tracked in `table` has got (eventsourcing's tracking table)."""
 
     def __init__(self, pool: ConnectionPool[Any], table: str) -> None:
         self._pool = pool
-        self._query = sql.SQL(
-            "SELECT max(notification_id) FROM {} WHERE application_name = %s"
-        ).format(sql.Identifier(table))
+        self._table = table
 
     def position(self) -> int:
-        try:
-            with self._pool.connection() as conn:
-                row = conn.execute(self._query, (APPLICATION_NAME,)).fetchone()
-        except psycopg.errors.UndefinedTable:
-            return 0  # the projection has not started yet: it creates its tracking table
-        return int(row[0]) if row and row[0] is not None else 0
+        with self._pool.connection() as conn:
+            return read_watermark(conn, self._table)
 
     def wait_for(self, position: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

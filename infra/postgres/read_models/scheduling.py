@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from psycopg_pool import ConnectionPool
 
 from domain.appointment import FHIR_STATUS, Status
-from infra.watermark import TrackedReadModel
+from infra.postgres.tracking import TrackedReadModel, tracking_table
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,
@@ -23,7 +23,7 @@ from projections.queries import (
     SlotView,
 )
 
-TRACKING_TABLE = "scheduling_tracking"
+TRACKING_TABLE = tracking_table("scheduling")
 
 APPOINTMENT_COLUMNS = """
     id, patient_id, provider_id, slot_id, start_at, end_at, appointment_type, status, reason,
