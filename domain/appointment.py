@@ -49,17 +49,6 @@ ACTIVE = frozenset(
 CANCELLABLE = frozenset({Status.HELD, Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN})
 RESCHEDULABLE = frozenset({Status.BOOKED, Status.CONFIRMED})
 
-FHIR_STATUS = {
-    Status.HELD: "pending",
-    Status.BOOKED: "booked",
-    Status.CONFIRMED: "booked",
-    Status.CHECKED_IN: "checked-in",
-    Status.IN_PROGRESS: "arrived",
-    Status.COMPLETED: "fulfilled",
-    Status.CANCELLED: "cancelled",
-    Status.NO_SHOW: "noshow",
-}
-
 
 class Appointment(Aggregate):
     @event("Scheduled")
