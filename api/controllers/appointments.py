@@ -26,10 +26,11 @@ from commands.appointments.messages import (
     StartAppointment,
 )
 from commands.structs import CommandResult
+from domain.access import may_see
 from domain.appointment import ACTIVE, Status
 from domain.errors import NotFoundError, ValidationError
 from domain.timerange import require_aware
-from projections.queries import AppointmentFilter, AppointmentView, Page, may_see, scoped
+from projections.queries import AppointmentFilter, AppointmentView, Page, scoped
 
 Req = Request[Any, Any, Any]
 FINISHED = (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW)

@@ -9,8 +9,9 @@ from uuid import UUID
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from domain.log import APPLICATION_NAME
 from infra.postgres.rows import apply_changes
-from infra.postgres.tracking import APPLICATION_NAME, read_watermark, tracking_table
+from infra.postgres.tracking import read_watermark, tracking_table
 from projections.delivery import Applicable, DeadLetter
 
 

@@ -21,9 +21,10 @@ import psycopg
 from psycopg import errors, sql
 
 from commands.scheduling import Scheduling
+from domain.log import APPLICATION_NAME
 from infra.postgres import shadow
 from infra.postgres.database import events_table
-from infra.postgres.tracking import APPLICATION_NAME, read_watermark, tracking_table
+from infra.postgres.tracking import read_watermark, tracking_table
 from projections import analytics, scheduling
 from projections.changes import Change
 

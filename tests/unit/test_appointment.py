@@ -7,8 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain.appointment import FHIR_STATUS, Appointment, Status
+from domain.appointment import Appointment, Status
 from domain.errors import HoldExpiredError, InvalidTransitionError, TooEarlyError, TooLateError
+from domain.fhir_status import FHIR_STATUS
 from domain.policies import CancellationPolicy, CheckInWindow, NoShowPolicy
 from tests.builders import META
 
@@ -379,3 +380,7 @@ def test_only_booked_or_confirmed_appointments_can_be_rescheduled(
     appointment = given()
     with pytest.raises(InvalidTransitionError):
         appointment.reschedule(uuid4(), START, END, "", META)
+
+
+def test_every_status_has_a_fhir_appointment_status() -> None:
+    assert set(FHIR_STATUS) == set(Status)

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from psycopg_pool import ConnectionPool
 
-from domain.appointment import FHIR_STATUS, Status
+from domain.appointment import Status
+from domain.fhir_status import FHIR_STATUS
 from infra.postgres.tracking import TrackedReadModel, tracking_table
 from projections.queries import (
     AppointmentFilter,
