@@ -26,6 +26,7 @@ from commands.ports import Clock, SystemClock
 from commands.structs import Command, CommandResult, encode
 from domain.actor import EventMeta
 from domain.errors import ConcurrencyError, DomainError, NotFoundError, ValidationError
+from domain.personal import PersonalData
 from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
@@ -83,6 +84,24 @@ class EventMetaAsDict(Transcoding):
         return EventMeta(**data)
 
 
+class PersonalDataNotConfiguredError(RuntimeError):
+    """Personal data reached storage, but the application was given no way to encrypt it."""
+
+
+class PersonalDataRefused(Transcoding):
+    """Stands in when no personal-data transcoding was injected: fails closed, so personal data
+    is neither stored in clear nor read back as erased for want of keys."""
+
+    type = PersonalData
+    name = "personal"
+
+    def encode(self, obj: PersonalData) -> Any:
+        raise PersonalDataNotConfiguredError("no personal-data transcoding was configured")
+
+    def decode(self, data: Any) -> PersonalData:
+        raise PersonalDataNotConfiguredError("no personal-data transcoding was configured")
+
+
 Handler = Callable[[TCommand, CommandContext, EventMeta, datetime], Outcome]
 
 
@@ -95,7 +114,14 @@ class SlotwiseApplication(Application[UUID]):
         *,
         clock: Clock | None = None,
         policies: Policies | None = None,
+        personal_data: Transcoding | None = None,
     ) -> None:
+        """`personal_data` stores `domain.personal.PersonalData` values (infra/crypto's
+        `PersonalDataAsCiphertext`); without it the application refuses to store or read any."""
+        if personal_data is not None and personal_data.type is not PersonalData:
+            raise TypeError("personal_data must be a transcoding of PersonalData")
+        # Set before the base class builds the mapper, which registers the transcodings.
+        self._personal_data = personal_data or PersonalDataRefused()
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.policies = policies or Policies()
@@ -104,6 +130,7 @@ class SlotwiseApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
+        transcoder.register(self._personal_data)
 
     def load(self, cls: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
         try:

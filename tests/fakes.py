@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
+
+from domain.personal import SubjectErasedError
 
 
 class FixedClock:
@@ -236,3 +240,24 @@ class MemorySearchSink:
     @property
     def positions(self) -> list[int]:
         return [position for _, position in self.writes]
+
+
+class InMemoryKeyStore:
+    """A `commands.ports.KeyStore` in a dict, with the same rules as the real one: one key per
+    subject, and never one again after it was destroyed."""
+
+    def __init__(self) -> None:
+        self.keys: dict[UUID, bytes] = {}
+        self.destroyed: set[UUID] = set()
+
+    def create(self, subject: UUID) -> bytes:
+        if subject in self.destroyed:
+            raise SubjectErasedError(f"data subject {subject} was erased")
+        return self.keys.setdefault(subject, secrets.token_bytes(32))
+
+    def get(self, subject: UUID) -> bytes | None:
+        return self.keys.get(subject)
+
+    def destroy(self, subject: UUID) -> None:
+        self.keys.pop(subject, None)
+        self.destroyed.add(subject)
