@@ -19,8 +19,8 @@ from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
+from api.deps import DEPENDENCIES, Services
 from api.problems import EXCEPTION_HANDLERS
-from api.services import Services
 from infra import bootstrap
 from infra.settings import Settings
 
@@ -73,6 +73,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AnalyticsController,
             SearchController,
         ],
+        dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from psycopg_pool import ConnectionPool
 
 from api.app import create_app
-from api.services import Services
+from api.deps import Services
 from commands.ports import SystemClock
 from commands.scheduling import Scheduling
 from infra.postgres.database import Database, eventstore_env

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.auth import mint_token
-from api.services import Services
+from api.deps import Services
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
 from projections.search import GeoPoint, NoteScope, ProviderQuery, SlotQuery
