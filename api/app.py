@@ -19,7 +19,7 @@ from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
-from api.deps import DEPENDENCIES, Services
+from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.problems import EXCEPTION_HANDLERS
 from infra import bootstrap
 from infra.settings import Settings
@@ -74,6 +74,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             SearchController,
         ],
         dependencies=DEPENDENCIES,
+        before_request=refuse_control_characters,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],

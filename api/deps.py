@@ -24,7 +24,8 @@ from commands.ports import Clock
 from commands.scheduling import Scheduling
 from domain.actor import Actor
 from domain.errors import ValidationError
-from domain.timerange import require_aware
+from domain.limits import check_instant
+from domain.text import check_text
 from projections.analytics_queries import AnalyticsQueries
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
@@ -214,6 +215,20 @@ def provide_position(
 
 
 # --- request values handlers share ------------------------------------------------------------
+# Every query parameter is checked here, once, before it reaches a query: whatever passes can be
+# compared, converted and sent to PostgreSQL or OpenSearch without overflowing or being refused.
+
+MAX_OFFSET = 10_000
+"""The deepest a page may start, on every paged read: past it, narrow the filters instead."""
+
+Offset = Annotated[
+    int,
+    QueryParameter(
+        ge=0,
+        le=MAX_OFFSET,
+        description=f"Rows to skip, 0 to {MAX_OFFSET}; to go further, narrow the filters.",
+    ),
+]
 
 
 def page_size(limit: int, cap: int) -> int:
@@ -222,8 +237,21 @@ def page_size(limit: int, cap: int) -> int:
     return limit
 
 
+def aware(value: datetime, name: str) -> datetime:
+    """A query instant in UTC, refusing naive ones and any outside the supported range
+    (domain/limits.py), so no conversion or comparison with it can overflow."""
+    return check_instant(name, value)
+
+
 def optional_aware(value: datetime | None, name: str) -> datetime | None:
-    return None if value is None else require_aware(value, name)
+    return None if value is None else aware(value, name)
+
+
+def refuse_control_characters(request: Request[Any, Any, Any]) -> None:
+    """A request hook: no query parameter may hold a control character (no query needs one,
+    and PostgreSQL cannot hold a NUL), checked for every route by the one text rule."""
+    for name, value in request.query_params.multi_items():
+        check_text(name, value)
 
 
 # --- providers --------------------------------------------------------------------------------

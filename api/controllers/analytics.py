@@ -13,7 +13,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import roles
-from api.deps import Injected, MinPosition
+from api.deps import Injected, MinPosition, aware
 from api.openapi import GUARDED, QUERY, documented
 from domain.actor import Role
 from domain.errors import ValidationError
@@ -29,7 +29,7 @@ MAX_PERIOD_DAYS = 366
 
 
 def _period(start_from: datetime, start_to: datetime) -> TimeRange:
-    period = TimeRange(start_from, start_to)
+    period = TimeRange(aware(start_from, "from"), aware(start_to, "to"))
     if period.duration.days > MAX_PERIOD_DAYS:
         raise ValidationError(f"an analytics period may span at most {MAX_PERIOD_DAYS} days")
     return period

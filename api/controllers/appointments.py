@@ -10,7 +10,7 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.deps import VERSIONED, Injected, MinPosition, optional_aware, page_size
+from api.deps import VERSIONED, Injected, MinPosition, Offset, optional_aware, page_size
 from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
 from api.schemas import CancelBody, CompleteBody, ReasonBody, RescheduleBody
 from api.strict import StrictBody
@@ -34,7 +34,7 @@ from commands.structs import CommandResult
 from domain.access import may_see
 from domain.actor import Actor
 from domain.appointment import ACTIVE, Status
-from domain.errors import NotFoundError, ValidationError
+from domain.errors import NotFoundError
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,
@@ -271,7 +271,7 @@ class AppointmentController(Controller):
         start_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
         start_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
         limit: FromQuery[int] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[AppointmentView]:
         wanted = AppointmentFilter(
             patient_id=patient_id,
@@ -298,7 +298,7 @@ class AppointmentController(Controller):
         position: Injected[MinPosition],
         page_cap: Injected[int],
         limit: FromQuery[int] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[AppointmentView]:
         wanted = AppointmentFilter(
             statuses=tuple(s.value for s in ACTIVE),
@@ -323,7 +323,7 @@ class AppointmentController(Controller):
         position: Injected[MinPosition],
         page_cap: Injected[int],
         limit: FromQuery[int] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[AppointmentView]:
         wanted = AppointmentFilter(
             statuses=tuple(s.value for s in FINISHED),
@@ -360,7 +360,5 @@ def _list(
     position: Injected[MinPosition],
     wanted: AppointmentFilter,
 ) -> Page[AppointmentView]:
-    if wanted.offset < 0:
-        raise ValidationError("offset must not be negative")
     position.await_on(queries)
     return queries.appointments(scoped(actor, wanted), clock.now())

@@ -9,7 +9,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api.auth import roles
-from api.deps import Injected, MinPosition
+from api.deps import Injected, MinPosition, aware
 from api.openapi import GUARDED, QUERY, documented
 from domain.actor import Role
 from domain.errors import ValidationError
@@ -35,7 +35,7 @@ class ReportController(Controller):
         start_from: Annotated[datetime, QueryParameter(name="from")],
         start_to: Annotated[datetime, QueryParameter(name="to")],
     ) -> list[NoShowRow]:
-        period = TimeRange(start_from, start_to)
+        period = TimeRange(aware(start_from, "from"), aware(start_to, "to"))
         if period.duration.days > 366:
             raise ValidationError("a report period may span at most 366 days")
         position.await_on(queries)

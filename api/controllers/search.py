@@ -16,7 +16,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
-from api.deps import Injected, MinPosition, ReadModel, optional_aware
+from api.deps import Injected, MinPosition, Offset, ReadModel, optional_aware
 from api.openapi import QUERY, documented
 from commands.appointments.messages import AppointmentType
 from commands.ports import Clock
@@ -88,7 +88,7 @@ class SearchController(Controller):
         free_to: FromQuery[datetime | None] = None,
         sort: FromQuery[ProviderSort] = "relevance",
         limit: FromQuery[int] = 20,
-        offset: FromQuery[int] = 0,
+        offset: Offset = 0,
     ) -> ProviderResults:
         """Full text over name, specializations, bio and education (typos in names are
         forgiven), filtered; `free_from`/`free_to` keep providers with a free slot starting in
@@ -129,7 +129,7 @@ class SearchController(Controller):
         appointment_type: Annotated[AppointmentType | None, QueryParameter(name="type")] = None,
         location: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
-        offset: FromQuery[int] = 0,
+        offset: Offset = 0,
     ) -> SlotResults:
         """Open slots with a free seat starting in [from, to) (default: the next 14 days),
         sorted by start."""

@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.deps import Injected, MinPosition, optional_aware, page_size
+from api.deps import Injected, MinPosition, Offset, optional_aware, page_size
 from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
 from api.schemas import ReasonBody
 from api.strict import StrictBody
@@ -144,7 +144,7 @@ class SlotController(Controller):
         provider_id: FromQuery[UUID | None] = None,
         appointment_type: Annotated[AppointmentType | None, QueryParameter(name="type")] = None,
         limit: FromQuery[int] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[SlotView]:
         position.await_on(queries)
         now = clock.now()

@@ -72,7 +72,8 @@ SELECT provider_id, provider_name, specialty,
        count(*) FILTER (WHERE status = %(open)s) AS open_slots,
        coalesce(sum(open_seat_minutes), 0) AS open_minutes,
        coalesce(sum(booked_seat_minutes), 0) AS booked_minutes,
-       coalesce(sum(overbooked_seats) FILTER (WHERE status = %(open)s), 0) AS overbooked
+       -- a sum of bigint counts is numeric; the figure is a whole number of seats
+       coalesce(sum(overbooked_seats) FILTER (WHERE status = %(open)s), 0)::bigint AS overbooked
   FROM an_slot_facts
  WHERE start_at >= %(from)s AND start_at < %(to)s
    AND (%(provider_id)s::uuid IS NULL OR provider_id = %(provider_id)s::uuid)
