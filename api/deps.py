@@ -57,13 +57,16 @@ class Services:
 
 # --- request headers, declared once so the document shows them where they are read ------------
 # Their values are checked here rather than by the framework, so a malformed one is a 422
-# problem naming the header.
+# problem naming the header; the document states the same rules (`schema_extra`).
+
+ETAG_PATTERN = r'^\s*(W/)?"?[0-9]{1,18}"?\s*$'
 
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",
         required=False,
+        schema_extra={"min_length": 1, "max_length": MAX_KEY_LENGTH},
         description=(
             f"1 to {MAX_KEY_LENGTH} characters. A retried command with the same key answers the "
             "first outcome instead of acting twice; the same key with another body is a 422."
@@ -75,6 +78,7 @@ IfMatch = Annotated[
     HeaderParameter(
         name="If-Match",
         required=False,
+        schema_extra={"pattern": ETAG_PATTERN},
         description=(
             'The appointment version the change is based on, as its ETag (such as "3"); '
             "a different current version answers 412."
@@ -86,6 +90,7 @@ CorrelationId = Annotated[
     HeaderParameter(
         name="X-Correlation-ID",
         required=False,
+        schema_extra={"format": "uuid"},
         description="A UUID carried into the recorded events' metadata (default: a new one).",
     ),
 ]
@@ -94,6 +99,7 @@ CausationId = Annotated[
     HeaderParameter(
         name="X-Causation-ID",
         required=False,
+        schema_extra={"format": "uuid"},
         description="A UUID naming what caused this command, kept in the events' metadata.",
     ),
 ]
@@ -114,6 +120,7 @@ MinPositionHeader = Annotated[
     HeaderParameter(
         name="X-Min-Position",
         required=False,
+        schema_extra={"pattern": "^[0-9]{1,18}$"},
         description="As the `min_position` query parameter, which wins when both are sent.",
     ),
 ]

@@ -80,7 +80,7 @@ def test_a_generated_client_books_and_reads_a_refusal_as_a_problem(
         with caller:
             return book.sync_detailed(
                 client=caller,
-                body=models.BookBookAppointmentRequestBody(slot_id=slot_id),
+                body=models.BookAppointment(slot_id=slot_id),
                 idempotency_key=f"book-{patient_id}",
             )
 

@@ -107,3 +107,50 @@ def test_reading_an_appointment_documents_its_etag(document: dict[str, Any]) -> 
     assert found["operationId"] == "getAppointment"
     assert "ETag" in found["responses"]["200"]["headers"]
     assert "404" in found["responses"]
+
+
+def test_every_request_body_is_documented_closed_as_the_api_refuses_unknown_fields(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    bodies = [
+        op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        for _, _, op in operations(document)
+        if "requestBody" in op
+    ]
+    assert len(bodies) > 10
+    for name in [*bodies, "WorkingSession", "ProviderProfile", "PatientDetails"]:
+        assert schemas[name]["additionalProperties"] is False, name
+    # The schema is the command's own, with its bounds (the DTO's copy dropped list lengths).
+    sessions = schemas["GenerateSlots"]["properties"]["sessions"]
+    assert (sessions["minItems"], sessions["maxItems"]) == (1, 100)
+    # Answers stay open: a client must tolerate new fields.
+    assert "additionalProperties" not in schemas["CommandResult"]
+
+
+def test_a_time_of_day_is_documented_as_one_not_as_a_duration(document: dict[str, Any]) -> None:
+    start = document["components"]["schemas"]["WorkingSession"]["properties"]["start"]
+    assert "format" not in start
+    assert re.fullmatch(start["pattern"], "09:30:00")
+    assert not re.fullmatch(start["pattern"], "PT9H30M")
+
+
+def test_every_paged_read_documents_its_offset_bound(document: dict[str, Any]) -> None:
+    paged = 0
+    for method, path, op in operations(document):
+        for parameter in op.get("parameters", []):
+            if parameter["name"] == "offset":
+                paged += 1
+                assert parameter["schema"]["minimum"] == 0, (method, path)
+                assert parameter["schema"]["maximum"] == 10_000, (method, path)
+    assert paged >= 6
+
+
+def test_header_values_are_documented_as_the_api_checks_them(document: dict[str, Any]) -> None:
+    cancel = document["paths"]["/v1/appointments/{appointment_id}/cancel"]["post"]
+    headers = {p["name"]: p["schema"] for p in cancel["parameters"] if p["in"] == "header"}
+    assert headers["X-Correlation-ID"]["format"] == "uuid"
+    assert headers["X-Causation-ID"]["format"] == "uuid"
+    assert headers["Idempotency-Key"]["minLength"] == 1
+    assert re.fullmatch(headers["If-Match"]["pattern"], 'W/"3"')
+    assert not re.fullmatch(headers["If-Match"]["pattern"], "three")
