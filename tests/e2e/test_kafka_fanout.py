@@ -125,6 +125,7 @@ def rebuilt_checksums(pg_location: PostgresLocation, source: Database) -> dict[s
                 env=env,
             ) as runner:
                 runner.wait(head, timeout=60)
+                assert isinstance(runner.view, PostgresRowView)
                 runner.view.datastore.close()
         return checksums(target.conninfo)
     finally:
