@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.actor import Role
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 from tests.conftest import Stack, auth, utcnow, wait_until
 from tests.scenario import ok, provider, slot
 
