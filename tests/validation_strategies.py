@@ -15,7 +15,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
-from hypothesis import event
+from hypothesis import currently_in_test_context, event
 from hypothesis import strategies as st
 
 from commands.appointment_commands import BookAppointment, CheckIn, StartAppointment
@@ -246,12 +246,18 @@ def assert_storable(value: Any, where: str) -> None:
         raise AssertionError(f"{where}: unexpected {type(value).__name__}")
 
 
-class World:
-    """A Scheduling application in memory, with a clock at T0."""
+def _note(outcome: str) -> None:
+    # Shown by --hypothesis-show-statistics: how often commands were accepted and refused.
+    if currently_in_test_context():
+        event(outcome)
 
-    def __init__(self) -> None:
-        self.clock = FixedClock(T0)
-        self.app = Scheduling({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
+
+class World:
+    """A Scheduling application (in memory unless given one), with a clock at T0."""
+
+    def __init__(self, app: Scheduling | None = None, clock: FixedClock | None = None) -> None:
+        self.clock = clock or FixedClock(T0)
+        self.app = app or Scheduling({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -271,9 +277,9 @@ class World:
             handle(build(), STAFF)
         except DomainError:
             assert self.head() == before, "a refused command stored events"
-            event("refused")
+            _note("refused")
             return False
-        event("accepted")
+        _note("accepted")
         for stored in self.events_after(before):
             self.assert_projectable(stored)
         return True
