@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test unit check format bench clean
+.PHONY: install run test unit integration e2e check format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -25,6 +25,14 @@ test: install check
 
 unit: install
 	$(BIN)/python -m pytest tests/unit -q
+
+## Real PostgreSQL (a database per module).
+integration: install
+	$(BIN)/python -m pytest tests/integration -q
+
+## The API and workers as real processes, Tansu for Kafka.
+e2e: install
+	$(BIN)/python -m pytest tests/e2e -q
 
 check: install
 	$(BIN)/ruff format --check .

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
-from typing import Any
+from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
-from psycopg_pool import ConnectionPool
 
 from api.auth import jwt_auth
 from api.controllers.analytics import AnalyticsController
@@ -22,37 +19,15 @@ from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
+from api.deps import DEPENDENCIES, Services
 from api.problems import EXCEPTION_HANDLERS
-from api.services import Services
-from commands.ports import SystemClock
-from infra.analytics_queries import PostgresAnalyticsQueries
-from infra.bootstrap import build_scheduling, locate_database, prepare
-from infra.scheduling_queries import PostgresSchedulingQueries
-from infra.search_postgres import PostgresSearch
-from infra.settings import Settings, SettingsError
-from infra.status import PostgresStatus
-from infra.watermark import Watermark
-from projections.search import SearchBackend
-from projections.search_projection import SearchProjection
-from projections.status import PROJECTION_NAMES
+from infra import bootstrap
+from infra.settings import Settings
 
 
 @get("/health", sync_to_thread=False, include_in_schema=False)
 def health() -> dict[str, str]:
     return {"status": "ok"}
-
-
-def search_backend(settings: Settings, pool: ConnectionPool[Any]) -> SearchBackend:
-    """The search read side the settings name; OpenSearch is imported only when chosen."""
-    if settings.search_backend == "postgres":
-        return PostgresSearch(pool)
-    try:
-        module = importlib.import_module("infra.search_opensearch")
-    except ModuleNotFoundError as missing:
-        msg = f"SEARCH_BACKEND=opensearch, but the OpenSearch backend cannot load: {missing}"
-        raise SettingsError(msg) from None
-    backend: SearchBackend = module.OpenSearchBackend.from_url(settings.opensearch_url)
-    return backend
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
@@ -64,30 +39,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             app.state.services = services
             yield
             return
-        db = locate_database(settings)
-        prepare(db)
-        with ExitStack() as resources:
-            scheduling = build_scheduling(settings, db)
-            resources.callback(scheduling.close)
-            pool: ConnectionPool[Any] = ConnectionPool(
-                db.conninfo, min_size=1, max_size=settings.pool_size, open=True
-            )
-            resources.callback(pool.close)
-            search = search_backend(settings, pool)
-            close_search = getattr(search, "close", None)
-            if callable(close_search):
-                resources.callback(close_search)
-            projections = (*PROJECTION_NAMES, SearchProjection.name)
+        with bootstrap.api(settings) as adapters:
             app.state.services = Services(
-                scheduling=scheduling,
-                queries=PostgresSchedulingQueries(pool),
-                analytics=PostgresAnalyticsQueries(pool),
-                search=search,
-                search_position=Watermark(pool, f"{SearchProjection.name}_tracking"),
-                clock=SystemClock(),
+                scheduling=adapters.scheduling,
+                queries=adapters.queries,
+                analytics=adapters.analytics,
+                search=adapters.search,
+                search_position=adapters.search_position,
+                clock=adapters.clock,
                 read_wait_seconds=settings.read_wait_seconds,
                 max_page_size=settings.max_page_size,
-                status=PostgresStatus(pool, scheduling, projections),
+                status=adapters.status,
             )
             yield
 
@@ -111,6 +73,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AnalyticsController,
             SearchController,
         ],
+        dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -14,6 +15,7 @@ from litestar.exceptions import (
     TooManyRequestsException,
     ValidationException,
 )
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from commands.application import IdempotencyKeyReusedError
@@ -22,6 +24,25 @@ from domain import errors
 log = logging.getLogger("slotwise.api")
 
 PROBLEM_BASE = "https://slotwise.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_STATUSES = (429, 503)
+
+
+def _described(text: str) -> Any:
+    return msgspec.Meta(description=text)
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem: every error the API answers has this body."""
+
+    type: Annotated[str, _described(f"{PROBLEM_BASE} and a slug naming the kind of problem")]
+    title: Annotated[str, _described("The same for every problem of this type")]
+    status: Annotated[int, _described("The HTTP status code")]
+    detail: Annotated[str, _described("What went wrong with this request, naming the field")]
+    instance: Annotated[str, _described("The request path")]
+    errors: Annotated[
+        list[dict[str, Any]] | None, _described("A malformed request's parameter errors")
+    ] = None
 
 
 class ReadModelBehindError(Exception):
@@ -56,6 +77,19 @@ HTTP_PROBLEMS: dict[type[HTTPException], tuple[str, str]] = {
     NotFoundException: ("not-found", "Not found"),
     TooManyRequestsException: ("rate-limited", "Too many requests"),
 }
+HTTP_FALLBACK = ("http-error", "HTTP error")
+INTERNAL = ("internal", "Internal server error")
+
+
+def problem_types(status: int) -> list[tuple[str, str]]:
+    """The (slug, title) of every problem answered with `status`, from the tables above."""
+    found = [(slug, title) for _, code, slug, title in PROBLEMS if code == status]
+    found += [v for t, v in HTTP_PROBLEMS.items() if t.status_code == status and v not in found]
+    if status == RequestEntityTooLarge.status_code:
+        found.append(HTTP_FALLBACK)
+    if status == HTTP_500_INTERNAL_SERVER_ERROR:
+        found.append(INTERNAL)
+    return found
 
 
 def problem(
@@ -65,22 +99,20 @@ def problem(
     title: str,
     detail: str,
     headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[dict[str, Any]]:
-    body = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extra,
-    }
-    return Response(
-        body, status_code=status, media_type="application/problem+json", headers=headers
+    errors: list[dict[str, Any]] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
     )
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     for error_type, status, slug, title in PROBLEMS:
         if isinstance(exc, error_type):
             headers = {"Retry-After": "1"} if status == 503 else None
@@ -88,26 +120,28 @@ def domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return internal_handler(request, exc)
 
 
-def http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    slug, title = next(
-        (v for t, v in HTTP_PROBLEMS.items() if isinstance(exc, t)), ("http-error", "HTTP error")
-    )
+def http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    slug, title = next((v for t, v in HTTP_PROBLEMS.items() if isinstance(exc, t)), HTTP_FALLBACK)
     status = exc.status_code
     if isinstance(exc, ValidationException):
         # Which field, and why: msgspec names the path in its message.
-        return problem(request, 400, slug, title, str(exc.detail), errors=exc.extra or [])
+        extra = exc.extra or []
+        errors = extra if isinstance(extra, list) else [extra]
+        return problem(request, 400, slug, title, str(exc.detail), errors=errors)
     headers = dict(exc.headers or {})
+    if isinstance(exc, TooManyRequestsException):
+        # The rate limiter says when its window resets; Retry-After says it the standard way.
+        headers.setdefault("Retry-After", headers.get("RateLimit-Reset", "60"))
     return problem(request, status, slug, title, str(exc.detail), headers or None)
 
 
-def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     # Log the cause for operators, but tell the client nothing about internals.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,
-        "internal",
-        "Internal server error",
+        *INTERNAL,
         "something went wrong on our side; the request can be retried with its Idempotency-Key",
     )
 
@@ -120,4 +154,4 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: internal_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "MediaType", "ReadModelBehindError"]
+__all__ = ["EXCEPTION_HANDLERS", "MediaType", "Problem", "ReadModelBehindError"]

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import psycopg
 
 from bench.setup import Bookable, make_bookables, percentile, scheduling
-from commands.appointment_commands import BookAppointment
+from commands.appointments.messages import BookAppointment
 from commands.context import CommandContext
 from commands.scheduling import Scheduling
 from domain.actor import Actor, Role
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from api.auth import mint_token
 from bench.booking import BASELINE_DDL, event_sizes
 from bench.setup import ROOT, make_bookables, percentile, scheduling
 from domain.actor import Role
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 from infra.settings import DEV_SIGNING_KEY
 
 CLIENTS = 8

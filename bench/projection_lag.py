@@ -13,18 +13,19 @@ from pathlib import Path
 import psycopg
 
 from bench.setup import ROOT, make_bookables, percentile, scheduling
-from commands.appointment_commands import BookAppointment
+from commands.appointments.messages import BookAppointment
 from commands.context import CommandContext
 from domain.actor import Actor, Role
-from infra.bootstrap import Database
-from infra.kafka_broker import start_tansu
+from infra.devstack.kafka_broker import start_tansu
+from infra.postgres.database import Database
 
 
 def _watermark(conn: psycopg.Connection[tuple[object, ...]]) -> int:
     row = conn.execute(
         "SELECT notification_id FROM scheduling_tracking WHERE application_name = 'Slotwise'"
     ).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0  # type: ignore[call-overload]
+    position = row[0] if row else None
+    return position if isinstance(position, int) else 0
 
 
 def _measure(db: Database, count: int, rate: float) -> list[float]:
@@ -97,7 +98,9 @@ def report(
     ]
     broker = start_tansu(logs / "tansu.log")
     env = {**base, "DATABASE_URL": kafka_db.conninfo, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
-    children = _workers([["worker", "relay"], ["worker", "project", "scheduling"]], env, logs)
+    children = _workers(
+        [["worker", "relay"], ["worker", "project", "scheduling", "--source", "kafka"]], env, logs
+    )
     try:
         kafka = _measure(kafka_db, count, rate)
     finally:
@@ -106,7 +109,8 @@ def report(
             child.wait(20)
         broker.stop()
     env = {**base, "DATABASE_URL": direct_db.conninfo}
-    children = _workers([["worker", "projections"]], env, logs)
+    log_source = ["worker", "project", "scheduling", "analytics", "search", "--source", "log"]
+    children = _workers([log_source], env, logs)
     try:
         direct = _measure(direct_db, count, rate)
     finally:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 
 from bench.setup import make_bookables, scheduling
-from commands.appointment_commands import BookAppointment
+from commands.appointments.messages import BookAppointment
 from commands.context import CommandContext
 from domain.actor import Actor, Role
-from infra.bootstrap import Database
-from infra.rebuild import rebuild
+from infra.postgres.database import Database
+from infra.postgres.rebuild import rebuild
 
 
 def _fill(db: Database, bookings: int) -> int:

@@ -20,10 +20,10 @@ from psycopg_pool import ConnectionPool
 
 from bench.booking import Run, run_threads
 from bench.setup import percentile
-from infra.bootstrap import Database
-from infra.search_postgres import PostgresSearch
-from infra.search_postgres_providers import provider_sql
-from infra.search_postgres_writes import SLOT_COLUMNS
+from infra.postgres.database import Database
+from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.search.providers import provider_sql
+from infra.postgres.search.writes import SLOT_COLUMNS
 from projections.search import FACET_SIZE, GeoPoint, ProviderDocument, ProviderQuery, SlotDocument
 
 PROVIDERS = 5_000

@@ -12,17 +12,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import CreateSlot
+from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
-from infra.bootstrap import Database, eventstore_env, prepare
-from infra.postgres_server import create_database, drop_database, find_or_start_postgres
+from infra.devstack.postgres_server import find_or_start_postgres
+from infra.postgres.database import Database, eventstore_env, prepare
+from infra.postgres.server import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF = CommandContext(Actor(uuid.uuid4(), Role.STAFF))

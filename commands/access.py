@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from domain.access import may_see
 from domain.actor import Actor, Role
 from domain.appointment import Appointment
 from domain.errors import ForbiddenError, NotFoundError
@@ -35,19 +36,9 @@ def require_own_schedule(actor: Actor, provider_id: UUID) -> None:
     raise ForbiddenError("only staff or the provider may change this schedule")
 
 
-def can_see(actor: Actor, appointment: Appointment) -> bool:
-    if actor.role in (Role.STAFF, Role.AUDITOR, Role.SYSTEM):
-        return True
-    if actor.role is Role.PATIENT:
-        return actor.subject == appointment.patient_id
-    if actor.role is Role.PROVIDER:
-        return actor.subject == appointment.provider_id
-    return False
-
-
 def require_visible(actor: Actor, appointment: Appointment) -> None:
     # Someone else's appointment is reported as missing, so its existence does not leak.
-    if not can_see(actor, appointment):
+    if not may_see(actor, appointment):
         raise NotFoundError(f"appointment {appointment.id} not found")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -26,10 +26,13 @@ from commands.ports import Clock, SystemClock
 from commands.structs import Command, CommandResult, encode
 from domain.actor import EventMeta
 from domain.errors import ConcurrencyError, DomainError, NotFoundError, ValidationError
+from domain.log import APPLICATION_NAME
+from domain.personal import PersonalData
 from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 TCommand = TypeVar("TCommand", bound=Command)
+TApp = TypeVar("TApp", bound="SlotwiseApplication")
 
 
 class IdempotencyKeyReusedError(ValidationError):
@@ -83,11 +86,78 @@ class EventMetaAsDict(Transcoding):
         return EventMeta(**data)
 
 
+class PersonalDataNotConfiguredError(RuntimeError):
+    """Personal data reached storage, but the application was given no way to encrypt it."""
+
+
+class PersonalDataRefused(Transcoding):
+    """Stands in when no personal-data transcoding was injected: fails closed, so personal data
+    is neither stored in clear nor read back as erased for want of keys."""
+
+    type = PersonalData
+    name = "personal"
+
+    def encode(self, obj: PersonalData) -> Any:
+        raise PersonalDataNotConfiguredError("no personal-data transcoding was configured")
+
+    def decode(self, data: Any) -> PersonalData:
+        raise PersonalDataNotConfiguredError("no personal-data transcoding was configured")
+
+
 Handler = Callable[[TCommand, CommandContext, EventMeta, datetime], Outcome]
 
 
+UseCaseHandler = Callable[[TApp, TCommand, CommandContext, EventMeta, datetime], Outcome]
+
+
+def use_case(handler: UseCaseHandler[TApp, TCommand]) -> UseCase[TApp, TCommand]:
+    """Make a handler method `(self, command, ctx, meta, now) -> Outcome` the application's
+    public command method `app.<name>(command, ctx) -> CommandResult`, which runs the handler
+    through the pipeline: idempotency, bounded retry on conflicts, one atomic save."""
+    return UseCase(handler)
+
+
+class UseCase(Generic[TApp, TCommand]):
+    """A use case declared on an application class (see `use_case`)."""
+
+    def __init__(self, handler: UseCaseHandler[TApp, TCommand]) -> None:
+        self.handler = handler
+        self.__doc__ = handler.__doc__
+
+    @overload
+    def __get__(self, app: None, owner: type[object]) -> UseCase[TApp, TCommand]: ...
+
+    @overload
+    def __get__(self, app: TApp, owner: type[object]) -> BoundUseCase[TApp, TCommand]: ...
+
+    def __get__(
+        self, app: TApp | None, owner: type[object]
+    ) -> UseCase[TApp, TCommand] | BoundUseCase[TApp, TCommand]:
+        if app is None:
+            return self
+        return BoundUseCase(app, self)
+
+
+class BoundUseCase(Generic[TApp, TCommand]):
+    """A use case of one application instance: call it with the command and its context."""
+
+    __slots__ = ("_app", "_use_case")
+
+    def __init__(self, app: TApp, use_case: UseCase[TApp, TCommand]) -> None:
+        self._app = app
+        self._use_case = use_case
+
+    def __call__(self, command: TCommand, ctx: CommandContext) -> CommandResult:
+        return self._app.run(command, ctx, self._handle)
+
+    def _handle(
+        self, command: TCommand, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        return self._use_case.handler(self._app, command, ctx, meta, now)
+
+
 class SlotwiseApplication(Application[UUID]):
-    name = "Slotwise"
+    name = APPLICATION_NAME
 
     def __init__(
         self,
@@ -95,7 +165,14 @@ class SlotwiseApplication(Application[UUID]):
         *,
         clock: Clock | None = None,
         policies: Policies | None = None,
+        personal_data: Transcoding | None = None,
     ) -> None:
+        """`personal_data` stores `domain.personal.PersonalData` values (infra/crypto's
+        `PersonalDataAsCiphertext`); without it the application refuses to store or read any."""
+        if personal_data is not None and personal_data.type is not PersonalData:
+            raise TypeError("personal_data must be a transcoding of PersonalData")
+        # Set before the base class builds the mapper, which registers the transcodings.
+        self._personal_data = personal_data or PersonalDataRefused()
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.policies = policies or Policies()
@@ -104,6 +181,7 @@ class SlotwiseApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
+        transcoder.register(self._personal_data)
 
     def load(self, cls: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
         try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from commands.appointments import AppointmentCommands
-from commands.directory import DirectoryCommands
-from commands.slots import SlotCommands
+from commands.appointments.handlers import AppointmentCommands
+from commands.directory.handlers import DirectoryCommands
+from commands.slots.handlers import SlotCommands
+from domain.log import APPLICATION_NAME
 
 
 class Scheduling(AppointmentCommands, SlotCommands, DirectoryCommands):
-    name = "Slotwise"
+    name = APPLICATION_NAME

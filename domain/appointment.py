@@ -50,20 +50,22 @@ ACTIVE = frozenset(
 CANCELLABLE = frozenset({Status.HELD, Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN})
 RESCHEDULABLE = frozenset({Status.BOOKED, Status.CONFIRMED})
 
-FHIR_STATUS = {
-    Status.HELD: "pending",
-    Status.BOOKED: "booked",
-    Status.CONFIRMED: "booked",
-    Status.CHECKED_IN: "checked-in",
-    Status.IN_PROGRESS: "arrived",
-    Status.COMPLETED: "fulfilled",
-    Status.CANCELLED: "cancelled",
-    Status.NO_SHOW: "noshow",
-}
-
 
 class Appointment(Aggregate):
-    @event("Scheduled")
+    class Scheduled(Aggregate.Created):
+        patient_id: UUID
+        provider_id: UUID
+        slot_id: UUID
+        start: datetime
+        end: datetime
+        appointment_type: str
+        reason: str
+        symptoms: list[str]
+        hold_expires_at: datetime | None
+        overbooked: bool
+        meta: EventMeta
+
+    @event(Scheduled)
     def __init__(
         self,
         id: UUID,
@@ -125,7 +127,10 @@ class Appointment(Aggregate):
             raise HoldExpiredError("the hold has expired; hold or book the slot again")
         self._booked_from_hold(meta)
 
-    @event("BookedFromHold")
+    class BookedFromHold(Aggregate.Event):
+        meta: EventMeta
+
+    @event(BookedFromHold)
     def _booked_from_hold(self, meta: EventMeta) -> None:
         self.status = Status.BOOKED
         self.hold_expires_at = None
@@ -134,7 +139,10 @@ class Appointment(Aggregate):
         self._require({Status.BOOKED}, "confirm")
         self._confirmed(meta)
 
-    @event("Confirmed")
+    class Confirmed(Aggregate.Event):
+        meta: EventMeta
+
+    @event(Confirmed)
     def _confirmed(self, meta: EventMeta) -> None:
         self.status = Status.CONFIRMED
 
@@ -146,7 +154,11 @@ class Appointment(Aggregate):
             raise TooLateError(f"check-in closed {window.after} after the start")
         self._checked_in(now, meta)
 
-    @event("CheckedIn")
+    class CheckedIn(Aggregate.Event):
+        at: datetime
+        meta: EventMeta
+
+    @event(CheckedIn)
     def _checked_in(self, at: datetime, meta: EventMeta) -> None:
         self.status = Status.CHECKED_IN
         self.checked_in_at = at
@@ -158,7 +170,12 @@ class Appointment(Aggregate):
         wait = max(now - max(self.checked_in_at, self.start), timedelta(0))
         self._started(now, int(wait.total_seconds()), meta)
 
-    @event("Started")
+    class Started(Aggregate.Event):
+        at: datetime
+        wait_seconds: int
+        meta: EventMeta
+
+    @event(Started)
     def _started(self, at: datetime, wait_seconds: int, meta: EventMeta) -> None:
         self.status = Status.IN_PROGRESS
         self.started_at = at
@@ -182,7 +199,16 @@ class Appointment(Aggregate):
         duration = int((now - self.started_at).total_seconds())
         self._completed(now, duration, notes, private_notes, vitals, follow_up_requested, meta)
 
-    @event("Completed")
+    class Completed(Aggregate.Event):
+        at: datetime
+        duration_seconds: int
+        notes: str
+        private_notes: str
+        vitals: dict[str, Any]
+        follow_up_requested: bool
+        meta: EventMeta
+
+    @event(Completed)
     def _completed(
         self,
         at: datetime,
@@ -219,7 +245,15 @@ class Appointment(Aggregate):
         self._cancelled(now, reason, late, charged, currency if charged is not None else None, meta)
         return late
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        at: datetime
+        reason: str
+        late: bool
+        fee: Decimal | None
+        currency: str | None
+        meta: EventMeta
+
+    @event(Cancelled)
     def _cancelled(
         self,
         at: datetime,
@@ -237,7 +271,10 @@ class Appointment(Aggregate):
             raise TooEarlyError("the hold has not expired yet")
         self._hold_expired(meta)
 
-    @event("HoldExpired")
+    class HoldExpired(Aggregate.Event):
+        meta: EventMeta
+
+    @event(HoldExpired)
     def _hold_expired(self, meta: EventMeta) -> None:
         self.status = Status.CANCELLED
 
@@ -250,7 +287,16 @@ class Appointment(Aggregate):
             raise InvalidTransitionError("the appointment is already in that slot")
         self._rescheduled(self.slot_id, self.start, slot_id, start, end, reason, meta)
 
-    @event("Rescheduled")
+    class Rescheduled(Aggregate.Event):
+        from_slot_id: UUID
+        from_start: datetime
+        slot_id: UUID
+        start: datetime
+        end: datetime
+        reason: str
+        meta: EventMeta
+
+    @event(Rescheduled)
     def _rescheduled(
         self,
         from_slot_id: UUID,
@@ -274,7 +320,12 @@ class Appointment(Aggregate):
             raise TooEarlyError(f"a no-show can be recorded {policy.grace} after the start")
         self._no_show(now, self.status.value, meta)
 
-    @event("MarkedNoShow")
+    class MarkedNoShow(Aggregate.Event):
+        at: datetime
+        previous_status: str
+        meta: EventMeta
+
+    @event(MarkedNoShow)
     def _no_show(self, at: datetime, previous_status: str, meta: EventMeta) -> None:
         self.status_before_no_show = Status(previous_status)
         self.status = Status.NO_SHOW
@@ -285,7 +336,12 @@ class Appointment(Aggregate):
         assert self.status_before_no_show is not None  # noqa: S101 - set by MarkedNoShow
         self._no_show_reverted(reason, self.status_before_no_show.value, meta)
 
-    @event("NoShowReverted")
+    class NoShowReverted(Aggregate.Event):
+        reason: str
+        restored_status: str
+        meta: EventMeta
+
+    @event(NoShowReverted)
     def _no_show_reverted(self, reason: str, restored_status: str, meta: EventMeta) -> None:
         self.status = Status(restored_status)
         self.status_before_no_show = None

@@ -48,7 +48,11 @@ def validate_registration(details: dict[str, Any], today: date) -> dict[str, Any
 
 
 class Patient(Aggregate):
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        details: dict[str, Any]
+        meta: EventMeta
+
+    @event(Registered)
     def __init__(self, id: UUID, details: dict[str, Any], meta: EventMeta) -> None:
         self.details: dict[str, Any] = dict(details)
 
@@ -72,6 +76,10 @@ class Patient(Aggregate):
         if changed:
             self._updated(changed, meta)
 
-    @event("DetailsUpdated")
+    class DetailsUpdated(Aggregate.Event):
+        changes: dict[str, Any]
+        meta: EventMeta
+
+    @event(DetailsUpdated)
     def _updated(self, changes: dict[str, Any], meta: EventMeta) -> None:
         self.details.update(changes)

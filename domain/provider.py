@@ -50,7 +50,11 @@ def validate_profile(profile: dict[str, Any]) -> dict[str, Any]:
 
 
 class Provider(Aggregate):
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        profile: dict[str, Any]
+        meta: EventMeta
+
+    @event(Registered)
     def __init__(self, id: UUID, profile: dict[str, Any], meta: EventMeta) -> None:
         self.profile: dict[str, Any] = dict(profile)
 
@@ -79,6 +83,10 @@ class Provider(Aggregate):
         if changed:
             self._updated(changed, meta)
 
-    @event("ProfileUpdated")
+    class ProfileUpdated(Aggregate.Event):
+        changes: dict[str, Any]
+        meta: EventMeta
+
+    @event(ProfileUpdated)
     def _updated(self, changes: dict[str, Any], meta: EventMeta) -> None:
         self.profile.update(changes)

@@ -69,7 +69,18 @@ def validate_slot_terms(capacity: int, overbook_allowance: int, types: list[str]
 
 
 class Slot(Aggregate):
-    @event("Created")
+    class Created(Aggregate.Created):
+        provider_id: UUID
+        start: datetime
+        end: datetime
+        capacity: int
+        overbook_allowance: int
+        appointment_types: list[str]
+        location: str | None
+        room: str | None
+        meta: EventMeta
+
+    @event(Created)
     def __init__(
         self,
         id: UUID,
@@ -165,7 +176,13 @@ class Slot(Aggregate):
             raise SlotFullError("no seat left on this slot")
         self._seat_taken(appointment_id, hold_until, overbooked, meta)
 
-    @event("SeatTaken")
+    class SeatTaken(Aggregate.Event):
+        appointment_id: UUID
+        hold_until: datetime | None
+        overbooked: bool
+        meta: EventMeta
+
+    @event(SeatTaken)
     def _seat_taken(
         self,
         appointment_id: UUID,
@@ -183,7 +200,11 @@ class Slot(Aggregate):
             raise HoldExpiredError("the hold has expired")
         self._hold_converted(appointment_id, meta)
 
-    @event("HoldConverted")
+    class HoldConverted(Aggregate.Event):
+        appointment_id: UUID
+        meta: EventMeta
+
+    @event(HoldConverted)
     def _hold_converted(self, appointment_id: UUID, meta: EventMeta) -> None:
         previous = self.allocations[appointment_id]
         self.allocations[appointment_id] = Allocation(None, previous.overbooked)
@@ -196,7 +217,12 @@ class Slot(Aggregate):
         self._seat_released(appointment_id, reason, meta)
         return True
 
-    @event("SeatReleased")
+    class SeatReleased(Aggregate.Event):
+        appointment_id: UUID
+        reason: str
+        meta: EventMeta
+
+    @event(SeatReleased)
     def _seat_released(self, appointment_id: UUID, reason: str, meta: EventMeta) -> None:
         del self.allocations[appointment_id]
 
@@ -212,7 +238,12 @@ class Slot(Aggregate):
         self._blocked(reason, self.booked_appointment_ids(now), meta)
         return True
 
-    @event("Blocked")
+    class Blocked(Aggregate.Event):
+        reason: str
+        affected_appointment_ids: list[UUID]
+        meta: EventMeta
+
+    @event(Blocked)
     def _blocked(self, reason: str, affected_appointment_ids: list[UUID], meta: EventMeta) -> None:
         self.status = SlotStatus.BLOCKED
 
@@ -222,7 +253,10 @@ class Slot(Aggregate):
         self._unblocked(meta)
         return True
 
-    @event("Unblocked")
+    class Unblocked(Aggregate.Event):
+        meta: EventMeta
+
+    @event(Unblocked)
     def _unblocked(self, meta: EventMeta) -> None:
         self.status = SlotStatus.OPEN
 
@@ -235,6 +269,10 @@ class Slot(Aggregate):
             raise ConflictError(msg)
         self._cancelled(reason, meta)
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        reason: str
+        meta: EventMeta
+
+    @event(Cancelled)
     def _cancelled(self, reason: str, meta: EventMeta) -> None:
         self.status = SlotStatus.CANCELLED

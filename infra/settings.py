@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
+# The key-encryption key used when SLOTWISE_KEK is unset in dev and test mode; refused otherwise.
+DEV_KEK = hashlib.sha256(b"slotwise-dev-only-key-encryption-key").digest()
+KEK_BYTES = 32
 SearchBackendName = Literal["postgres", "opensearch"]
 SEARCH_BACKENDS: tuple[SearchBackendName, ...] = ("postgres", "opensearch")
+
+
+def redacted(url: str) -> str:
+    """`url` without credentials, for logs."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 class SettingsError(RuntimeError):
@@ -41,6 +54,37 @@ def _search_backend(env: Mapping[str, str]) -> SearchBackendName:
     return backend
 
 
+def _kek_bytes(name: str, raw: str) -> bytes:
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise SettingsError(f"{name} must be base64") from None
+    if len(key) != KEK_BYTES:
+        raise SettingsError(f"{name} must be {KEK_BYTES} random bytes in base64")
+    return key
+
+
+def _keks(
+    env: Mapping[str, str], mode: str
+) -> tuple[bytes | None, int, tuple[tuple[int, bytes], ...]]:
+    """The current KEK (None when unset outside dev/test: whatever needs it refuses to start),
+    its version, and the retired ones (`version:base64,...`) a rotation still has to re-wrap."""
+    raw = env.get("SLOTWISE_KEK", "")
+    kek = _kek_bytes("SLOTWISE_KEK", raw) if raw else None
+    if kek is None and mode in ("dev", "test"):
+        kek = DEV_KEK
+    if kek == DEV_KEK and mode not in ("dev", "test"):
+        raise SettingsError("SLOTWISE_KEK is the development key: set a random one of its own")
+    version = _int(env, "SLOTWISE_KEK_VERSION", 1)
+    retired: list[tuple[int, bytes]] = []
+    for item in filter(None, env.get("SLOTWISE_KEK_RETIRED", "").split(",")):
+        number, sep, encoded = item.strip().partition(":")
+        if not sep or not number.isdigit():
+            raise SettingsError("SLOTWISE_KEK_RETIRED is a list of version:base64 pairs")
+        retired.append((int(number), _kek_bytes("SLOTWISE_KEK_RETIRED", encoded)))
+    return kek, version, tuple(retired)
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str
@@ -61,10 +105,17 @@ class Settings:
     fanout: str
     search_backend: SearchBackendName = "postgres"
     opensearch_url: str | None = None
+    kek: bytes | None = field(default=None, repr=False)
+    kek_version: int = 1
+    retired_keks: tuple[tuple[int, bytes], ...] = field(default=(), repr=False)
 
     @property
     def dev(self) -> bool:
         return self.mode == "dev"
+
+    @property
+    def dev_kek_allowed(self) -> bool:
+        return self.mode in ("dev", "test")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -82,6 +133,7 @@ class Settings:
             secret = DEV_SIGNING_KEY
         if mode == "production" and (secret == DEV_SIGNING_KEY or len(secret) < 32):
             raise SettingsError("SLOTWISE_JWT_SECRET must be 32+ bytes and not the dev key")
+        kek, kek_version, retired_keks = _keks(env, mode)
         return cls(
             mode=mode,
             database_url=env.get("DATABASE_URL") or None,
@@ -101,4 +153,7 @@ class Settings:
             fanout=_choice(env, "SLOTWISE_FANOUT", ("kafka", "direct"), "kafka"),
             search_backend=_search_backend(env),
             opensearch_url=env.get("OPENSEARCH_URL") or None,
+            kek=kek,
+            kek_version=kek_version,
+            retired_keks=retired_keks,
         )

@@ -5,23 +5,20 @@ and docs/analytics.md.
 Each row is keyed by the id of the one aggregate whose events write it, and every change sets
 values rather than adding to them, so re-applying an event changes nothing and events of
 different aggregates may be applied in any order. What crosses aggregates (a provider's zone,
-specialty or fee for an appointment or slot) is joined at query time, never copied in here.
-
-Every event advances the position, including those that change no row, so a caller waiting
-for the position a command returned is never left waiting on an event this model ignores."""
+specialty or fee for an appointment or slot) is joined at query time, never copied in here."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
+from eventsourcing.domain import Aggregate
 
-from domain.appointment import Status
-from domain.slot import SlotStatus
-from projections.changes import Change, Delete, Handlers, RowView, Update, Upsert
-from projections.lifecycle import register_lifecycle
+from domain.appointment import Appointment, Status
+from domain.provider import Provider
+from domain.slot import Slot, SlotStatus
+from projections.changes import Change, Delete, Handlers, RowProjection, Update, Upsert
+from projections.lifecycle import Values, register_lifecycle
 
 PROVIDERS = "an_providers"
 APPOINTMENTS = "an_appointments"
@@ -29,28 +26,28 @@ SLOTS = "an_slots"
 SEATS = "an_slot_seats"
 TABLES = (PROVIDERS, APPOINTMENTS, SLOTS, SEATS)
 
-HANDLERS = Handlers()
+HANDLERS: Handlers[list[Change]] = Handlers(list)
 on = HANDLERS.on
 
 
-def changes_for(event: Any) -> list[Change]:
+def changes_for(event: object) -> list[Change]:
     """The analytics row changes one domain event makes; events it ignores make none."""
-    return HANDLERS.changes_for(event)
+    return HANDLERS(event)
 
 
-def _stamp(event: Any) -> dict[str, Any]:
+def _stamp(event: Aggregate.Event) -> dict[str, Any]:
     return {"version": event.originator_version, "updated_at": event.timestamp}
 
 
-def _appointment(event: Any, **values: Any) -> list[Change]:
+def _appointment(event: Aggregate.Event, /, **values: Any) -> list[Change]:
     return [Update(APPOINTMENTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-def _slot(event: Any, **values: Any) -> list[Change]:
+def _slot(event: Aggregate.Event, **values: Any) -> list[Change]:
     return [Update(SLOTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-def _seat(event: Any) -> dict[str, Any]:
+def _seat(event: Slot.SeatTaken | Slot.HoldConverted | Slot.SeatReleased) -> dict[str, Any]:
     return {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
 
 
@@ -68,8 +65,8 @@ def _provider_values(profile: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-@on("Provider.Registered")
-def _(event: Any) -> list[Change]:
+@on(Provider.Registered)
+def _(event: Provider.Registered) -> list[Change]:
     values = {
         "name": None,
         "time_zone": None,
@@ -82,14 +79,14 @@ def _(event: Any) -> list[Change]:
     return [Upsert(PROVIDERS, {"id": event.originator_id}, values)]
 
 
-@on("Provider.ProfileUpdated")
-def _(event: Any) -> list[Change]:
+@on(Provider.ProfileUpdated)
+def _(event: Provider.ProfileUpdated) -> list[Change]:
     values = {**_provider_values(event.changes), **_stamp(event)}
     return [Update(PROVIDERS, {"id": event.originator_id}, values)]
 
 
-@on("Slot.Created")
-def _(event: Any) -> list[Change]:
+@on(Slot.Created)
+def _(event: Slot.Created) -> list[Change]:
     values = {
         "provider_id": event.provider_id,
         "start_at": event.start,
@@ -101,38 +98,38 @@ def _(event: Any) -> list[Change]:
     return [Upsert(SLOTS, {"id": event.originator_id}, values)]
 
 
-@on("Slot.SeatTaken")
-def _(event: Any) -> list[Change]:
+@on(Slot.SeatTaken)
+def _(event: Slot.SeatTaken) -> list[Change]:
     return [Upsert(SEATS, _seat(event), {"held": event.hold_until is not None}), *_slot(event)]
 
 
-@on("Slot.HoldConverted")
-def _(event: Any) -> list[Change]:
+@on(Slot.HoldConverted)
+def _(event: Slot.HoldConverted) -> list[Change]:
     return [Update(SEATS, _seat(event), {"held": False}), *_slot(event)]
 
 
-@on("Slot.SeatReleased")
-def _(event: Any) -> list[Change]:
+@on(Slot.SeatReleased)
+def _(event: Slot.SeatReleased) -> list[Change]:
     return [Delete(SEATS, _seat(event)), *_slot(event)]
 
 
-@on("Slot.Blocked")
-def _(event: Any) -> list[Change]:
+@on(Slot.Blocked)
+def _(event: Slot.Blocked) -> list[Change]:
     return _slot(event, status=SlotStatus.BLOCKED.value)
 
 
-@on("Slot.Unblocked")
-def _(event: Any) -> list[Change]:
+@on(Slot.Unblocked)
+def _(event: Slot.Unblocked) -> list[Change]:
     return _slot(event, status=SlotStatus.OPEN.value)
 
 
-@on("Slot.Cancelled")
-def _(event: Any) -> list[Change]:
+@on(Slot.Cancelled)
+def _(event: Slot.Cancelled) -> list[Change]:
     return _slot(event, status=SlotStatus.CANCELLED.value)
 
 
-@on("Appointment.Scheduled")
-def _(event: Any) -> list[Change]:
+@on(Appointment.Scheduled)
+def _(event: Appointment.Scheduled) -> list[Change]:
     held = event.hold_expires_at is not None
     values = {
         "provider_id": event.provider_id,
@@ -150,19 +147,23 @@ def _(event: Any) -> list[Change]:
     return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
 
 
-register_lifecycle(
-    on,
-    _appointment,
-    {
-        "Appointment.HoldExpired": lambda e: {"hold_expired_at": e.timestamp},
-        "Appointment.Rescheduled": lambda e: {"rescheduled_at": e.timestamp},
-    },
-)
+# What this read model keeps beside the lifecycle columns every appointment model keeps.
+EXTRAS: Handlers[Values] = Handlers(dict)
 
 
-class AnalyticsProjection(Projection[RowView]):
+@EXTRAS.on(Appointment.HoldExpired)
+def _(e: Appointment.HoldExpired) -> Values:
+    return {"hold_expired_at": e.timestamp}
+
+
+@EXTRAS.on(Appointment.Rescheduled)
+def _(e: Appointment.Rescheduled) -> Values:
+    return {"rescheduled_at": e.timestamp}
+
+
+register_lifecycle(HANDLERS, _appointment, EXTRAS)
+
+
+class AnalyticsProjection(RowProjection):
     name = "analytics"
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        identity = (domain_event.originator_id, domain_event.originator_version)
-        self.view.apply(changes_for(domain_event), tracking, identity)
+    handlers = HANDLERS

@@ -5,12 +5,13 @@ Projections decide *what* changes (pure, unit-testable); the view in infra/ deci
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
 
 
 @dataclass(frozen=True)
@@ -54,32 +55,52 @@ class RowView(TrackingRecorder, ABC):
         when given) in one transaction."""
 
 
-Handler = Callable[[Any], list[Change]]
+E = TypeVar("E")
+R = TypeVar("R")
 
 
-class Handlers:
-    """One projection's event handlers, each registered under the event's `Aggregate.Event`
-    name (its class qualname). Events without a handler make no changes, yet the projection
-    still records their position."""
+class Handlers(Generic[R]):
+    """Event handlers, each registered under its event class (`@on(Slot.SeatTaken)`) and typed
+    with it, so a renamed or removed event fails the type check instead of matching nothing.
+    An event whose class (or a class it derives from) has no handler gets `otherwise()`."""
 
-    def __init__(self) -> None:
-        self._by_name: dict[str, Handler] = {}
+    def __init__(self, otherwise: Callable[[], R]) -> None:
+        self._otherwise = otherwise
+        self._by_class: dict[type[Any], Callable[[Any], R]] = {}
 
-    def on(self, event_name: str) -> Callable[[Handler], Handler]:
-        """Register the decorated function as the handler of `event_name`."""
+    def on(self, event_class: type[E]) -> Callable[[Callable[[E], R]], Callable[[E], R]]:
+        """Register the decorated function as the handler of `event_class`."""
 
-        def register(handler: Handler) -> Handler:
-            if event_name in self._by_name:
-                raise ValueError(f"{event_name} already has a handler")
-            self._by_name[event_name] = handler
+        def register(handler: Callable[[E], R]) -> Callable[[E], R]:
+            if event_class in self._by_class:
+                raise ValueError(f"{event_class.__qualname__} already has a handler")
+            self._by_class[event_class] = handler
             return handler
 
         return register
 
-    def changes_for(self, event: Any) -> list[Change]:
-        """The row changes one domain event makes; events without a handler make none."""
-        handler = self._by_name.get(type(event).__qualname__)
-        return handler(event) if handler else []
+    def __call__(self, event: object) -> R:
+        for event_class in type(event).__mro__:
+            handler = self._by_class.get(event_class)
+            if handler is not None:
+                return handler(event)
+        return self._otherwise()
 
-    def __contains__(self, event_name: object) -> bool:
-        return event_name in self._by_name
+    def __contains__(self, event_class: object) -> bool:
+        return event_class in self._by_class
+
+    def __iter__(self) -> Iterator[type[Any]]:
+        return iter(self._by_class)
+
+
+class RowProjection(Projection[RowView]):
+    """A projection that writes the row changes its handlers make of each event, with the
+    event's position and identity, in one transaction. Every event advances the position,
+    including those that change no row, so a caller waiting for the position a command
+    returned is never left waiting on an event the read model ignores."""
+
+    handlers: ClassVar[Handlers[list[Change]]]
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        identity = (domain_event.originator_id, domain_event.originator_version)
+        self.view.apply(self.handlers(domain_event), tracking, identity)

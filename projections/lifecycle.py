@@ -3,63 +3,93 @@ appointment read model keeps, derived from the events in one place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from domain.appointment import Status
+from domain.appointment import Appointment, Status
+from projections.changes import Change, Handlers
 
 Values = dict[str, Any]
 
-LIFECYCLE: dict[str, Callable[[Any], Values]] = {
-    "Appointment.BookedFromHold": lambda e: {
-        "status": Status.BOOKED.value,
-        "booked_at": e.timestamp,
-    },
-    "Appointment.Confirmed": lambda e: {
-        "status": Status.CONFIRMED.value,
-        "confirmed_at": e.timestamp,
-    },
-    "Appointment.CheckedIn": lambda e: {"status": Status.CHECKED_IN.value, "checked_in_at": e.at},
-    "Appointment.Started": lambda e: {
-        "status": Status.IN_PROGRESS.value,
-        "started_at": e.at,
-        "wait_seconds": e.wait_seconds,
-    },
-    "Appointment.Completed": lambda e: {
+LIFECYCLE: Handlers[Values] = Handlers(dict)
+on = LIFECYCLE.on
+
+
+@on(Appointment.BookedFromHold)
+def _(e: Appointment.BookedFromHold) -> Values:
+    return {"status": Status.BOOKED.value, "booked_at": e.timestamp}
+
+
+@on(Appointment.Confirmed)
+def _(e: Appointment.Confirmed) -> Values:
+    return {"status": Status.CONFIRMED.value, "confirmed_at": e.timestamp}
+
+
+@on(Appointment.CheckedIn)
+def _(e: Appointment.CheckedIn) -> Values:
+    return {"status": Status.CHECKED_IN.value, "checked_in_at": e.at}
+
+
+@on(Appointment.Started)
+def _(e: Appointment.Started) -> Values:
+    return {"status": Status.IN_PROGRESS.value, "started_at": e.at, "wait_seconds": e.wait_seconds}
+
+
+@on(Appointment.Completed)
+def _(e: Appointment.Completed) -> Values:
+    return {
         "status": Status.COMPLETED.value,
         "completed_at": e.at,
         "duration_seconds": e.duration_seconds,
         "follow_up_requested": e.follow_up_requested,
-    },
-    "Appointment.Cancelled": lambda e: {
-        "status": Status.CANCELLED.value,
-        "cancelled_at": e.at,
-        "late_cancellation": e.late,
-    },
-    "Appointment.HoldExpired": lambda e: {"status": Status.CANCELLED.value},
-    "Appointment.Rescheduled": lambda e: {
+    }
+
+
+@on(Appointment.Cancelled)
+def _(e: Appointment.Cancelled) -> Values:
+    return {"status": Status.CANCELLED.value, "cancelled_at": e.at, "late_cancellation": e.late}
+
+
+@on(Appointment.HoldExpired)
+def _(e: Appointment.HoldExpired) -> Values:
+    return {"status": Status.CANCELLED.value}
+
+
+@on(Appointment.Rescheduled)
+def _(e: Appointment.Rescheduled) -> Values:
+    return {
         "status": Status.BOOKED.value,
         "slot_id": e.slot_id,
         "start_at": e.start,
         "end_at": e.end,
         "confirmed_at": None,
-    },
-    "Appointment.MarkedNoShow": lambda e: {"status": Status.NO_SHOW.value, "no_show_at": e.at},
-    "Appointment.NoShowReverted": lambda e: {"status": e.restored_status, "no_show_at": None},
-}
+    }
+
+
+@on(Appointment.MarkedNoShow)
+def _(e: Appointment.MarkedNoShow) -> Values:
+    return {"status": Status.NO_SHOW.value, "no_show_at": e.at}
+
+
+@on(Appointment.NoShowReverted)
+def _(e: Appointment.NoShowReverted) -> Values:
+    return {"status": e.restored_status, "no_show_at": None}
+
+
+class Write(Protocol):
+    def __call__(self, event: Appointment.Event, /, **values: Any) -> list[Change]: ...
 
 
 def register_lifecycle(
-    on: Callable[[str], Callable[[Callable[[Any], Any]], Any]],
-    write: Callable[..., Any],
-    extras: dict[str, Callable[[Any], Values]],
+    handlers: Handlers[list[Change]], write: Write, extras: Handlers[Values]
 ) -> None:
-    """Register, through a projection's `on`, a handler per lifecycle event that writes the
-    shared columns plus that projection's `extras` for the event with `write(event, **values)`."""
-    for name, shared in LIFECYCLE.items():
-        extra = extras.get(name)
+    """Register in `handlers` a handler per lifecycle event that writes the shared columns plus
+    that projection's `extras` for the event with `write(event, **values)`."""
+    strays = [event_class.__qualname__ for event_class in extras if event_class not in LIFECYCLE]
+    if strays:
+        raise ValueError(f"not lifecycle events: {', '.join(strays)}")
 
-        def handle(event: Any, shared: Callable[[Any], Values] = shared, extra: Any = extra) -> Any:
-            return write(event, **shared(event), **(extra(event) if extra else {}))
+    def handle(event: Appointment.Event) -> list[Change]:
+        return write(event, **LIFECYCLE(event), **extras(event))
 
-        on(name)(handle)
+    for event_class in LIFECYCLE:
+        handlers.on(event_class)(handle)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.access import appointment_scope
 from domain.actor import Actor, Role
 from domain.errors import ForbiddenError
 
@@ -122,23 +123,14 @@ class SlotFilter:
 
 def scoped(actor: Actor, wanted: AppointmentFilter) -> AppointmentFilter:
     """Narrow a listing to what the caller may see: patients their own, providers theirs."""
-    if actor.role is Role.PATIENT:
-        return replace(wanted, patient_id=actor.subject)
-    if actor.role is Role.PROVIDER:
-        return replace(wanted, provider_id=actor.subject)
-    if actor.role in (Role.STAFF, Role.AUDITOR):
-        return wanted
-    raise ForbiddenError("this role may not list appointments")
-
-
-def may_see(actor: Actor, appointment: AppointmentView) -> bool:
-    if actor.role in (Role.STAFF, Role.AUDITOR):
-        return True
-    if actor.role is Role.PATIENT:
-        return appointment.patient_id == actor.subject
-    if actor.role is Role.PROVIDER:
-        return appointment.provider_id == actor.subject
-    return False
+    scope = appointment_scope(actor)
+    if scope is None:
+        raise ForbiddenError("this role may not list appointments")
+    if scope.patient_id is not None:
+        wanted = replace(wanted, patient_id=scope.patient_id)
+    if scope.provider_id is not None:
+        wanted = replace(wanted, provider_id=scope.provider_id)
+    return wanted
 
 
 def may_see_schedule(actor: Actor, provider_id: UUID) -> bool:

@@ -1,19 +1,17 @@
-"""The scheduling read model: appointments, slots and their seats, providers, patients.
-
-Every event advances the position, including those that change no row, so a caller waiting
-for the position a command returned is never left waiting on an event this model ignores."""
+"""The scheduling read model: appointments, slots and their seats, providers, patients."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
+from eventsourcing.domain import Aggregate
 
-from domain.appointment import Status
-from domain.slot import SlotStatus
-from projections.changes import Change, Delete, Handlers, RowView, Update, Upsert
-from projections.lifecycle import register_lifecycle
+from domain.appointment import Appointment, Status
+from domain.patient import Patient
+from domain.provider import Provider
+from domain.slot import Slot, SlotStatus
+from projections.changes import Change, Delete, Handlers, RowProjection, Update, Upsert
+from projections.lifecycle import Values, register_lifecycle
 
 APPOINTMENTS = "rm_appointments"
 SLOTS = "rm_slots"
@@ -23,38 +21,43 @@ PATIENTS = "rm_patients"
 TABLES = (APPOINTMENTS, SLOTS, SEATS, PROVIDERS, PATIENTS)
 
 
-def _stamp(event: Any) -> dict[str, Any]:
+def _stamp(event: Aggregate.Event) -> dict[str, Any]:
     return {"version": event.originator_version, "updated_at": event.timestamp}
 
 
-def _appointment(event: Any, **values: Any) -> list[Change]:
+def _appointment(event: Aggregate.Event, /, **values: Any) -> list[Change]:
     return [Update(APPOINTMENTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-def _slot(event: Any, **values: Any) -> list[Change]:
+def _slot(event: Aggregate.Event, **values: Any) -> list[Change]:
     return [Update(SLOTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-HANDLERS = Handlers()
+HANDLERS: Handlers[list[Change]] = Handlers(list)
 on = HANDLERS.on
 
 
-def changes_for(event: Any) -> list[Change]:
+def changes_for(event: object) -> list[Change]:
     """The row changes one domain event makes; events this model ignores make none."""
-    return HANDLERS.changes_for(event)
+    return HANDLERS(event)
 
 
-@on("Provider.Registered")
-def _(event: Any) -> list[Change]:
+@on(Provider.Registered)
+def _(event: Provider.Registered) -> list[Change]:
     return [_provider_row(event, event.profile)]
 
 
-@on("Provider.ProfileUpdated")
-def _(event: Any) -> list[Change]:
+@on(Provider.ProfileUpdated)
+def _(event: Provider.ProfileUpdated) -> list[Change]:
     return [_provider_row(event, event.changes, partial=True)]
 
 
-def _provider_row(event: Any, profile: dict[str, Any], *, partial: bool = False) -> Change:
+def _provider_row(
+    event: Provider.Registered | Provider.ProfileUpdated,
+    profile: dict[str, Any],
+    *,
+    partial: bool = False,
+) -> Change:
     values: dict[str, Any] = {"profile": profile, **_stamp(event)}
     for column in ("name", "time_zone", "specializations"):
         if column in profile:
@@ -64,21 +67,23 @@ def _provider_row(event: Any, profile: dict[str, Any], *, partial: bool = False)
     return Upsert(PROVIDERS, {"id": event.originator_id}, values)
 
 
-@on("Patient.Registered")
-def _(event: Any) -> list[Change]:
+@on(Patient.Registered)
+def _(event: Patient.Registered) -> list[Change]:
     details = event.details
     values = {"name": details["name"], "time_zone": details["time_zone"], **_stamp(event)}
     return [Upsert(PATIENTS, {"id": event.originator_id}, values)]
 
 
-@on("Patient.DetailsUpdated")
-def _(event: Any) -> list[Change]:
-    values = {k: event.changes[k] for k in ("name", "time_zone") if k in event.changes}
+@on(Patient.DetailsUpdated)
+def _(event: Patient.DetailsUpdated) -> list[Change]:
+    values: dict[str, Any] = {
+        k: event.changes[k] for k in ("name", "time_zone") if k in event.changes
+    }
     return [Update(PATIENTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
 
 
-@on("Slot.Created")
-def _(event: Any) -> list[Change]:
+@on(Slot.Created)
+def _(event: Slot.Created) -> list[Change]:
     values = {
         "provider_id": event.provider_id,
         "start_at": event.start,
@@ -94,42 +99,42 @@ def _(event: Any) -> list[Change]:
     return [Upsert(SLOTS, {"id": event.originator_id}, values)]
 
 
-@on("Slot.SeatTaken")
-def _(event: Any) -> list[Change]:
+@on(Slot.SeatTaken)
+def _(event: Slot.SeatTaken) -> list[Change]:
     key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
     seat = Upsert(SEATS, key, {"hold_expires_at": event.hold_until, "overbooked": event.overbooked})
     return [seat, *_slot(event)]
 
 
-@on("Slot.HoldConverted")
-def _(event: Any) -> list[Change]:
+@on(Slot.HoldConverted)
+def _(event: Slot.HoldConverted) -> list[Change]:
     key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
     return [Update(SEATS, key, {"hold_expires_at": None}), *_slot(event)]
 
 
-@on("Slot.SeatReleased")
-def _(event: Any) -> list[Change]:
+@on(Slot.SeatReleased)
+def _(event: Slot.SeatReleased) -> list[Change]:
     key = {"slot_id": event.originator_id, "appointment_id": event.appointment_id}
     return [Delete(SEATS, key), *_slot(event)]
 
 
-@on("Slot.Blocked")
-def _(event: Any) -> list[Change]:
+@on(Slot.Blocked)
+def _(event: Slot.Blocked) -> list[Change]:
     return _slot(event, status=SlotStatus.BLOCKED.value, block_reason=event.reason)
 
 
-@on("Slot.Unblocked")
-def _(event: Any) -> list[Change]:
+@on(Slot.Unblocked)
+def _(event: Slot.Unblocked) -> list[Change]:
     return _slot(event, status=SlotStatus.OPEN.value, block_reason=None)
 
 
-@on("Slot.Cancelled")
-def _(event: Any) -> list[Change]:
+@on(Slot.Cancelled)
+def _(event: Slot.Cancelled) -> list[Change]:
     return _slot(event, status=SlotStatus.CANCELLED.value)
 
 
-@on("Appointment.Scheduled")
-def _(event: Any) -> list[Change]:
+@on(Appointment.Scheduled)
+def _(event: Appointment.Scheduled) -> list[Change]:
     held = event.hold_expires_at is not None
     values = {
         "patient_id": event.patient_id,
@@ -149,30 +154,42 @@ def _(event: Any) -> list[Change]:
     return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
 
 
-register_lifecycle(
-    on,
-    _appointment,
-    {
-        "Appointment.BookedFromHold": lambda e: {"hold_expires_at": None},
-        "Appointment.Cancelled": lambda e: {
-            "cancel_reason": e.reason,
-            "cancelled_by_role": e.meta.actor_role,
-            "cancellation_fee": e.fee,
-            "cancellation_currency": e.currency,
-        },
-        "Appointment.HoldExpired": lambda e: {
-            "cancelled_at": e.timestamp,
-            "cancel_reason": "hold expired",
-            "cancelled_by_role": e.meta.actor_role,
-        },
-        "Appointment.Rescheduled": lambda e: {"rescheduled_from": e.from_start},
-    },
-)
+# What this read model keeps beside the lifecycle columns every appointment model keeps.
+EXTRAS: Handlers[Values] = Handlers(dict)
 
 
-class SchedulingProjection(Projection[RowView]):
+@EXTRAS.on(Appointment.BookedFromHold)
+def _(e: Appointment.BookedFromHold) -> Values:
+    return {"hold_expires_at": None}
+
+
+@EXTRAS.on(Appointment.Cancelled)
+def _(e: Appointment.Cancelled) -> Values:
+    return {
+        "cancel_reason": e.reason,
+        "cancelled_by_role": e.meta.actor_role,
+        "cancellation_fee": e.fee,
+        "cancellation_currency": e.currency,
+    }
+
+
+@EXTRAS.on(Appointment.HoldExpired)
+def _(e: Appointment.HoldExpired) -> Values:
+    return {
+        "cancelled_at": e.timestamp,
+        "cancel_reason": "hold expired",
+        "cancelled_by_role": e.meta.actor_role,
+    }
+
+
+@EXTRAS.on(Appointment.Rescheduled)
+def _(e: Appointment.Rescheduled) -> Values:
+    return {"rescheduled_from": e.from_start}
+
+
+register_lifecycle(HANDLERS, _appointment, EXTRAS)
+
+
+class SchedulingProjection(RowProjection):
     name = "scheduling"
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        identity = (domain_event.originator_id, domain_event.originator_version)
-        self.view.apply(changes_for(domain_event), tracking, identity)
+    handlers = HANDLERS

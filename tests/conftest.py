@@ -22,13 +22,9 @@ import pytest
 
 from api.auth import mint_token
 from domain.actor import Role
-from infra.bootstrap import Database, eventstore_env, prepare
-from infra.postgres_server import (
-    PostgresLocation,
-    create_database,
-    drop_database,
-    find_or_start_postgres,
-)
+from infra.devstack.postgres_server import find_or_start_postgres
+from infra.postgres.database import Database, eventstore_env, prepare
+from infra.postgres.server import PostgresLocation, create_database, drop_database
 from infra.settings import DEV_SIGNING_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +136,9 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(database, tmp_path_factory.mktemp("stack"))
-    running.start("worker", "worker", "projections")
+    running.start(
+        "worker", "worker", "project", "scheduling", "analytics", "search", "--source", "log"
+    )
     running.start("api", "serve")
     try:
         wait_until(running.healthy, timeout=30, what="the API to answer /health")

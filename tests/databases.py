@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
-from infra.bootstrap import Database, prepare
-from infra.postgres_server import PostgresLocation, create_database, drop_database
+from infra.postgres.database import Database, prepare
+from infra.postgres.server import PostgresLocation, create_database, drop_database
 
 
 def fresh_database(

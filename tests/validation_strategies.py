@@ -18,20 +18,21 @@ import msgspec
 from hypothesis import currently_in_test_context, event
 from hypothesis import strategies as st
 
-from commands.appointment_commands import BookAppointment, CheckIn, StartAppointment
+from commands.appointments.messages import BookAppointment, CheckIn, StartAppointment
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import CreateSlot
+from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
 from domain.errors import DomainError
 from projections import analytics, scheduling
 from projections.search_projection import documents_for
+from tests.builders import in_memory_app
 from tests.fakes import FixedClock
 
 T0 = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)  # a Monday
@@ -257,7 +258,7 @@ class World:
 
     def __init__(self, app: Scheduling | None = None, clock: FixedClock | None = None) -> None:
         self.clock = clock or FixedClock(T0)
-        self.app = app or Scheduling({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=self.clock)
+        self.app = app or in_memory_app(self.clock)
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -289,9 +290,12 @@ class World:
         for change in [*scheduling.changes_for(event), *analytics.changes_for(event)]:
             assert_storable(change.key, f"{name} {change.table} key")
             assert_storable(getattr(change, "values", {}), f"{name} {change.table}")
-        load = lambda i, v: self.app.repository.get(i, version=v)  # noqa: E731
-        for document in documents_for(event, load):
+        for document in documents_for(event, self.aggregate_at):
             assert_storable(document, f"{name} search document")
+
+    def aggregate_at(self, aggregate_id: UUID, version: int) -> object:
+        found: object = self.app.repository.get(aggregate_id, version=version)
+        return found
 
     def provider(self) -> UUID:
         profile = ProviderProfile(name="Dr Who", time_zone="Europe/Berlin")

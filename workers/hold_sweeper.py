@@ -10,7 +10,7 @@ import logging
 import threading
 from uuid import UUID
 
-from commands.appointment_commands import ExpireHold
+from commands.appointments.messages import ExpireHold
 from commands.context import CommandContext
 from commands.ports import Clock
 from commands.scheduling import Scheduling

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextlib import ExitStack, closing
 from typing import Any
 from uuid import UUID
@@ -74,11 +74,16 @@ def run_projection(
     view_class: type[RowView] | None,
     stop: threading.Event,
     search_view_class: type[SearchSink] | None = None,
+    names: Collection[str] | None = None,
 ) -> None:
-    """Run every projection in `PROJECTIONS` (given their view) and search (given its sink:
-    PostgreSQL's, or OpenSearch's bound to its backend) until `stop` is set, then wait for all
-    of them."""
-    starts = {p.name: runner_of(p, view_class, env) for p in PROJECTIONS if view_class}
+    """Run the projections in `PROJECTIONS` (given their view; those in `names`, when given)
+    and search (given its sink: PostgreSQL's, or OpenSearch's bound to its backend) until
+    `stop` is set, then wait for all of them."""
+    starts = {
+        p.name: runner_of(p, view_class, env)
+        for p in PROJECTIONS
+        if view_class and (names is None or p.name in names)
+    }
     if search_view_class is not None:
         starts["search"] = search_runner(search_view_class, env)
     threads: list[threading.Thread] = []

@@ -6,20 +6,25 @@ docs/analytics.md. `min_position` waits on the analytics projection's own positi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import roles
-from api.services import await_position, services
+from api.deps import Injected, MinPosition
+from api.openapi import GUARDED, QUERY, documented
 from domain.actor import Role
 from domain.errors import ValidationError
 from domain.timerange import TimeRange
-from projections.analytics_queries import AppointmentAnalytics, Grouping, UtilizationReport
+from projections.analytics_queries import (
+    AnalyticsQueries,
+    AppointmentAnalytics,
+    Grouping,
+    UtilizationReport,
+)
 
-Req = Request[Any, Any, Any]
 MAX_PERIOD_DAYS = 366
 
 
@@ -39,35 +44,39 @@ class AnalyticsController(Controller):
         "/appointments",
         sync_to_thread=True,
         summary="Appointment totals, rates and averages, optionally grouped",
+        **documented("getAppointmentAnalytics", *QUERY, *GUARDED),
     )
     def appointments(
         self,
-        request: Req,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
         start_from: Annotated[datetime, QueryParameter(name="from")],
         start_to: Annotated[datetime, QueryParameter(name="to")],
         group_by: FromQuery[Grouping | None] = None,
         provider_id: FromQuery[UUID | None] = None,
-        min_position: FromQuery[int | None] = None,
     ) -> AppointmentAnalytics:
         """Appointments whose start falls in [from, to); day and hour groups are in each
         provider's own time zone. A rate is null when its denominator is 0."""
         period = _period(start_from, start_to)
-        svc = services(request)
-        await_position(request, min_position, svc.analytics)
-        return svc.analytics.appointments(period.start, period.end, group_by, provider_id)
+        position.await_on(analytics)
+        return analytics.appointments(period.start, period.end, group_by, provider_id)
 
-    @get("/utilization", sync_to_thread=True, summary="Booked over open seat-minutes per provider")
+    @get(
+        "/utilization",
+        sync_to_thread=True,
+        summary="Booked over open seat-minutes per provider",
+        **documented("getUtilization", *QUERY, *GUARDED),
+    )
     def utilization(
         self,
-        request: Req,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
         start_from: Annotated[datetime, QueryParameter(name="from")],
         start_to: Annotated[datetime, QueryParameter(name="to")],
         provider_id: FromQuery[UUID | None] = None,
-        min_position: FromQuery[int | None] = None,
     ) -> UtilizationReport:
         """Slots whose start falls in [from, to). Utilization is null when no seat-minute
         was open."""
         period = _period(start_from, start_to)
-        svc = services(request)
-        await_position(request, min_position, svc.analytics)
-        return svc.analytics.utilization(period.start, period.end, provider_id)
+        position.await_on(analytics)
+        return analytics.utilization(period.start, period.end, provider_id)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from api.deps import VERSIONED, Injected, MinPosition, optional_aware, page_size
+from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
 from api.schemas import CancelBody, CompleteBody, ReasonBody, RescheduleBody
-from api.services import actor, await_position, command_context, page_size, services
 from api.strict import StrictBody
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
@@ -25,18 +27,30 @@ from commands.appointment_commands import (
     RevertNoShow,
     StartAppointment,
 )
+from commands.context import CommandContext
+from commands.ports import Clock
+from commands.scheduling import Scheduling
 from commands.structs import CommandResult
+from domain.access import may_see
+from domain.actor import Actor
 from domain.appointment import ACTIVE, Status
 from domain.errors import NotFoundError, ValidationError
-from domain.timerange import require_aware
-from projections.queries import AppointmentFilter, AppointmentView, Page, may_see, scoped
+from projections.queries import (
+    AppointmentFilter,
+    AppointmentView,
+    Page,
+    SchedulingQueries,
+    scoped,
+)
 
-Req = Request[Any, Any, Any]
 FINISHED = (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW)
-
-
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    return None if value is None else require_aware(value, name)
+ETAG = ResponseHeader(
+    name="ETag",
+    description='The appointment\'s version, such as "3"; send it back as If-Match to change it.',
+    value='"3"',
+    required=True,
+    documentation_only=True,
+)
 
 
 class AppointmentController(Controller):
@@ -50,9 +64,15 @@ class AppointmentController(Controller):
         summary="Book a seat, or book a hold",
         dto=StrictBody[BookAppointment],
         return_dto=None,
+        **documented("bookAppointment", *COMMAND),
     )
-    def book(self, request: Req, data: JSONBody[BookAppointment]) -> CommandResult:
-        return services(request).scheduling.book(data, command_context(request))
+    def book(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[BookAppointment],
+    ) -> CommandResult:
+        return scheduling.book(data, context)
 
     @post(
         "/holds",
@@ -61,24 +81,60 @@ class AppointmentController(Controller):
         summary="Hold a seat for a while",
         dto=StrictBody[HoldAppointment],
         return_dto=None,
+        **documented("holdAppointment", *COMMAND),
     )
-    def hold(self, request: Req, data: JSONBody[HoldAppointment]) -> CommandResult:
-        return services(request).scheduling.hold(data, command_context(request))
+    def hold(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[HoldAppointment],
+    ) -> CommandResult:
+        return scheduling.hold(data, context)
 
-    @post("/{appointment_id:uuid}/confirm", status_code=200, sync_to_thread=True)
-    def confirm(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
-        cmd = ConfirmAppointment(appointment_id=appointment_id)
-        return services(request).scheduling.confirm(cmd, command_context(request))
+    @post(
+        "/{appointment_id:uuid}/confirm",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=VERSIONED,
+        **documented("confirmAppointment", *COMMAND),
+    )
+    def confirm(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+    ) -> CommandResult:
+        return scheduling.confirm(ConfirmAppointment(appointment_id=appointment_id), context)
 
-    @post("/{appointment_id:uuid}/check-in", status_code=200, sync_to_thread=True)
-    def check_in(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
-        cmd = CheckIn(appointment_id=appointment_id)
-        return services(request).scheduling.check_in(cmd, command_context(request))
+    @post(
+        "/{appointment_id:uuid}/check-in",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=VERSIONED,
+        **documented("checkInAppointment", *COMMAND),
+    )
+    def check_in(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+    ) -> CommandResult:
+        return scheduling.check_in(CheckIn(appointment_id=appointment_id), context)
 
-    @post("/{appointment_id:uuid}/start", status_code=200, sync_to_thread=True)
-    def start(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
-        cmd = StartAppointment(appointment_id=appointment_id)
-        return services(request).scheduling.start(cmd, command_context(request))
+    @post(
+        "/{appointment_id:uuid}/start",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=VERSIONED,
+        **documented("startAppointment", *COMMAND),
+    )
+    def start(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+    ) -> CommandResult:
+        return scheduling.start(StartAppointment(appointment_id=appointment_id), context)
 
     @post(
         "/{appointment_id:uuid}/complete",
@@ -86,9 +142,15 @@ class AppointmentController(Controller):
         sync_to_thread=True,
         dto=StrictBody[CompleteBody],
         return_dto=None,
+        dependencies=VERSIONED,
+        **documented("completeAppointment", *COMMAND),
     )
     def complete(
-        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[CompleteBody]
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+        data: JSONBody[CompleteBody],
     ) -> CommandResult:
         cmd = CompleteAppointment(
             appointment_id=appointment_id,
@@ -97,7 +159,7 @@ class AppointmentController(Controller):
             vitals=data.vitals,
             follow_up_requested=data.follow_up_requested,
         )
-        return services(request).scheduling.complete(cmd, command_context(request))
+        return scheduling.complete(cmd, context)
 
     @post(
         "/{appointment_id:uuid}/cancel",
@@ -105,14 +167,20 @@ class AppointmentController(Controller):
         sync_to_thread=True,
         dto=StrictBody[CancelBody],
         return_dto=None,
+        dependencies=VERSIONED,
+        **documented("cancelAppointment", *COMMAND),
     )
     def cancel(
-        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[CancelBody]
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+        data: JSONBody[CancelBody],
     ) -> CommandResult:
         cmd = CancelAppointment(
             appointment_id=appointment_id, reason=data.reason, fee=data.fee, currency=data.currency
         )
-        return services(request).scheduling.cancel(cmd, command_context(request))
+        return scheduling.cancel(cmd, context)
 
     @post(
         "/{appointment_id:uuid}/reschedule",
@@ -120,19 +188,35 @@ class AppointmentController(Controller):
         sync_to_thread=True,
         dto=StrictBody[RescheduleBody],
         return_dto=None,
+        dependencies=VERSIONED,
+        **documented("rescheduleAppointment", *COMMAND),
     )
     def reschedule(
-        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[RescheduleBody]
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+        data: JSONBody[RescheduleBody],
     ) -> CommandResult:
         cmd = RescheduleAppointment(
             appointment_id=appointment_id, new_slot_id=data.new_slot_id, reason=data.reason
         )
-        return services(request).scheduling.reschedule(cmd, command_context(request))
+        return scheduling.reschedule(cmd, context)
 
-    @post("/{appointment_id:uuid}/no-show", status_code=200, sync_to_thread=True)
-    def no_show(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
-        cmd = MarkNoShow(appointment_id=appointment_id)
-        return services(request).scheduling.mark_no_show(cmd, command_context(request))
+    @post(
+        "/{appointment_id:uuid}/no-show",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=VERSIONED,
+        **documented("markNoShow", *COMMAND),
+    )
+    def no_show(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+    ) -> CommandResult:
+        return scheduling.mark_no_show(MarkNoShow(appointment_id=appointment_id), context)
 
     @post(
         "/{appointment_id:uuid}/no-show/revert",
@@ -140,22 +224,47 @@ class AppointmentController(Controller):
         sync_to_thread=True,
         dto=StrictBody[ReasonBody],
         return_dto=None,
+        dependencies=VERSIONED,
+        **documented("revertNoShow", *COMMAND),
     )
     def revert_no_show(
-        self, request: Req, appointment_id: FromPath[UUID], data: JSONBody[ReasonBody]
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+        data: JSONBody[ReasonBody],
     ) -> CommandResult:
         cmd = RevertNoShow(appointment_id=appointment_id, reason=data.reason)
-        return services(request).scheduling.revert_no_show(cmd, command_context(request))
+        return scheduling.revert_no_show(cmd, context)
 
-    @post("/{appointment_id:uuid}/expire-hold", status_code=200, sync_to_thread=True)
-    def expire_hold(self, request: Req, appointment_id: FromPath[UUID]) -> CommandResult:
-        cmd = ExpireHold(appointment_id=appointment_id)
-        return services(request).scheduling.expire_hold(cmd, command_context(request))
+    @post(
+        "/{appointment_id:uuid}/expire-hold",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=VERSIONED,
+        **documented("expireHold", *COMMAND),
+    )
+    def expire_hold(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[UUID],
+    ) -> CommandResult:
+        return scheduling.expire_hold(ExpireHold(appointment_id=appointment_id), context)
 
-    @get("/", sync_to_thread=True, summary="List appointments with filters")
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="List appointments with filters",
+        **documented("listAppointments", *QUERY, *GUARDED),
+    )
     def list_appointments(
         self,
-        request: Req,
+        queries: Injected[SchedulingQueries],
+        clock: Injected[Clock],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
+        page_cap: Injected[int],
         patient_id: FromQuery[UUID | None] = None,
         provider_id: FromQuery[UUID | None] = None,
         status: FromQuery[list[Status] | None] = None,
@@ -163,71 +272,95 @@ class AppointmentController(Controller):
         start_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
         limit: FromQuery[int] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        min_position: FromQuery[int | None] = None,
     ) -> Page[AppointmentView]:
         wanted = AppointmentFilter(
             patient_id=patient_id,
             provider_id=provider_id,
             statuses=tuple(s.value for s in status or ()),
-            start_from=_aware(start_from, "from"),
-            start_to=_aware(start_to, "to"),
-            limit=page_size(request, limit),
+            start_from=optional_aware(start_from, "from"),
+            start_to=optional_aware(start_to, "to"),
+            limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return self._list(request, wanted, min_position)
+        return _list(queries, clock, actor, position, wanted)
 
-    @get("/upcoming", sync_to_thread=True, summary="Active appointments from now on")
+    @get(
+        "/upcoming",
+        sync_to_thread=True,
+        summary="Active appointments from now on",
+        **documented("listUpcomingAppointments", *QUERY, *GUARDED),
+    )
     def upcoming(
         self,
-        request: Req,
+        queries: Injected[SchedulingQueries],
+        clock: Injected[Clock],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
+        page_cap: Injected[int],
         limit: FromQuery[int] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        min_position: FromQuery[int | None] = None,
     ) -> Page[AppointmentView]:
-        now = services(request).clock.now()
         wanted = AppointmentFilter(
             statuses=tuple(s.value for s in ACTIVE),
             # A visit that has begun but not ended (checked in, in progress) is still upcoming.
-            ends_after=now,
-            limit=page_size(request, limit),
+            ends_after=clock.now(),
+            limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return self._list(request, wanted, min_position)
+        return _list(queries, clock, actor, position, wanted)
 
-    @get("/history", sync_to_thread=True, summary="Finished appointments, newest first")
+    @get(
+        "/history",
+        sync_to_thread=True,
+        summary="Finished appointments, newest first",
+        **documented("listAppointmentHistory", *QUERY, *GUARDED),
+    )
     def history(
         self,
-        request: Req,
+        queries: Injected[SchedulingQueries],
+        clock: Injected[Clock],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
+        page_cap: Injected[int],
         limit: FromQuery[int] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        min_position: FromQuery[int | None] = None,
     ) -> Page[AppointmentView]:
         wanted = AppointmentFilter(
             statuses=tuple(s.value for s in FINISHED),
             newest_first=True,
-            limit=page_size(request, limit),
+            limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return self._list(request, wanted, min_position)
+        return _list(queries, clock, actor, position, wanted)
 
-    def _list(
-        self, request: Req, wanted: AppointmentFilter, min_position: int | None
-    ) -> Page[AppointmentView]:
-        if wanted.offset < 0:
-            raise ValidationError("offset must not be negative")
-        await_position(request, min_position)
-        svc = services(request)
-        return svc.queries.appointments(scoped(actor(request), wanted), svc.clock.now())
-
-    @get("/{appointment_id:uuid}", sync_to_thread=True)
+    @get(
+        "/{appointment_id:uuid}",
+        sync_to_thread=True,
+        response_headers=[ETAG],
+        **documented("getAppointment", *QUERY, *FOUND_OR_NOT),
+    )
     def get_appointment(
         self,
-        request: Req,
+        queries: Injected[SchedulingQueries],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
         appointment_id: FromPath[UUID],
-        min_position: FromQuery[int | None] = None,
     ) -> Response[AppointmentView]:
-        await_position(request, min_position)
-        found = services(request).queries.appointment(appointment_id)
-        if found is None or not may_see(actor(request), found):
+        position.await_on(queries)
+        found = queries.appointment(appointment_id)
+        if found is None or not may_see(actor, found):
             raise NotFoundError(f"appointment {appointment_id} not found")
         return Response(found, headers={"ETag": f'"{found.version}"'})
+
+
+def _list(
+    queries: Injected[SchedulingQueries],
+    clock: Injected[Clock],
+    actor: Injected[Actor],
+    position: Injected[MinPosition],
+    wanted: AppointmentFilter,
+) -> Page[AppointmentView]:
+    if wanted.offset < 0:
+        raise ValidationError("offset must not be negative")
+    position.await_on(queries)
+    return queries.appointments(scoped(actor, wanted), clock.now())

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.params import FromPath, JSONBody
 
-from api.services import command_context, services
+from api.deps import Injected
+from api.openapi import COMMAND, REGISTRATION, documented
 from api.strict import StrictBody
-from commands.directory_commands import (
+from commands.context import CommandContext
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
@@ -18,9 +19,8 @@ from commands.directory_commands import (
     UpdatePatient,
     UpdateProvider,
 )
+from commands.scheduling import Scheduling
 from commands.structs import CommandResult
-
-Req = Request[Any, Any, Any]
 
 
 class DirectoryController(Controller):
@@ -33,9 +33,15 @@ class DirectoryController(Controller):
         sync_to_thread=True,
         dto=StrictBody[RegisterProvider],
         return_dto=None,
+        **documented("registerProvider", *REGISTRATION),
     )
-    def register_provider(self, request: Req, data: JSONBody[RegisterProvider]) -> CommandResult:
-        return services(request).scheduling.register_provider(data, command_context(request))
+    def register_provider(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[RegisterProvider],
+    ) -> CommandResult:
+        return scheduling.register_provider(data, context)
 
     @post(
         "/providers/{provider_id:uuid}/profile",
@@ -43,12 +49,17 @@ class DirectoryController(Controller):
         sync_to_thread=True,
         dto=StrictBody[ProviderProfile],
         return_dto=None,
+        **documented("updateProviderProfile", *COMMAND),
     )
     def update_provider(
-        self, request: Req, provider_id: FromPath[UUID], data: JSONBody[ProviderProfile]
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        provider_id: FromPath[UUID],
+        data: JSONBody[ProviderProfile],
     ) -> CommandResult:
         cmd = UpdateProvider(provider_id=provider_id, profile=data)
-        return services(request).scheduling.update_provider(cmd, command_context(request))
+        return scheduling.update_provider(cmd, context)
 
     @post(
         "/patients",
@@ -56,9 +67,15 @@ class DirectoryController(Controller):
         sync_to_thread=True,
         dto=StrictBody[RegisterPatient],
         return_dto=None,
+        **documented("registerPatient", *REGISTRATION),
     )
-    def register_patient(self, request: Req, data: JSONBody[RegisterPatient]) -> CommandResult:
-        return services(request).scheduling.register_patient(data, command_context(request))
+    def register_patient(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[RegisterPatient],
+    ) -> CommandResult:
+        return scheduling.register_patient(data, context)
 
     @post(
         "/patients/{patient_id:uuid}/details",
@@ -66,9 +83,14 @@ class DirectoryController(Controller):
         sync_to_thread=True,
         dto=StrictBody[PatientDetails],
         return_dto=None,
+        **documented("updatePatientDetails", *COMMAND),
     )
     def update_patient(
-        self, request: Req, patient_id: FromPath[UUID], data: JSONBody[PatientDetails]
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        patient_id: FromPath[UUID],
+        data: JSONBody[PatientDetails],
     ) -> CommandResult:
         cmd = UpdatePatient(patient_id=patient_id, details=data)
-        return services(request).scheduling.update_patient(cmd, command_context(request))
+        return scheduling.update_patient(cmd, context)

@@ -4,14 +4,13 @@ gauges of the event log and its readers, read from the database at scrape time."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from api.services import services
+from api.deps import Injected
 from projections.status import StatusQueries
 
 METRICS_PATH = "/metrics"
@@ -67,9 +66,8 @@ class LogCollector(Collector):
 
 
 @get(METRICS_PATH, sync_to_thread=True, include_in_schema=False)
-def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+def metrics(log_status: Injected[StatusQueries | None]) -> Response[bytes]:
     body = generate_latest(REGISTRY)
-    status = services(request).status
-    if status is not None:
-        body += generate_latest(LogCollector(status))
+    if log_status is not None:
+        body += generate_latest(LogCollector(log_status))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get
-from litestar.params import FromQuery, QueryParameter
+from litestar import Controller, get
+from litestar.params import QueryParameter
 
 from api.auth import roles
-from api.services import await_position, services
+from api.deps import Injected, MinPosition
+from api.openapi import GUARDED, QUERY, documented
 from domain.actor import Role
 from domain.errors import ValidationError
 from domain.timerange import TimeRange
-from projections.queries import NoShowRow
-
-Req = Request[Any, Any, Any]
+from projections.queries import NoShowRow, SchedulingQueries
 
 
 class ReportController(Controller):
@@ -23,16 +22,21 @@ class ReportController(Controller):
     tags = ["reports"]
     guards = [roles(Role.STAFF, Role.ANALYST, Role.AUDITOR)]
 
-    @get("/no-shows", sync_to_thread=True, summary="No-show rate per provider and period")
+    @get(
+        "/no-shows",
+        sync_to_thread=True,
+        summary="No-show rate per provider and period",
+        **documented("getNoShowReport", *QUERY, *GUARDED),
+    )
     def no_shows(
         self,
-        request: Req,
+        queries: Injected[SchedulingQueries],
+        position: Injected[MinPosition],
         start_from: Annotated[datetime, QueryParameter(name="from")],
         start_to: Annotated[datetime, QueryParameter(name="to")],
-        min_position: FromQuery[int | None] = None,
     ) -> list[NoShowRow]:
         period = TimeRange(start_from, start_to)
         if period.duration.days > 366:
             raise ValidationError("a report period may span at most 366 days")
-        await_position(request, min_position)
-        return services(request).queries.no_shows(period.start, period.end)
+        position.await_on(queries)
+        return queries.no_shows(period.start, period.end)

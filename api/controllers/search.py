@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
-from api.services import actor, await_position, services
-from commands.appointment_commands import AppointmentType
+from api.deps import Injected, MinPosition, ReadModel, optional_aware
+from api.openapi import QUERY, documented
+from commands.appointments.messages import AppointmentType
+from commands.ports import Clock
+from domain.actor import Actor
 from domain.errors import ValidationError
-from domain.timerange import require_aware
 from projections.search import (
     MAX_PAGE,
     MAX_SUGGESTIONS,
@@ -28,13 +30,13 @@ from projections.search import (
     ProviderQuery,
     ProviderResults,
     ProviderSort,
+    SearchBackend,
     SlotQuery,
     SlotResults,
     Suggestion,
     note_scope,
 )
 
-Req = Request[Any, Any, Any]
 SLOT_DAYS = timedelta(days=14)
 MAX_SLOT_RANGE = timedelta(days=62)
 MAX_TEXT = 200
@@ -58,18 +60,22 @@ def _point(lat: float | None, lon: float | None) -> GeoPoint | None:
     return GeoPoint(lat=lat, lon=lon)
 
 
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    return require_aware(value, name) if value is not None else None
-
-
 class SearchController(Controller):
     path = "/v1/search"
     tags = ["search"]
 
-    @get("/providers", sync_to_thread=True, summary="Find providers, with facets")
+    @get(
+        "/providers",
+        sync_to_thread=True,
+        summary="Find providers, with facets",
+        **documented("searchProviders", *QUERY),
+    )
     def providers(
         self,
-        request: Req,
+        search: Injected[SearchBackend],
+        search_position: Injected[ReadModel],
+        clock: Injected[Clock],
+        position: Injected[MinPosition],
         q: FromQuery[str | None] = None,
         specialization: FromQuery[list[str] | None] = None,
         insurance: FromQuery[list[str] | None] = None,
@@ -83,7 +89,6 @@ class SearchController(Controller):
         sort: FromQuery[ProviderSort] = "relevance",
         limit: FromQuery[int] = 20,
         offset: FromQuery[int] = 0,
-        min_position: FromQuery[int | None] = None,
     ) -> ProviderResults:
         """Full text over name, specializations, bio and education (typos in names are
         forgiven), filtered; `free_from`/`free_to` keep providers with a free slot starting in
@@ -97,20 +102,27 @@ class SearchController(Controller):
             accepting_new_patients=accepting_new_patients,
             near=_point(lat, lon),
             radius_km=radius_km,
-            free_from=_aware(free_from, "free_from"),
-            free_to=_aware(free_to, "free_to"),
+            free_from=optional_aware(free_from, "free_from"),
+            free_to=optional_aware(free_to, "free_to"),
             sort=sort,
             limit=limit,
             offset=offset,
         ).validate()
-        svc = services(request)
-        await_position(request, min_position, svc.search_position)
-        return svc.search.providers(query, svc.clock.now())
+        position.await_on(search_position)
+        return search.providers(query, clock.now())
 
-    @get("/slots", sync_to_thread=True, summary="Free slots, soonest first")
+    @get(
+        "/slots",
+        sync_to_thread=True,
+        summary="Free slots, soonest first",
+        **documented("searchSlots", *QUERY),
+    )
     def slots(
         self,
-        request: Req,
+        search: Injected[SearchBackend],
+        search_position: Injected[ReadModel],
+        clock: Injected[Clock],
+        position: Injected[MinPosition],
         start_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
         start_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
         provider_id: FromQuery[UUID | None] = None,
@@ -118,14 +130,12 @@ class SearchController(Controller):
         location: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
         offset: FromQuery[int] = 0,
-        min_position: FromQuery[int | None] = None,
     ) -> SlotResults:
         """Open slots with a free seat starting in [from, to) (default: the next 14 days),
         sorted by start."""
-        svc = services(request)
-        now = svc.clock.now()
-        first = _aware(start_from, "from") or now
-        last = _aware(start_to, "to") or first + SLOT_DAYS
+        now = clock.now()
+        first = optional_aware(start_from, "from") or now
+        last = optional_aware(start_to, "to") or first + SLOT_DAYS
         if last - first > MAX_SLOT_RANGE:
             raise ValidationError(f"'to' must be within {MAX_SLOT_RANGE.days} days of 'from'")
         query = SlotQuery(
@@ -137,33 +147,45 @@ class SearchController(Controller):
             limit=limit,
             offset=offset,
         ).validate()
-        await_position(request, min_position, svc.search_position)
-        return svc.search.slots(query, now)
+        position.await_on(search_position)
+        return search.slots(query, now)
 
-    @get("/autocomplete", sync_to_thread=True, summary="Provider names and specialties")
+    @get(
+        "/autocomplete",
+        sync_to_thread=True,
+        summary="Provider names and specialties",
+        **documented("autocompleteProviders", *QUERY),
+    )
     def autocomplete(
         self,
-        request: Req,
+        search: Injected[SearchBackend],
+        search_position: Injected[ReadModel],
+        position: Injected[MinPosition],
         prefix: FromQuery[str],
         limit: FromQuery[int] = 10,
-        min_position: FromQuery[int | None] = None,
     ) -> Suggestions:
         """Suggestions whose words start with `prefix` (or nearly match it)."""
         if not prefix.strip() or len(prefix) > 100:
             raise ValidationError("prefix must be 1 to 100 characters")
         if not 1 <= limit <= MAX_SUGGESTIONS:
             raise ValidationError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
-        svc = services(request)
-        await_position(request, min_position, svc.search_position)
-        return Suggestions(suggestions=svc.search.autocomplete(prefix, limit))
+        position.await_on(search_position)
+        return Suggestions(suggestions=search.autocomplete(prefix, limit))
 
-    @get("/notes", sync_to_thread=True, summary="Search clinical notes of completed visits")
+    @get(
+        "/notes",
+        sync_to_thread=True,
+        summary="Search clinical notes of completed visits",
+        **documented("searchNotes", *QUERY),
+    )
     def notes(
         self,
-        request: Req,
+        search: Injected[SearchBackend],
+        search_position: Injected[ReadModel],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
         q: FromQuery[str],
         limit: FromQuery[int] = 20,
-        min_position: FromQuery[int | None] = None,
     ) -> NoteHits:
         """A patient searches their own visits' notes, a provider those of their visits;
         anyone else finds nothing."""
@@ -171,9 +193,8 @@ class SearchController(Controller):
             raise ValidationError(f"q must be 1 to {MAX_TEXT} characters")
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
-        scope = note_scope(actor(request))
+        scope = note_scope(actor)
         if scope is None:
             return NoteHits(hits=[])
-        svc = services(request)
-        await_position(request, min_position, svc.search_position)
-        return NoteHits(hits=svc.search.notes(q, scope, limit))
+        position.await_on(search_position)
+        return NoteHits(hits=search.notes(q, scope, limit))

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from api.deps import Injected, MinPosition, optional_aware, page_size
+from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
 from api.schemas import ReasonBody
-from api.services import actor, await_position, command_context, page_size, services
 from api.strict import StrictBody
-from commands.appointment_commands import AppointmentType
-from commands.slot_commands import BlockWindow, CancelSlot, CreateSlot, GenerateSlots, UnblockWindow
+from commands.appointments.messages import AppointmentType
+from commands.context import CommandContext
+from commands.ports import Clock
+from commands.scheduling import Scheduling
+from commands.slots.messages import (
+    BlockWindow,
+    CancelSlot,
+    CreateSlot,
+    GenerateSlots,
+    UnblockWindow,
+)
 from commands.structs import CommandResult
+from domain.actor import Actor
 from domain.errors import ForbiddenError, NotFoundError, ValidationError
-from domain.timerange import require_aware
-from projections.queries import Page, ProviderSchedule, SlotFilter, SlotView, may_see_schedule
+from projections.queries import (
+    Page,
+    ProviderSchedule,
+    SchedulingQueries,
+    SlotFilter,
+    SlotView,
+    may_see_schedule,
+)
 
-Req = Request[Any, Any, Any]
 MAX_RANGE = timedelta(days=62)
 
 
@@ -34,9 +50,15 @@ class SlotController(Controller):
         summary="Publish one slot",
         dto=StrictBody[CreateSlot],
         return_dto=None,
+        **documented("createSlot", *COMMAND),
     )
-    def create(self, request: Req, data: JSONBody[CreateSlot]) -> CommandResult:
-        return services(request).scheduling.create_slot(data, command_context(request))
+    def create(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[CreateSlot],
+    ) -> CommandResult:
+        return scheduling.create_slot(data, context)
 
     @post(
         "/generate",
@@ -45,9 +67,15 @@ class SlotController(Controller):
         summary="Slots from weekly hours",
         dto=StrictBody[GenerateSlots],
         return_dto=None,
+        **documented("generateSlots", *COMMAND),
     )
-    def generate(self, request: Req, data: JSONBody[GenerateSlots]) -> CommandResult:
-        return services(request).scheduling.generate_slots(data, command_context(request))
+    def generate(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[GenerateSlots],
+    ) -> CommandResult:
+        return scheduling.generate_slots(data, context)
 
     @post(
         "/block",
@@ -56,9 +84,15 @@ class SlotController(Controller):
         summary="Block every overlapping slot",
         dto=StrictBody[BlockWindow],
         return_dto=None,
+        **documented("blockWindow", *COMMAND),
     )
-    def block(self, request: Req, data: JSONBody[BlockWindow]) -> CommandResult:
-        return services(request).scheduling.block_window(data, command_context(request))
+    def block(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[BlockWindow],
+    ) -> CommandResult:
+        return scheduling.block_window(data, context)
 
     @post(
         "/unblock",
@@ -66,9 +100,15 @@ class SlotController(Controller):
         sync_to_thread=True,
         dto=StrictBody[UnblockWindow],
         return_dto=None,
+        **documented("unblockWindow", *COMMAND),
     )
-    def unblock(self, request: Req, data: JSONBody[UnblockWindow]) -> CommandResult:
-        return services(request).scheduling.unblock_window(data, command_context(request))
+    def unblock(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        data: JSONBody[UnblockWindow],
+    ) -> CommandResult:
+        return scheduling.unblock_window(data, context)
 
     @post(
         "/{slot_id:uuid}/cancel",
@@ -76,30 +116,40 @@ class SlotController(Controller):
         sync_to_thread=True,
         dto=StrictBody[ReasonBody],
         return_dto=None,
+        **documented("cancelSlot", *COMMAND),
     )
     def cancel(
-        self, request: Req, slot_id: FromPath[UUID], data: JSONBody[ReasonBody]
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        slot_id: FromPath[UUID],
+        data: JSONBody[ReasonBody],
     ) -> CommandResult:
-        cmd = CancelSlot(slot_id=slot_id, reason=data.reason)
-        return services(request).scheduling.cancel_slot(cmd, command_context(request))
+        return scheduling.cancel_slot(CancelSlot(slot_id=slot_id, reason=data.reason), context)
 
-    @get("/available", sync_to_thread=True, summary="Bookable slots, soonest first")
+    @get(
+        "/available",
+        sync_to_thread=True,
+        summary="Bookable slots, soonest first",
+        **documented("listAvailableSlots", *QUERY),
+    )
     def available(
         self,
-        request: Req,
+        queries: Injected[SchedulingQueries],
+        clock: Injected[Clock],
+        position: Injected[MinPosition],
+        page_cap: Injected[int],
         start_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
         start_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
         provider_id: FromQuery[UUID | None] = None,
         appointment_type: Annotated[AppointmentType | None, QueryParameter(name="type")] = None,
         limit: FromQuery[int] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        min_position: FromQuery[int | None] = None,
     ) -> Page[SlotView]:
-        await_position(request, min_position)
-        svc = services(request)
-        now = svc.clock.now()
-        first = require_aware(start_from, "from") if start_from else now
-        last = require_aware(start_to, "to") if start_to else first + timedelta(days=14)
+        position.await_on(queries)
+        now = clock.now()
+        first = optional_aware(start_from, "from") or now
+        last = optional_aware(start_to, "to") or first + timedelta(days=14)
         if last <= first or last - first > MAX_RANGE:
             raise ValidationError(f"'to' must be after 'from' and within {MAX_RANGE.days} days")
         wanted = SlotFilter(
@@ -107,34 +157,40 @@ class SlotController(Controller):
             start_to=last,
             provider_id=provider_id,
             appointment_type=appointment_type,
-            limit=page_size(request, limit),
+            limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return svc.queries.available_slots(wanted, now)
+        return queries.available_slots(wanted, now)
 
 
 class ScheduleController(Controller):
     path = "/v1/providers"
     tags = ["schedule"]
 
-    @get("/{provider_id:uuid}/schedule", sync_to_thread=True, summary="Day or range schedule")
+    @get(
+        "/{provider_id:uuid}/schedule",
+        sync_to_thread=True,
+        summary="Day or range schedule",
+        **documented("getProviderSchedule", *QUERY, *GUARDED, *FOUND_OR_NOT),
+    )
     def schedule(
         self,
-        request: Req,
+        queries: Injected[SchedulingQueries],
+        clock: Injected[Clock],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
         provider_id: FromPath[UUID],
         day: FromQuery[date],
         last_day: FromQuery[date | None] = None,
-        min_position: FromQuery[int | None] = None,
     ) -> ProviderSchedule:
         """The schedule names patients, so only staff, auditors and the provider may read it."""
-        if not may_see_schedule(actor(request), provider_id):
+        if not may_see_schedule(actor, provider_id):
             raise ForbiddenError("only staff, auditors and the provider may read this schedule")
-        await_position(request, min_position)
+        position.await_on(queries)
         last = last_day or day
         if last < day or (last - day).days > MAX_RANGE.days:
             raise ValidationError(f"last_day must be on or after day, within {MAX_RANGE.days}")
-        svc = services(request)
-        found = svc.queries.schedule(provider_id, day, last, svc.clock.now())
+        found = queries.schedule(provider_id, day, last, clock.now())
         if found is None:
             raise NotFoundError(f"provider {provider_id} not found")
         return found

@@ -18,14 +18,15 @@ import pytest
 from eventsourcing.projection import ProjectionRunner
 
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env, prepare
-from infra.kafka_broker import KafkaBroker, start_tansu
-from infra.postgres_server import PostgresLocation, create_database, drop_database
-from infra.row_view import PostgresRowView
+from infra.devstack.kafka_broker import KafkaBroker, start_tansu
+from infra.postgres.database import Database, eventstore_env, prepare
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation, create_database, drop_database
 from projections.analytics import TABLES as ANALYTICS_TABLES
 from projections.analytics import AnalyticsProjection
 from projections.scheduling import TABLES, SchedulingProjection
 from tests.conftest import Stack, utcnow, wait_until
+from tests.databases import checksums
 from tests.scenario import STAFF, ok, patient, provider, slot
 
 pytestmark = pytest.mark.timeout(240)
@@ -58,8 +59,8 @@ def kafka_stack(pg_location: PostgresLocation, tmp_path: Path) -> Iterator[Kafka
     broker = start_tansu(tmp_path / "tansu.log")
     stack = KafkaStack(db, tmp_path, broker)
     stack.start("relay", "worker", "relay")
-    stack.start("project", "worker", "project", "scheduling")
-    stack.start("analytics", "worker", "project", "analytics")
+    stack.start("project", "worker", "project", "scheduling", "--source", "kafka")
+    stack.start("analytics", "worker", "project", "analytics", "--source", "kafka")
     stack.start("api", "serve")
     try:
         wait_until(stack.healthy, timeout=30, what="the API")
@@ -92,19 +93,6 @@ def projecting(stack: KafkaStack) -> bool:
 READ_MODEL_TABLES = (*TABLES, *ANALYTICS_TABLES)
 
 
-def checksums(conninfo: str) -> dict[str, str]:
-    with psycopg.connect(conninfo) as conn:
-        return {
-            table: str(
-                conn.execute(
-                    f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f"FROM {table} t"
-                ).fetchone()[0]  # type: ignore[index]
-            )
-            for table in READ_MODEL_TABLES
-        }
-
-
 def rebuilt_checksums(pg_location: PostgresLocation, source: Database) -> dict[str, str]:
     """Project the source's whole event store straight into an empty database."""
     target = fresh_database(pg_location, "rebuild")
@@ -125,8 +113,9 @@ def rebuilt_checksums(pg_location: PostgresLocation, source: Database) -> dict[s
                 env=env,
             ) as runner:
                 runner.wait(head, timeout=60)
+                assert isinstance(runner.view, PostgresRowView)
                 runner.view.datastore.close()
-        return checksums(target.conninfo)
+        return checksums(target.conninfo, READ_MODEL_TABLES)
     finally:
         drop_database(pg_location.conninfo, target.dbname)
 
@@ -192,7 +181,7 @@ def test_killed_workers_and_a_broker_that_restarts_empty_lose_and_duplicate_noth
         writer.start()
         kafka_stack.kill("project")
         writer.join()
-        kafka_stack.start("project", "worker", "project", "scheduling")
+        kafka_stack.start("project", "worker", "project", "scheduling", "--source", "kafka")
 
         # SIGKILL the relay mid-stream, then restart it.
         writer = threading.Thread(target=book_many, args=(client, 4))
@@ -246,4 +235,6 @@ def test_killed_workers_and_a_broker_that_restarts_empty_lose_and_duplicate_noth
     assert applied[0] == in_store[0]
     assert applied[1] == in_store[1]
     # And the rows equal a fresh rebuild: nothing applied twice or out of order.
-    assert checksums(db.conninfo) == rebuilt_checksums(pg_location, db), kafka_stack.logs()
+    assert checksums(db.conninfo, READ_MODEL_TABLES) == rebuilt_checksums(pg_location, db), (
+        kafka_stack.logs()
+    )

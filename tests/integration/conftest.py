@@ -1,48 +1,19 @@
 """Integration fixtures: the Scheduling application on the session's PostgreSQL database, a
-clock the test controls, and small steps (register, publish a slot, book) issued as staff."""
+clock the test controls, and a database of its own per module. Steps live in tests/builders."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import UUID
 
 import pytest
 
-from commands.appointment_commands import BookAppointment, HoldAppointment
-from commands.context import CommandContext
-from commands.directory_commands import (
-    PatientDetails,
-    ProviderProfile,
-    RegisterPatient,
-    RegisterProvider,
-)
 from commands.scheduling import Scheduling
-from commands.slot_commands import CreateSlot
-from commands.structs import CommandResult
-from domain.actor import Actor, Role
-from infra.bootstrap import Database, eventstore_env, prepare
-from infra.postgres_server import PostgresLocation, create_database, drop_database
+from infra.postgres.database import Database, eventstore_env, prepare
+from infra.postgres.server import PostgresLocation, create_database, drop_database
+from tests.builders import T0
 from tests.fakes import FixedClock
-
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin
-STAFF = Actor(uuid.uuid4(), Role.STAFF)
-SYSTEM = Actor(uuid.uuid4(), Role.SYSTEM)
-
-
-def as_staff(key: str | None = None) -> CommandContext:
-    return CommandContext(STAFF, idempotency_key=key)
-
-
-def as_system() -> CommandContext:
-    return CommandContext(SYSTEM)
-
-
-def as_patient(patient_id: UUID, key: str | None = None) -> CommandContext:
-    return CommandContext(Actor(patient_id, Role.PATIENT), idempotency_key=key)
 
 
 @pytest.fixture
@@ -93,62 +64,3 @@ def isolated_database(location: PostgresLocation) -> Iterator[Database]:
         yield db
     finally:
         drop_database(location.conninfo, name)
-
-
-def register_provider(
-    app: Scheduling, zone: str = "Europe/Berlin", name: str = "Dr Ada Lovelace"
-) -> UUID:
-    profile = ProviderProfile(name=name, time_zone=zone)
-    return app.register_provider(RegisterProvider(profile=profile), as_staff()).id
-
-
-def register_patient(app: Scheduling, name: str = "Grace Hopper") -> UUID:
-    details = PatientDetails(name=name, time_zone="Europe/Berlin")
-    return app.register_patient(RegisterPatient(details=details), as_staff()).id
-
-
-def create_slot(
-    app: Scheduling,
-    provider_id: UUID,
-    start: datetime,
-    minutes: int = 30,
-    capacity: int = 1,
-    **terms: Any,
-) -> UUID:
-    command = CreateSlot(
-        provider_id=provider_id,
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        capacity=capacity,
-        **terms,
-    )
-    return app.create_slot(command, as_staff()).id
-
-
-def book(app: Scheduling, slot_id: UUID, patient_id: UUID, **fields: Any) -> CommandResult:
-    command = BookAppointment(slot_id=slot_id, patient_id=patient_id, **fields)
-    return app.book(command, as_staff())
-
-
-def hold(app: Scheduling, slot_id: UUID, patient_id: UUID, minutes: int = 10) -> CommandResult:
-    command = HoldAppointment(
-        slot_id=slot_id, patient_id=patient_id, appointment_type="in_person", hold_minutes=minutes
-    )
-    return app.hold(command, as_staff())
-
-
-def events_between(app: Scheduling, after: int, upto: int) -> list[Any]:
-    """The stored events with notification ids in (after, upto], as domain events."""
-    notifications = app.recorder.select_notifications(
-        start=after + 1, stop=upto, limit=max(upto - after, 1)
-    )
-    return [app.mapper.to_domain_event(n) for n in notifications]
-
-
-def names(events: list[Any], originator_id: UUID | None = None) -> list[str]:
-    """`Aggregate.Event` names of the events (of one originator, if given), in log order."""
-    return [
-        type(e).__qualname__
-        for e in events
-        if originator_id is None or e.originator_id == originator_id
-    ]

@@ -15,26 +15,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from psycopg.rows import dict_row
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
     CompleteAppointment,
     StartAppointment,
 )
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import BlockWindow, CreateSlot, GenerateSlots, WorkingSession
+from commands.slots.messages import BlockWindow, CreateSlot, GenerateSlots, WorkingSession
 from domain.limits import MAX_AMOUNT, MAX_SAFE_INTEGER, MAX_TEXT
 from domain.zone import known_zones
-from infra.bootstrap import Database
-from infra.row_view import PostgresRowView
-from infra.search_postgres_writes import PostgresSearchView
+from infra.postgres.database import Database
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.search.writes import PostgresSearchView
 from tests.fakes import FixedClock
 from tests.validation_strategies import (
     ANY_TEXT,

@@ -23,7 +23,7 @@ from eventsourcing.projection import ProjectionRunner
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     CancelAppointment,
     CheckIn,
     CompleteAppointment,
@@ -31,28 +31,28 @@ from commands.appointment_commands import (
     MarkNoShow,
     StartAppointment,
 )
-from commands.directory_commands import ProviderProfile, RegisterProvider, UpdateProvider
+from commands.directory.messages import ProviderProfile, RegisterProvider, UpdateProvider
 from commands.scheduling import Scheduling
-from commands.slot_commands import BlockWindow
+from commands.slots.messages import BlockWindow
 from domain.appointment import Appointment
-from infra.analytics_queries import PostgresAnalyticsQueries
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.analytics import AnalyticsProjection
 from projections.analytics_queries import AppointmentFigures, AppointmentGroup, Grouping
 from projections.scheduling import SchedulingProjection
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
     T0,
     as_staff,
     book,
     create_slot,
     hold,
-    isolated_database,
     register_patient,
 )
+from tests.fakes import FixedClock
+from tests.integration.conftest import isolated_database
 
 WAIT = 10.0
 FROM = datetime(2026, 11, 23, tzinfo=UTC)
@@ -214,7 +214,7 @@ def lead_times(store_env: dict[str, str], week: Week) -> dict[str, Decimal]:
 
 
 def mean_lead(lead_times: dict[str, Decimal], *names: str) -> Decimal:
-    return (sum(lead_times[n] for n in names) / len(names)).quantize(Decimal("0.1"))
+    return (sum((lead_times[n] for n in names), Decimal(0)) / len(names)).quantize(Decimal("0.1"))
 
 
 def figures(*skip: str, **expected: Any) -> dict[str, Any]:

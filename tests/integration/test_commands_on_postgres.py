@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
@@ -22,7 +22,7 @@ from commands.appointment_commands import (
     RevertNoShow,
     StartAppointment,
 )
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterProvider,
@@ -30,14 +30,14 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import (
+from commands.slots.handlers import generated_slot_id
+from commands.slots.messages import (
     BlockWindow,
     CancelSlot,
     GenerateSlots,
     UnblockWindow,
     WorkingSession,
 )
-from commands.slots import generated_slot_id
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment, Status
 from domain.calendar import ProviderCalendar
@@ -50,8 +50,7 @@ from domain.errors import (
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot, SlotStatus
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
     STAFF,
     SYSTEM,
     T0,
@@ -65,6 +64,7 @@ from tests.integration.conftest import (
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock
 
 TEN = T0 + timedelta(hours=2)  # 10:00 UTC
 HALF_HOUR = timedelta(minutes=30)
@@ -251,11 +251,15 @@ def test_blocking_a_window_blocks_every_slot_it_touches_and_unblocking_reopens_t
     slot_ids = [create_slot(app, provider_id, s) for s in starts]
     patient_id = register_patient(app)
     booked = book(app, slot_ids[1], patient_id).id
-    window = {"provider_id": provider_id, "start": TEN + timedelta(minutes=15)}
-    window["end"] = TEN + timedelta(minutes=75)  # 10:15-11:15 cuts into 10:00 and 11:00
+    window = BlockWindow(
+        provider_id=provider_id,
+        start=TEN + timedelta(minutes=15),
+        end=TEN + timedelta(minutes=75),  # 10:15-11:15 cuts into 10:00 and 11:00
+        reason="staff meeting",
+    )
     before = app.head_position()
 
-    blocked = app.block_window(BlockWindow(**window, reason="staff meeting"), as_staff())
+    blocked = app.block_window(window, as_staff())
 
     statuses = [other_app.load(Slot, s, "slot").status for s in slot_ids]
     assert statuses == [
@@ -274,7 +278,9 @@ def test_blocking_a_window_blocks_every_slot_it_touches_and_unblocking_reopens_t
         book(app, slot_ids[2], patient_id)
     head = app.head_position()
 
-    unblocked = app.unblock_window(UnblockWindow(**window), as_staff())
+    unblocked = app.unblock_window(
+        UnblockWindow(provider_id=provider_id, start=window.start, end=window.end), as_staff()
+    )
 
     assert [other_app.load(Slot, s, "slot").status for s in slot_ids] == [SlotStatus.OPEN] * 5
     reopened = events_between(app, head, unblocked.position)

@@ -9,13 +9,14 @@ import sys
 import time
 import uuid
 
-from infra.postgres_server import PostgresLocation, create_database, drop_database
+from infra.postgres.server import PostgresLocation, create_database, drop_database
 from tests.conftest import ROOT
 
 START = (
     "import os, time\n"
     "from infra.settings import Settings\n"
-    "from infra.bootstrap import build_scheduling, locate_database, prepare\n"
+    "from infra.bootstrap import build_scheduling, locate_database\n"
+    "from infra.postgres.database import prepare\n"
     "settings = Settings.from_env(os.environ)\n"
     "db = locate_database(settings, lambda _: None)\n"
     "time.sleep(max(0.0, float(os.environ['START_AT']) - time.time()))\n"

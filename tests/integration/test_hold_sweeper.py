@@ -11,28 +11,29 @@ import pytest
 from eventsourcing.projection import ProjectionRunner
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import BookAppointment, HoldAppointment
+from commands.appointments.messages import BookAppointment, HoldAppointment
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import CreateSlot
+from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
 from domain.appointment import Appointment, Status
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.scheduling import SchedulingProjection
+from tests.builders import as_staff
 from tests.fakes import FixedClock
 from tests.integration.conftest import isolated_database
 from workers.hold_sweeper import sweep_once
 
-STAFF = CommandContext(Actor(uuid.uuid4(), Role.STAFF))
+STAFF = as_staff()
 
 
 @pytest.fixture

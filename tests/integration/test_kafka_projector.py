@@ -4,6 +4,7 @@ version gaps, events Kafka never delivers, and poison events."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -13,23 +14,23 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import BookAppointment, CancelAppointment
+from commands.appointments.messages import BookAppointment, CancelAppointment
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.projection_state import PostgresProjectionState
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.projection_state import PostgresProjectionState
+from infra.postgres.server import PostgresLocation
 from projections.integration import Catalog
 from projections.scheduling import changes_for
-from tests.fakes import FixedClock, ScriptedDeliveries
-from tests.integration.conftest import (
+from tests.builders import (
     T0,
     as_patient,
     as_staff,
     create_slot,
-    isolated_database,
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock, ScriptedDeliveries
+from tests.integration.conftest import isolated_database
 from workers.kafka_projection import KafkaProjector, PoisonEventError
 
 
@@ -69,7 +70,9 @@ def log_of(app: Scheduling) -> list[tuple[int, Any]]:
     ]
 
 
-def deliveries(log: list[tuple[int, Any]], skip: set[int] = frozenset()) -> ScriptedDeliveries:  # type: ignore[assignment]
+def deliveries(
+    log: list[tuple[int, Any]], skip: AbstractSet[int] = frozenset()
+) -> ScriptedDeliveries:
     catalog = Catalog()
     scripted = ScriptedDeliveries()
     for offset, (position, event) in enumerate(log):

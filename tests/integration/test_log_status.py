@@ -16,21 +16,24 @@ from litestar.testing import TestClient
 from psycopg_pool import ConnectionPool
 
 from api.app import create_app
-from api.services import Services
+from api.deps import Services
 from commands.ports import SystemClock
 from commands.scheduling import Scheduling
-from infra.analytics_queries import PostgresAnalyticsQueries
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.row_view import PostgresRowView
-from infra.scheduling_queries import PostgresSchedulingQueries
-from infra.search_postgres import PostgresSearch
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.server import PostgresLocation
+from infra.postgres.status import PostgresStatus
+from infra.postgres.tracking import Watermark
 from infra.settings import Settings
-from infra.status import PostgresStatus
-from infra.watermark import Watermark
 from projections.scheduling import SchedulingProjection
+from tests.builders import (
+    register_patient,
+    register_provider,
+)
 from tests.databases import database_of_its_own
-from tests.integration.conftest import register_patient, register_provider
 from workers.cli import main
 
 
@@ -101,6 +104,7 @@ def test_status_shows_each_readers_lag_until_it_catches_up_then_zero(
         env=eventstore_env(db, 2),
     ) as runner:
         runner.wait(head, timeout=20)
+    assert isinstance(runner.view, PostgresRowView)
     runner.view.datastore.close()  # the runner leaves its view's pool open
     execute(db, "UPDATE relay_positions SET position = %s", head)
 

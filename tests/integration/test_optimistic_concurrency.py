@@ -11,16 +11,15 @@ from uuid import UUID
 
 import pytest
 
-from commands.appointment_commands import BookAppointment
+from commands.appointments.messages import BookAppointment
 from commands.scheduling import Scheduling
 from commands.structs import CommandResult
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.errors import AppointmentOverlapError, ConcurrencyError, SlotFullError
 from domain.slot import Slot
-from infra.bootstrap import Database, eventstore_env
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from infra.postgres.database import Database, eventstore_env
+from tests.builders import (
     T0,
     as_patient,
     book,
@@ -29,6 +28,7 @@ from tests.integration.conftest import (
     register_patient,
     register_provider,
 )
+from tests.fakes import FixedClock
 
 RACERS = 16
 TEN = T0 + timedelta(hours=2)

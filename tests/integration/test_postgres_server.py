@@ -7,14 +7,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from infra.postgres_server import (
+from infra.devstack.postgres_server import find_or_start_postgres, stop_embedded_postgres
+from infra.postgres.server import (
     PostgresLocation,
     PostgresUnavailableError,
     conninfo_for,
     create_database,
     drop_database,
-    find_or_start_postgres,
-    stop_embedded_postgres,
 )
 
 pytestmark = pytest.mark.integration

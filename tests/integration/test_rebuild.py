@@ -15,24 +15,24 @@ import psycopg
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from commands.appointment_commands import CancelAppointment, ConfirmAppointment
+from commands.appointments.messages import CancelAppointment, ConfirmAppointment
 from commands.scheduling import Scheduling
-from infra.bootstrap import Database, eventstore_env
-from infra.postgres_server import PostgresLocation
-from infra.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
-from infra.row_view import PostgresRowView
+from infra.postgres.database import Database, eventstore_env
+from infra.postgres.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
+from infra.postgres.rows import PostgresRowView
+from infra.postgres.server import PostgresLocation
 from projections.analytics import AnalyticsProjection
 from projections.changes import Change
 from projections.scheduling import SchedulingProjection
 from projections.scheduling import changes_for as scheduling_changes
-from tests.databases import checksums, database_of_its_own
-from tests.integration.conftest import (
+from tests.builders import (
     as_staff,
     book,
     create_slot,
     register_patient,
     register_provider,
 )
+from tests.databases import checksums, database_of_its_own
 from workers.cli import main
 
 SCHEDULING = PROJECTIONS["scheduling"].tables
@@ -67,6 +67,7 @@ def template(pg_location: PostgresLocation) -> Iterator[Database]:
                 env=env,
             ) as runner:
                 runner.wait(head, timeout=30)
+            assert isinstance(runner.view, PostgresRowView)
             runner.view.datastore.close()  # the runner leaves its view's pool open
         yield db
 

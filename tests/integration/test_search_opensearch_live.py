@@ -20,7 +20,7 @@ if not OPENSEARCH_URL:
     )
 
 # Imported only now, so that collecting this module without a server needs neither.
-from infra.search_opensearch import OpenSearchBackend  # noqa: E402
+from infra.opensearch.index import OpenSearchBackend  # noqa: E402
 from projections.search import ProviderQuery  # noqa: E402
 from tests.search_behaviour import NOW, SearchBehaviour, ids, provider  # noqa: E402
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from psycopg_pool import ConnectionPool
 
-from infra.bootstrap import Database
-from infra.search_postgres import PostgresSearch
+from infra.postgres.database import Database
+from infra.postgres.search.backend import PostgresSearch
 from tests.search_behaviour import SearchBehaviour
 
 

@@ -18,8 +18,8 @@ from eventsourcing.projection import ProjectionRunner
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from commands.appointment_commands import CheckIn, CompleteAppointment, StartAppointment
-from commands.directory_commands import (
+from commands.appointments.messages import CheckIn, CompleteAppointment, StartAppointment
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
@@ -27,26 +27,25 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from domain.actor import EventMeta
 from domain.provider import Provider
-from infra.bootstrap import Database
-from infra.search_postgres import PostgresSearch
-from infra.search_postgres_writes import PostgresSearchView
-from infra.watermark import Watermark
+from infra.postgres.database import Database
+from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.search.writes import PostgresSearchView
+from infra.postgres.tracking import Watermark
 from projections.search import NoteScope, ProviderQuery, SlotQuery
 from projections.search_documents import provider_document
-from tests.fakes import FixedClock
-from tests.integration.conftest import (
+from tests.builders import (
+    META,
     T0,
     as_staff,
     book,
     create_slot,
     register_patient,
 )
+from tests.fakes import FixedClock
 from workers.projection_worker import search_runner
 
 TEN = T0 + timedelta(hours=2)
-META = EventMeta(uuid.uuid4(), "staff", uuid.uuid4(), uuid.uuid4(), "T")
 WAIT = 15.0
 
 

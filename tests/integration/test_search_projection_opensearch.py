@@ -18,8 +18,8 @@ from uuid import UUID
 import pytest
 from eventsourcing.projection import ProjectionRunner
 
-from commands.appointment_commands import CheckIn, CompleteAppointment, StartAppointment
-from commands.directory_commands import (
+from commands.appointments.messages import CheckIn, CompleteAppointment, StartAppointment
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
@@ -27,11 +27,17 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from infra.search_opensearch import OpenSearchBackend, SearchIndexError
-from infra.search_opensearch_mappings import Kind
-from infra.search_opensearch_sink import OpenSearchSearchView, opensearch_search_view
+from infra.opensearch.index import OpenSearchBackend, SearchIndexError
+from infra.opensearch.mappings import Kind
+from infra.opensearch.sink import OpenSearchSearchView, opensearch_search_view
+from tests.builders import (
+    T0,
+    as_staff,
+    book,
+    create_slot,
+    register_patient,
+)
 from tests.fakes import FixedClock
-from tests.integration.conftest import T0, as_staff, book, create_slot, register_patient
 from tests.opensearch_cluster import FakeCluster, RecordingConnection
 from tests.opensearch_spec import SKIP_REASON, request_spec, spec_available
 from workers.projection_worker import search_runner

@@ -13,10 +13,10 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.auth import mint_token
-from api.services import Services
-from commands.scheduling import Scheduling
+from api.deps import Services
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
+from tests.builders import in_memory_app
 from tests.fakes import BrokenClock, FixedClock, RecordingSearch, StillAnalytics, StillQueries
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ def make_client(
     clock = clock or FixedClock(NOW)
     search = search or RecordingSearch(position=4)
     services = Services(
-        scheduling=Scheduling(clock=clock),
+        scheduling=in_memory_app(clock),
         queries=StillQueries(position=5),
         analytics=StillAnalytics(position=3),
         search=search,
@@ -159,6 +159,7 @@ def test_requests_over_the_rate_limit_get_429() -> None:
         last = limited.get("/v1/appointments", headers=bearer(Role.STAFF))
     assert statuses[:3] == [200, 200, 200]
     assert_problem(last, 429, "rate-limited")
+    assert int(last.headers["Retry-After"]) >= 0
 
 
 def test_an_unexpected_error_is_a_500_that_leaks_nothing() -> None:

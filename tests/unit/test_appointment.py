@@ -7,10 +7,11 @@ from uuid import uuid4
 
 import pytest
 
-from domain.actor import EventMeta
-from domain.appointment import FHIR_STATUS, Appointment, Status
+from domain.appointment import Appointment, Status
 from domain.errors import HoldExpiredError, InvalidTransitionError, TooEarlyError, TooLateError
+from domain.fhir_status import FHIR_STATUS
 from domain.policies import CancellationPolicy, CheckInWindow, NoShowPolicy
+from tests.builders import META
 
 pytestmark = pytest.mark.unit
 
@@ -23,9 +24,6 @@ WINDOW = CheckInWindow(before=timedelta(minutes=30), after=timedelta(minutes=15)
 NOTICE = CancellationPolicy(notice=timedelta(hours=24))
 GRACE = NoShowPolicy(grace=timedelta(minutes=15))
 FEE = Decimal("25.00")
-META = EventMeta(
-    actor_id=uuid4(), actor_role="staff", correlation_id=uuid4(), causation_id=uuid4(), command="T"
-)
 
 
 def schedule(*, hold_expires_at: datetime | None = None) -> Appointment:
@@ -95,6 +93,7 @@ def test_scheduling_without_a_hold_books_the_appointment() -> None:
 def test_scheduling_with_a_hold_leaves_the_appointment_held() -> None:
     appointment = schedule(hold_expires_at=BOOKED_AT + HOLD)
     [scheduled] = appointment.collect_events()
+    assert isinstance(scheduled, Appointment.Scheduled)
     assert scheduled.hold_expires_at == BOOKED_AT + HOLD
     assert appointment.status is Status.HELD
     assert FHIR_STATUS[appointment.status] == "pending"
@@ -179,6 +178,7 @@ def test_a_late_patient_waits_from_check_in_not_from_the_start() -> None:
     appointment = given_checked_in(at=START + timedelta(minutes=10))
     appointment.begin(START + timedelta(minutes=12), META)
     [started] = appointment.collect_events()
+    assert isinstance(started, Appointment.Started)
     assert started.wait_seconds == 2 * 60
 
 
@@ -315,6 +315,7 @@ def test_cancelling_late_charges_the_fee() -> None:
     late = appointment.cancel(now, "sick", NOTICE, FEE, "EUR", META)
     [cancelled] = appointment.collect_events()
     assert late is True
+    assert isinstance(cancelled, Appointment.Cancelled)
     assert (cancelled.late, cancelled.fee, cancelled.currency) == (True, FEE, "EUR")
     assert cancelled.at == now
 
@@ -323,6 +324,7 @@ def test_cancelling_late_without_a_fee_is_late_but_charges_nothing() -> None:
     appointment = given_booked()
     assert appointment.cancel(START, "sick", NOTICE, None, "EUR", META) is True
     [cancelled] = appointment.collect_events()
+    assert isinstance(cancelled, Appointment.Cancelled)
     assert (cancelled.late, cancelled.fee, cancelled.currency) == (True, None, None)
 
 
@@ -330,6 +332,7 @@ def test_cancelling_a_hold_is_never_late() -> None:
     appointment = given_held()
     assert appointment.cancel(BOOKED_AT + TICK, "changed mind", NOTICE, FEE, "EUR", META) is False
     [cancelled] = appointment.collect_events()
+    assert isinstance(cancelled, Appointment.Cancelled)
     assert cancelled.fee is None
 
 
@@ -382,3 +385,7 @@ def test_only_booked_or_confirmed_appointments_can_be_rescheduled(
     appointment = given()
     with pytest.raises(InvalidTransitionError):
         appointment.reschedule(uuid4(), START, END, "", META)
+
+
+def test_every_status_has_a_fhir_appointment_status() -> None:
+    assert set(FHIR_STATUS) == set(Status)

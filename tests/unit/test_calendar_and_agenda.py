@@ -5,20 +5,17 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.actor import EventMeta
 from domain.agenda import PatientAgenda
 from domain.calendar import ProviderCalendar
 from domain.errors import AppointmentOverlapError, SlotOverlapError
 from domain.timerange import TimeRange
+from tests.builders import META
 
 pytestmark = pytest.mark.unit
 
 DAY = date(2026, 5, 4)
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 HOLD = timedelta(minutes=10)
-META = EventMeta(
-    actor_id=uuid4(), actor_role="staff", correlation_id=uuid4(), causation_id=uuid4(), command="T"
-)
 
 
 def at(hour: int, minute: int = 0) -> datetime:

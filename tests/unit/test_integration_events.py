@@ -11,7 +11,7 @@ from uuid import uuid4
 import msgspec
 import pytest
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CheckIn,
@@ -24,7 +24,7 @@ from commands.appointment_commands import (
     StartAppointment,
 )
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
@@ -33,7 +33,7 @@ from commands.directory_commands import (
     UpdateProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import (
+from commands.slots.messages import (
     BlockWindow,
     CancelSlot,
     CreateSlot,
@@ -50,6 +50,7 @@ from projections.integration import (
     message_headers,
     message_key,
 )
+from tests.builders import in_memory_app
 from tests.fakes import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,7 @@ PATIENT_PHONE = "+4930123456789"
 def run_scenario() -> tuple[Scheduling, list[tuple[int, Any]]]:
     """Drive (nearly) every command once; return the app and its whole log."""
     clock = FixedClock(START - timedelta(days=1))
-    app = Scheduling({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    app = in_memory_app(clock)
     staff = CommandContext(Actor(uuid4(), Role.STAFF), idempotency_key="k-1")
     plain = CommandContext(Actor(uuid4(), Role.STAFF))
     provider = app.register_provider(
@@ -102,13 +103,16 @@ def run_scenario() -> tuple[Scheduling, list[tuple[int, Any]]]:
         ),
         plain,
     )
-    window = {
-        "provider_id": provider,
-        "start": START + timedelta(days=1),
-        "end": START + timedelta(days=2),
-    }
-    app.block_window(BlockWindow(reason="training", **window), plain)
-    app.unblock_window(UnblockWindow(**window), plain)
+    window = BlockWindow(
+        provider_id=provider,
+        start=START + timedelta(days=1),
+        end=START + timedelta(days=2),
+        reason="training",
+    )
+    app.block_window(window, plain)
+    app.unblock_window(
+        UnblockWindow(provider_id=provider, start=window.start, end=window.end), plain
+    )
     held = app.hold(HoldAppointment(slot_id=first, appointment_type="in_person"), me).id
     app.book(BookAppointment(appointment_id=held), me)
     app.confirm(ConfirmAppointment(appointment_id=held), me)

@@ -14,11 +14,11 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.auth import mint_token
-from api.services import Services
-from commands.scheduling import Scheduling
+from api.deps import Services
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
 from projections.search import GeoPoint, NoteScope, ProviderQuery, SlotQuery
+from tests.builders import in_memory_app
 from tests.fakes import FixedClock, RecordingSearch, StillAnalytics, StillQueries
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def search() -> RecordingSearch:
 def client(search: RecordingSearch) -> Iterator[TestClient[Any]]:
     clock = FixedClock(NOW)
     services = Services(
-        scheduling=Scheduling(clock=clock),
+        scheduling=in_memory_app(clock),
         queries=StillQueries(),
         analytics=StillAnalytics(),
         search=search,
@@ -63,7 +63,7 @@ def problem(response: Any, status: int, slug: str) -> str:
 def test_provider_search_parameters_become_one_provider_query(
     client: TestClient[Any], search: RecordingSearch
 ) -> None:
-    params: list[tuple[str, str]] = [
+    params: tuple[tuple[str, str], ...] = (
         ("q", "heart"),
         ("specialization", "Cardiology"),
         ("specialization", "Neurology"),
@@ -78,7 +78,7 @@ def test_provider_search_parameters_become_one_provider_query(
         ("sort", "distance"),
         ("limit", "5"),
         ("offset", "10"),
-    ]
+    )
 
     response = client.get("/v1/search/providers", params=params, headers=bearer(Role.PATIENT))
 

@@ -12,21 +12,21 @@ from typing import Any
 import pytest
 
 from domain.errors import ValidationError
-from infra.search_opensearch_mappings import (
+from infra.opensearch.availability import free_between_filters
+from infra.opensearch.mappings import (
     IndexNames,
     bulk_lines,
     create_index_body,
     swap_alias_body,
 )
-from infra.search_opensearch_queries import (
+from infra.opensearch.queries import (
     AUTOCOMPLETE_FIELDS,
     autocomplete_body,
-    free_between_filters,
     note_scope_filters,
     notes_body,
     provider_search_body,
 )
-from infra.search_opensearch_results import distance_km, facets, rank, resembles, suggestions
+from infra.opensearch.results import distance_km, facets, rank, resembles, suggestions
 from projections.search import (
     FACET_INSURANCE,
     FACET_RATING,

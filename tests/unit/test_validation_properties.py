@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from typing import Any
+from uuid import UUID
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands.appointment_commands import (
+from commands.appointments.messages import (
     BookAppointment,
     CancelAppointment,
     CompleteAppointment,
@@ -19,7 +20,7 @@ from commands.appointment_commands import (
     RescheduleAppointment,
     RevertNoShow,
 )
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
@@ -27,7 +28,7 @@ from commands.directory_commands import (
     UpdatePatient,
     UpdateProvider,
 )
-from commands.slot_commands import (
+from commands.slots.messages import (
     BlockWindow,
     CancelSlot,
     CreateSlot,
@@ -229,7 +230,7 @@ def test_any_reason_to_reschedule_revert_or_cancel_a_slot_is_refused_or_projecta
 ) -> None:
     world = World()
     appointment_id = world.booked()
-    provider_id = world.app.repository.get(appointment_id).provider_id
+    provider_id: UUID = world.app.repository.get(appointment_id).provider_id
     later = SLOT_START + timedelta(hours=1)
     other = world.app.create_slot(
         CreateSlot(provider_id=provider_id, start=later, end=later + timedelta(minutes=30)), STAFF

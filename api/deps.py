@@ -1,0 +1,276 @@
+"""What handlers receive through Litestar's dependency injection: the command application, the
+read-side ports, the caller and the context of a command, and the read-your-writes wait.
+
+The app factory puts one `Services` in the application state; the providers below hand its
+parts to the handlers that name them as parameters. The request headers the providers read are
+declared as parameters too, so the OpenAPI document lists them where they are honoured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Protocol, TypeAlias, TypeVar
+from uuid import UUID, uuid4
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Dependency, Provide
+from litestar.params import HeaderParameter, QueryParameter, SkipValidationMarker
+
+from api.problems import ReadModelBehindError
+from commands.context import CommandContext
+from commands.idempotency import MAX_KEY_LENGTH
+from commands.ports import Clock
+from commands.scheduling import Scheduling
+from domain.actor import Actor
+from domain.errors import ValidationError
+from domain.timerange import require_aware
+from projections.analytics_queries import AnalyticsQueries
+from projections.queries import SchedulingQueries
+from projections.search import SearchBackend
+from projections.status import StatusQueries
+
+T = TypeVar("T")
+
+Injected: TypeAlias = Annotated[T, Dependency(kind="named"), SkipValidationMarker()]
+"""A handler parameter the providers below fill in by its name. The values are our own objects
+(often behind a Protocol), so the framework does not validate them as it does request input."""
+
+
+class ReadModel(Protocol):
+    def wait_for(self, position: int, timeout: float) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    scheduling: Scheduling
+    queries: SchedulingQueries
+    analytics: AnalyticsQueries
+    search: SearchBackend
+    search_position: ReadModel  # the search projection's own position, for min_position
+    clock: Clock
+    read_wait_seconds: float
+    max_page_size: int
+    status: StatusQueries | None = None  # the log readers' lag, for /metrics
+
+
+# --- request headers, declared once so the document shows them where they are read ------------
+# Their values are checked here rather than by the framework, so a malformed one is a 422
+# problem naming the header.
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        description=(
+            f"1 to {MAX_KEY_LENGTH} characters. A retried command with the same key answers the "
+            "first outcome instead of acting twice; the same key with another body is a 422."
+        ),
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description=(
+            'The appointment version the change is based on, as its ETag (such as "3"); '
+            "a different current version answers 412."
+        ),
+    ),
+]
+CorrelationId = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Correlation-ID",
+        required=False,
+        description="A UUID carried into the recorded events' metadata (default: a new one).",
+    ),
+]
+CausationId = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Causation-ID",
+        required=False,
+        description="A UUID naming what caused this command, kept in the events' metadata.",
+    ),
+]
+MinPositionQuery = Annotated[
+    int | None,
+    QueryParameter(
+        name="min_position",
+        required=False,
+        description=(
+            "Read your writes: wait (bounded) until the read model has applied this log "
+            "position, e.g. the `position` a command answered; 503 with Retry-After if it has "
+            "not in time."
+        ),
+    ),
+]
+MinPositionHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Min-Position",
+        required=False,
+        description="As the `min_position` query parameter, which wins when both are sent.",
+    ),
+]
+
+
+def _uuid_header(raw: str | None, name: str) -> UUID | None:
+    if raw is None:
+        return None
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise ValidationError(f"header {name} must be a UUID") from None
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise ValidationError('If-Match must be a version ETag such as "3"') from None
+
+
+def _context(
+    actor: Injected[Actor],
+    key: str | None,
+    if_match: str | None,
+    correlation: str | None,
+    causation: str | None,
+) -> CommandContext:
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ValidationError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+    expected = _expected_version(if_match)
+    return CommandContext(
+        actor=actor,
+        correlation_id=_uuid_header(correlation, "X-Correlation-ID") or uuid4(),
+        causation_id=_uuid_header(causation, "X-Causation-ID"),
+        idempotency_key=key,
+        expected_version=expected,
+    )
+
+
+def provide_context(
+    request: Request[Any, Any, Any],
+    actor: Injected[Actor],
+    idempotency_key: IdempotencyKey = None,
+    correlation_id: CorrelationId = None,
+    causation_id: CausationId = None,
+) -> CommandContext:
+    # Commands that ignore If-Match still refuse a malformed one rather than accept it silently.
+    if_match = request.headers.get("If-Match")
+    return _context(actor, idempotency_key, if_match, correlation_id, causation_id)
+
+
+def provide_versioned_context(
+    actor: Injected[Actor],
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+    correlation_id: CorrelationId = None,
+    causation_id: CausationId = None,
+) -> CommandContext:
+    """The context of a command that honours If-Match (optimistic concurrency for clients)."""
+    return _context(actor, idempotency_key, if_match, correlation_id, causation_id)
+
+
+# --- read your writes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MinPosition:
+    """The log position a read asked to see, and how long it may wait for it."""
+
+    query: int | None
+    header: str | None
+    timeout: float
+
+    def await_on(self, model: ReadModel) -> None:
+        """Wait (bounded) until `model` has applied the asked position; each projection keeps
+        a position of its own, so the handler names the read model it reads."""
+        wanted = self.query
+        if wanted is None and self.header is not None:
+            try:
+                wanted = int(self.header)
+            except ValueError:
+                raise ValidationError("X-Min-Position must be a whole number") from None
+        if wanted is None or wanted <= 0:
+            return
+        if not model.wait_for(wanted, self.timeout):
+            msg = f"the read model has not reached position {wanted} yet; retry shortly"
+            raise ReadModelBehindError(msg)
+
+
+def provide_position(
+    services: Injected[Services],
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> MinPosition:
+    return MinPosition(min_position, x_min_position, services.read_wait_seconds)
+
+
+# --- request values handlers share ------------------------------------------------------------
+
+
+def page_size(limit: int, cap: int) -> int:
+    if not 1 <= limit <= cap:
+        raise ValidationError(f"limit must be between 1 and {cap}")
+    return limit
+
+
+def optional_aware(value: datetime | None, name: str) -> datetime | None:
+    return None if value is None else require_aware(value, name)
+
+
+# --- providers --------------------------------------------------------------------------------
+
+
+def provide_services(state: State) -> Services:
+    found: Services = state.services
+    return found
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    user = request.user
+    if not isinstance(user, Actor):  # pragma: no cover - the auth middleware guarantees it
+        raise TypeError("request has no authenticated actor")
+    return user
+
+
+def _provide(dependency: Any) -> Provide:
+    # Every provider only reads or checks values in memory; none blocks, so none needs a thread.
+    return Provide(dependency, sync_to_thread=False)
+
+
+def _part(attribute: str) -> Provide:
+    def provide(services: Injected[Services]) -> Any:
+        return getattr(services, attribute)
+
+    return _provide(provide)
+
+
+# The handler parameter name, and the part of `Services` it receives.
+PARTS = {
+    "scheduling": "scheduling",
+    "queries": "queries",
+    "analytics": "analytics",
+    "search": "search",
+    "search_position": "search_position",
+    "clock": "clock",
+    "page_cap": "max_page_size",
+    "log_status": "status",
+}
+
+DEPENDENCIES: dict[str, Provide] = {
+    "services": _provide(provide_services),
+    "actor": _provide(provide_actor),
+    "context": _provide(provide_context),
+    "position": _provide(provide_position),
+    **{name: _part(attribute) for name, attribute in PARTS.items()},
+}
+VERSIONED = {"context": _provide(provide_versioned_context)}
+"""Route-level override for the commands that honour If-Match."""

@@ -1,0 +1,1 @@
+"""Appointment capability: hold, book, move through the visit, cancel, reschedule, no-show."""

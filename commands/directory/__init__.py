@@ -1,0 +1,1 @@
+"""Directory capability: register and update providers and patients."""

@@ -1,0 +1,1 @@
+"""Slot capability: publish, generate, block, unblock and cancel slots."""

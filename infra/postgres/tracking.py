@@ -1,0 +1,74 @@
+"""A projection's position read from its tracking table, for read-your-writes waits."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from domain.log import APPLICATION_NAME
+
+
+def tracking_table(projection: str) -> str:
+    """The eventsourcing tracking table that holds `projection`'s position."""
+    return f"{projection}_tracking"
+
+
+def read_watermark(conn: psycopg.Connection[Any], table: str) -> int:
+    """The position of the projection tracked in `table`: 0 when it has not started yet (it
+    creates its tracking table). Raises nothing for a missing table, so it is safe inside a
+    transaction that must go on."""
+    found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    if not found or found[0] is None:
+        return 0
+    query = sql.SQL("SELECT notification_id FROM {} WHERE application_name = %s")
+    row = conn.execute(query.format(sql.Identifier(table)), (APPLICATION_NAME,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+class Watermark:
+    """How far the projection tracked in `table` has got (eventsourcing's tracking table)."""
+
+    def __init__(self, pool: ConnectionPool[Any], table: str) -> None:
+        self._pool = pool
+        self._table = table
+
+    def position(self) -> int:
+        with self._pool.connection() as conn:
+            return read_watermark(conn, self._table)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while self.position() < position:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.1)
+        return True
+
+
+class TrackedReadModel:
+    """Base of the PostgreSQL query classes: rows as dicts, and the position of the
+    projection (tracked in `tracking_table`) that keeps the rows."""
+
+    def __init__(self, pool: ConnectionPool[Any], tracking_table: str) -> None:
+        self._pool = pool
+        self._watermark = Watermark(pool, tracking_table)
+
+    def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query, params)
+            rows: list[dict[str, Any]] = cur.fetchall()
+            return rows
+
+    def position(self) -> int:
+        return self._watermark.position()
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        return self._watermark.wait_for(position, timeout)

@@ -1,0 +1,109 @@
+"""The OpenAPI document tells a client the truth: readable operation ids, every error as the one
+RFC 9457 problem schema, and the headers each route honours and returns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from infra.settings import Settings
+
+METHODS = ("get", "post", "put", "patch", "delete")
+PROBLEM_REF = "#/components/schemas/Problem"
+COMMANDS_HONOURING_IF_MATCH = {
+    "confirmAppointment",
+    "checkInAppointment",
+    "startAppointment",
+    "completeAppointment",
+    "cancelAppointment",
+    "rescheduleAppointment",
+    "markNoShow",
+    "revertNoShow",
+    "expireHold",
+}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    app = create_app(Settings.from_env({"SLOTWISE_MODE": "test"}))
+    schema: dict[str, Any] = app.openapi_schema.to_schema()
+    return schema
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield method, path, item[method]
+
+
+def header_names(operation: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+
+def test_every_operation_has_a_unique_camel_case_verb_noun_id(document: dict[str, Any]) -> None:
+    ids = [op["operationId"] for _, _, op in operations(document)]
+    assert len(ids) == len(set(ids))
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)+", operation_id), operation_id
+    assert {"bookAppointment", "cancelAppointment", "listAppointments"} <= set(ids)
+
+
+def test_every_error_response_is_the_problem_schema_as_problem_json(
+    document: dict[str, Any],
+) -> None:
+    for method, path, op in operations(document):
+        errors = {status: r for status, r in op["responses"].items() if int(status) >= 400}
+        assert {"400", "401", "429", "500"} <= errors.keys(), (method, path)
+        for status, response in errors.items():
+            assert response["content"] == {
+                "application/problem+json": {"schema": {"$ref": PROBLEM_REF}}
+            }, (method, path, status)
+            assert response["description"], (method, path, status)
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "instance"}
+
+
+def test_what_a_route_reads_implies_what_it_can_answer(document: dict[str, Any]) -> None:
+    for method, path, op in operations(document):
+        statuses = op["responses"].keys()
+        headers = header_names(op)
+        assert ("If-Match" in headers) == ("412" in statuses), (method, path)
+        assert ("X-Min-Position" in headers) == ("503" in statuses), (method, path)
+        assert ("requestBody" in op) == ("413" in statuses), (method, path)
+        for status in ("429", "503"):
+            if status in statuses:
+                assert "Retry-After" in op["responses"][status]["headers"], (method, path)
+
+
+def test_commands_document_idempotency_and_if_match_where_it_is_honoured(
+    document: dict[str, Any],
+) -> None:
+    commands = [(path, op) for method, path, op in operations(document) if method == "post"]
+    assert commands
+    for path, op in commands:
+        assert "Idempotency-Key" in header_names(op), path
+        assert ("If-Match" in header_names(op)) == (
+            op["operationId"] in COMMANDS_HONOURING_IF_MATCH
+        ), path
+        assert {"403", "409", "422"} <= op["responses"].keys(), path
+
+
+def test_reads_document_their_read_your_writes_position(document: dict[str, Any]) -> None:
+    reads = [(path, op) for method, path, op in operations(document) if method == "get"]
+    assert reads
+    for path, op in reads:
+        query = {p["name"] for p in op["parameters"] if p["in"] == "query"}
+        assert "min_position" in query, path
+        assert "X-Min-Position" in header_names(op), path
+
+
+def test_reading_an_appointment_documents_its_etag(document: dict[str, Any]) -> None:
+    found = document["paths"]["/v1/appointments/{appointment_id}"]["get"]
+    assert found["operationId"] == "getAppointment"
+    assert "ETag" in found["responses"]["200"]["headers"]
+    assert "404" in found["responses"]

@@ -1,0 +1,93 @@
+"""`slotwise worker …`: the long-running processes of the read side and the hold sweeper.
+
+`worker project NAME --source log` reads the event store itself (several names run as threads
+of one process); `--source kafka` consumes the relay's topics in NAME's consumer group."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from infra import bootstrap
+from workers.cli.process import say, settings, stop_on_signals
+from workers.hold_sweeper import run_sweeper
+from workers.kafka_projection import KafkaProjector, run_kafka_projection
+from workers.projection_worker import run_projection
+from workers.relay import run_relay
+
+ROW_PROJECTIONS = ("scheduling", "analytics")
+LOG_PROJECTIONS = (*ROW_PROJECTIONS, "search")  # search loads aggregates: the log only
+
+
+def register(commands: Any) -> None:
+    worker = commands.add_parser("worker", help="run a worker process")
+    kinds = worker.add_subparsers(dest="name", required=True)
+    project = kinds.add_parser(
+        "project",
+        help="run projections",
+        description="Run the projections NAME, reading the event store itself (--source log) "
+        "or the relay's Kafka topics (--source kafka: one row projection per process).",
+    )
+    project.add_argument(
+        "projections",
+        nargs="+",
+        choices=LOG_PROJECTIONS,
+        metavar="NAME",
+        help=f"{', '.join(LOG_PROJECTIONS)} (search: --source log only)",
+    )
+    project.add_argument(
+        "--source",
+        required=True,
+        choices=["log", "kafka"],
+        help="log: read the event store; kafka: consume the relay's topics",
+    )
+    project.add_argument(
+        "--skip-poison",
+        action="store_true",
+        help="with --source kafka: dead-letter an event that keeps failing and move on "
+        "(default: stop there)",
+    )
+    project.set_defaults(func=cmd_project, parser=project)
+    kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_holds)
+    kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
+
+
+def cmd_project(args: argparse.Namespace) -> None:
+    names: list[str] = list(dict.fromkeys(args.projections))
+    if args.source == "log":
+        if args.skip_poison:
+            args.parser.error("--skip-poison applies to --source kafka only")
+        _from_log(names)
+        return
+    if len(names) != 1 or names[0] not in ROW_PROJECTIONS:
+        args.parser.error(f"--source kafka runs one of {', '.join(ROW_PROJECTIONS)}")
+    _from_kafka(names[0], skip_poison=args.skip_poison)
+
+
+def _from_log(names: list[str]) -> None:
+    with bootstrap.log_projections(settings(), names, say) as parts:
+        run_projection(parts.env, parts.rows, stop_on_signals(), parts.search, names)
+
+
+def _from_kafka(name: str, *, skip_poison: bool) -> None:
+    with bootstrap.kafka_projection(settings(), name, say) as parts:
+        projector = KafkaProjector(
+            parts.app, parts.changes_for, parts.state, skip_poison=skip_poison
+        )
+        run_kafka_projection(projector, parts.deliveries, stop_on_signals())
+
+
+def cmd_relay(_: argparse.Namespace) -> None:
+    with bootstrap.relay(settings(), say) as parts:
+        run_relay(
+            parts.app,
+            parts.publisher,
+            parts.positions,
+            parts.wait_for_new_events,
+            stop_on_signals(),
+        )
+
+
+def cmd_holds(_: argparse.Namespace) -> None:
+    with bootstrap.hold_sweeper(settings(), say) as parts:
+        run_sweeper(parts.app, parts.queries, parts.clock, stop_on_signals())
