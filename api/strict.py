@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.openapi.spec import Reference
 
+from domain.limits import MAX_DEPTH
+
 T = TypeVar("T", bound=msgspec.Struct)
 TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
 
@@ -37,6 +39,10 @@ class StrictBody(MsgspecDTO[T], Generic[T]):
             raise ValidationException(detail=str(error)) from None
         except msgspec.DecodeError as error:
             raise ValidationException(detail=f"the body is not valid JSON: {error}") from None
+        except RecursionError:
+            # A small body can nest thousands of levels deep; the domain allows far fewer.
+            msg = f"the body nests too deeply (free-form fields such as vitals: {MAX_DEPTH} levels)"
+            raise ValidationException(detail=msg) from None
 
 
 class StrictStructSchema(StructSchemaPlugin):
