@@ -202,6 +202,7 @@ class LogProjections:
     env: dict[str, str]
     rows: type[RowView] | None  # for the row projections named, if any
     search: type[SearchSink] | None  # for search, if named
+    report: Callable[[str, str | None], None]  # a projection's last error, None once it runs
 
 
 @contextmanager
@@ -220,7 +221,9 @@ def log_projections(
             search = sink.opensearch_search_view(backend)
             say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
     rows = PostgresRowView if set(names) & set(PROJECTION_NAMES) else None
-    yield LogProjections(eventstore_env(db, 2), rows, search)
+    with ConnectionPool(db.conninfo, min_size=1, max_size=1) as pool:
+        report = lambda name, error: PostgresProjectionState(pool, name).record_error(error)  # noqa: E731
+        yield LogProjections(eventstore_env(db, 2), rows, search, report)
 
 
 @dataclass(frozen=True)
