@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -15,6 +15,7 @@ from api.auth import jwt_auth
 from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.directory import DirectoryController
+from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
@@ -24,11 +25,6 @@ from api.problems import EXCEPTION_HANDLERS
 from api.strict import StrictStructSchema
 from infra import bootstrap
 from infra.settings import Settings
-
-
-@get("/health", sync_to_thread=False, include_in_schema=False)
-def health() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
@@ -57,7 +53,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     auth = jwt_auth(settings.jwt_secret, settings.jwt_issuer)
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
-        exclude=["/schema", "/health", METRICS_PATH],
+        exclude=["/schema", HEALTH_PATH, METRICS_PATH],
     )
     prometheus = PrometheusConfig(
         app_name="slotwise", prefix="slotwise", group_path=True, exclude=[METRICS_PATH]

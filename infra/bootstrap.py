@@ -24,6 +24,7 @@ from infra.kafka.deliveries import KafkaDeliveries
 from infra.kafka.publisher import KafkaPublisher
 from infra.kafka.topics import ensure_topics
 from infra.postgres.database import Database, ensure_database, eventstore_env, prepare
+from infra.postgres.dead_letters import PostgresDeadLetters
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
@@ -38,7 +39,7 @@ from infra.postgres.tracking import Watermark, tracking_table
 from infra.settings import Settings, SettingsError, redacted
 from projections.analytics_queries import AnalyticsQueries
 from projections.changes import Change, RowView
-from projections.delivery import ProjectionState
+from projections.delivery import DeadLetters, ProjectionState
 from projections.integration import ALL_TOPICS
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
@@ -201,6 +202,7 @@ class LogProjections:
     env: dict[str, str]
     rows: type[RowView] | None  # for the row projections named, if any
     search: type[SearchSink] | None  # for search, if named
+    report: Callable[[str, str | None], None]  # a projection's last error, None once it runs
 
 
 @contextmanager
@@ -219,7 +221,9 @@ def log_projections(
             search = sink.opensearch_search_view(backend)
             say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
     rows = PostgresRowView if set(names) & set(PROJECTION_NAMES) else None
-    yield LogProjections(eventstore_env(db, 2), rows, search)
+    with ConnectionPool(db.conninfo, min_size=1, max_size=1) as pool:
+        report = lambda name, error: PostgresProjectionState(pool, name).record_error(error)  # noqa: E731
+        yield LogProjections(eventstore_env(db, 2), rows, search, report)
 
 
 @dataclass(frozen=True)
@@ -286,6 +290,13 @@ def log_status(settings: Settings, say: Say = print) -> Iterator[Callable[[], Lo
                 raise SetupError(msg) from None
 
         yield read
+
+
+@contextmanager
+def dead_letters(settings: Settings, say: Say = print) -> Iterator[DeadLetters]:
+    """The projections' dead letters, for an operator to inspect, skip or retry."""
+    with ConnectionPool(database(settings, say).conninfo, min_size=1, max_size=1) as pool:
+        yield PostgresDeadLetters(pool)
 
 
 @contextmanager

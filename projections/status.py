@@ -18,6 +18,18 @@ class Progress:
     lag_seconds: float
     last_error: str | None
     dead_letters: int
+    # Dead letters it is stopped before (open, or waiting for a retry): it applies nothing more
+    # until an operator acts (`slotwise deadletters`).
+    open_dead_letters: int = 0
+
+    @property
+    def stopped(self) -> bool:
+        return self.open_dead_letters > 0
+
+    @property
+    def degraded(self) -> bool:
+        """Stopped, or its last attempt failed: its read model is falling behind."""
+        return self.stopped or self.last_error is not None
 
 
 @dataclass(frozen=True)

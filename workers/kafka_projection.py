@@ -8,7 +8,9 @@ applied version, and the partitions' next offsets. Then:
 - the watermark (the position every earlier event is applied up to, which `min_position`
   waits on) advances over the log; if it stalls on an event that never arrives (a broker that
   lost its data, a truncated topic), the worker reads that event from the event store.
-A poison event is retried, then dead-lettered; by default the projection stops there."""
+A poison event is retried, then dead-lettered; by default the projection stops there and, given
+a stop flag, waits (up, and reporting itself stopped) until an operator skips the dead letter or
+asks for a retry (`slotwise deadletters`)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import msgspec
 
 from commands.scheduling import Scheduling
 from projections.changes import Change
-from projections.delivery import Applicable, DeadLetter, ProjectionState
+from projections.delivery import Applicable, DeadLetter, ProjectionState, reason_of
 from projections.integration import Catalog, IntegrationEvent, event_id
 
 log = logging.getLogger("slotwise.kafka_projection")
@@ -70,18 +72,22 @@ class KafkaProjector:
     max_attempts: int = 3
     catch_up_after: float = 2.0
     counters: Counters = field(default_factory=Counters)
+    # Without it a dead letter ends the projection (PoisonEventError); with it the projection
+    # waits there for an operator, until the flag is set.
+    stop: threading.Event | None = None
+    operator_poll: float = 1.0
     _stalled_since: float | None = None
 
     def _changes(self, event: Any) -> tuple[list[Change], str | None]:
         if event is None:
             return [], None
-        error: Exception | None = None
+        error: Exception = RuntimeError("no attempt")
         for _ in range(self.max_attempts):
             try:
                 return self.changes_for(event), None
             except Exception as failure:
                 error = failure
-        return [], f"{type(error).__name__}: {error}"
+        return [], reason_of(error)
 
     def _applicable(self, event: Any, event_type: str, position: int | None) -> Applicable:
         changes, error = self._changes(event)
@@ -141,34 +147,64 @@ class KafkaProjector:
 
     def _apply_one(self, item: Applicable) -> None:
         error: Exception | None = None
-        attempts = 0 if item.error else self.max_attempts
-        for _ in range(attempts):
+        for _ in range(0 if item.error else self.max_attempts):
             try:
                 self.counters.applied += self.state.apply([item], {})
                 return
             except Exception as failure:
                 error = failure
-        reason = item.error or f"{type(error).__name__}: {error}"
         letter = DeadLetter(
             event_id=event_id(item.aggregate_id, item.version),
             position=item.position or 0,
             aggregate_id=item.aggregate_id,
             aggregate_version=item.version,
             event_type=item.event_type,
-            error=reason,
+            error=item.error or (reason_of(error) if error else "unknown"),
             attempts=self.max_attempts,
             skipped=self.skip_poison,
+            topic=self.catalog.topic_for(item.event_type),
         )
-        self.state.dead_letter(letter)
+        state = self.state.dead_letter(letter)
         self.counters.dead_lettered += 1
-        if not self.skip_poison:
+        if state != "skipped":
             self.state.record_error(letter.error)
-            raise PoisonEventError(
-                f"{item.event_type} v{item.version} of {item.aggregate_id}: {letter.error}"
-            ) from error
+            log.error(
+                "projection stopped on %s v%d (dead letter for event %s): %s",
+                item.event_type,
+                item.version,
+                letter.event_id,
+                letter.error,
+            )
+            if self._await_operator(letter) == "retry":
+                self._apply_one(self._recomputed(item))
+                return
         # Skipping is explicit and recorded: the version counts as applied, with no rows.
         self.state.apply(
             [Applicable(item.aggregate_id, item.version, item.event_type, item.position, [])], {}
+        )
+        self.state.record_error(None)
+
+    def _await_operator(self, letter: DeadLetter) -> str:
+        """Wait until the dead letter is skipped or to be retried; without a stop flag, or
+        once it is set, end the projection instead."""
+        while self.stop is not None and not self.stop.wait(self.operator_poll):
+            state = self.state.letter_state(letter.event_id)
+            if state in ("skipped", "retry"):
+                log.info("dead letter for event %s: %s", letter.event_id, state)
+                return state
+        raise PoisonEventError(
+            f"{letter.event_type} v{letter.aggregate_version} of {letter.aggregate_id}: "
+            f"{letter.error}"
+        )
+
+    def _recomputed(self, item: Applicable) -> Applicable:
+        """The item's changes computed again from the stored event (a retry)."""
+        event = next(
+            iter(self.app.events.get(item.aggregate_id, gt=item.version - 1, lte=item.version))
+        )
+        changes, error = self._changes(event)
+        return Applicable(
+            item.aggregate_id, item.version, item.event_type, item.position, changes, error
         )
 
     def advance(self, batch: int = 1000) -> int:
@@ -222,5 +258,8 @@ def run_kafka_projection(
         while not stop.is_set():
             batch = deliveries.poll(max_messages, 0.1)
             projector.handle(batch)
+    except PoisonEventError:
+        if not stop.is_set():
+            raise
     finally:
         deliveries.close()

@@ -2,13 +2,15 @@
 until stopped, each in a thread of its own with its own position.
 
 A failing event stops that projection at that event: its position is not advanced, the error
-is logged, and the runner restarts after a backoff and tries the same event again. The other
-projections carry on meanwhile; a stop request, or one thread ending, ends them all."""
+is logged and reported (its status' last error, which /health and /metrics show), and the
+runner restarts after a backoff and tries the same event again. The other projections carry on
+meanwhile; a stop request, or one thread ending, ends them all."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from contextlib import ExitStack, closing
 from typing import Any
@@ -21,6 +23,7 @@ from eventsourcing.projection import Projection, ProjectionRunner
 from commands.scheduling import Scheduling
 from projections.analytics import AnalyticsProjection
 from projections.changes import RowView
+from projections.delivery import reason_of
 from projections.scheduling import SchedulingProjection
 from projections.search_projection import AggregateAt, SearchSink, search_projection
 
@@ -30,6 +33,8 @@ PROJECTIONS: tuple[type[Projection[RowView]], ...] = (SchedulingProjection, Anal
 
 # Starts one projection's runner (and whatever it needs) on the stack, which closes them.
 Start = Callable[[ExitStack], ProjectionRunner[Any, Any]]
+# Records a projection's last error (None: it runs again).
+Report = Callable[[str, str | None], None]
 
 
 def aggregate_at(app: Application[UUID]) -> AggregateAt:
@@ -75,6 +80,7 @@ def run_projection(
     stop: threading.Event,
     search_view_class: type[SearchSink] | None = None,
     names: Collection[str] | None = None,
+    report: Report | None = None,
 ) -> None:
     """Run the projections in `PROJECTIONS` (given their view; those in `names`, when given)
     and search (given its sink: PostgreSQL's, or OpenSearch's bound to its backend) until
@@ -90,7 +96,9 @@ def run_projection(
     for name, start in starts.items():
         tried = threading.Event()
         thread = threading.Thread(
-            target=run_one, args=(name, start, stop, tried), name=f"projection-{name}"
+            target=run_one,
+            args=(name, start, stop, tried, report),
+            name=f"projection-{name}",
         )
         thread.start()
         threads.append(thread)
@@ -114,22 +122,39 @@ def run_one(
     start: Start,
     stop: threading.Event,
     tried: threading.Event | None = None,
+    report: Report | None = None,
+    healthy_after: float = 5.0,
 ) -> None:
     """Run one projection with its own restart loop and backoff until `stop` is set.
-    `tried` is set once the first attempt to start it has succeeded or failed."""
+    `tried` is set once the first attempt to start it has succeeded or failed. A runner up
+    `healthy_after` seconds has got past any event that failed: its error is cleared."""
     tried = tried or threading.Event()
+    report = report or (lambda *_: None)
     backoff = 0.5
+    failing = True  # until it has run a while: clears an error left by an earlier process
     while not stop.is_set():
         try:
             with ExitStack() as stack:
                 runner = start(stack)
                 tried.set()
                 log.info("projection %s running", name)
-                backoff = 0.5
+                started = time.monotonic()
                 while not stop.is_set():
                     runner.run_forever(timeout=0.5)
-        except Exception:
+                    if failing and time.monotonic() - started > healthy_after:
+                        failing, backoff = False, 0.5
+                        report(name, None)
+        except Exception as error:
             tried.set()
             log.exception("projection %s stopped on an error; retrying in %.1fs", name, backoff)
+            failing = True
+            _report(report, name, reason_of(error))
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
+
+
+def _report(report: Report, name: str, error: str) -> None:
+    try:
+        report(name, error)
+    except Exception:  # the database may be what failed; the log has the error
+        log.warning("could not record the error of projection %s", name, exc_info=True)

@@ -51,6 +51,16 @@ class LogCollector(Collector):
         failing = GaugeMetricFamily(
             "slotwise_projection_failing", "1 while the last attempt failed", labels=["projection"]
         )
+        stopped = GaugeMetricFamily(
+            "slotwise_projection_stopped",
+            "1 while stopped before a dead letter (until an operator skips or retries it)",
+            labels=["projection"],
+        )
+        blocking = GaugeMetricFamily(
+            "slotwise_projection_open_dead_letters",
+            "Dead letters the projection is stopped before",
+            labels=["projection"],
+        )
         for reader in status.readers:
             gauges = families[reader.kind]
             gauges["position"].add_metric([reader.name], reader.position)
@@ -59,10 +69,11 @@ class LogCollector(Collector):
             if reader.kind == "projection":
                 letters.add_metric([reader.name], reader.dead_letters)
                 failing.add_metric([reader.name], 1.0 if reader.last_error else 0.0)
+                stopped.add_metric([reader.name], 1.0 if reader.stopped else 0.0)
+                blocking.add_metric([reader.name], reader.open_dead_letters)
         for gauges in families.values():
             yield from gauges.values()
-        yield letters
-        yield failing
+        yield from (letters, failing, stopped, blocking)
 
 
 @get(METRICS_PATH, sync_to_thread=True, include_in_schema=False)

@@ -6,13 +6,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from domain.log import APPLICATION_NAME
 from infra.postgres.rows import apply_changes
 from infra.postgres.tracking import read_watermark, tracking_table
-from projections.delivery import Applicable, DeadLetter
+from projections.delivery import Applicable, DeadLetter, LetterState
+from projections.integration import event_id
 
 
 class PostgresProjectionState:
@@ -45,6 +47,7 @@ class PostgresProjectionState:
 
     def apply(self, events: Sequence[Applicable], offsets: Mapping[tuple[str, int], int]) -> int:
         applied = 0
+        resolved: list[UUID] = []
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             for event in events:
                 # Lock the aggregate's version row: two workers of one projection (during a
@@ -74,6 +77,8 @@ class PostgresProjectionState:
                     (event.version, self.projection, event.aggregate_id),
                 )
                 applied += 1
+                resolved.append(event_id(event.aggregate_id, event.version))
+            self._resolve(cur, resolved)
             for (topic, partition), next_offset in offsets.items():
                 cur.execute(
                     "INSERT INTO projection_offsets VALUES (%s, %s, %s, %s) "
@@ -98,16 +103,36 @@ class PostgresProjectionState:
                 (APPLICATION_NAME, position),
             )
 
-    def dead_letter(self, letter: DeadLetter) -> None:
+    def _resolve(self, cur: psycopg.Cursor[Any], applied: list[UUID]) -> None:
+        """Dead letters of events applied after all (a retry, or a restart with a fix) no
+        longer stop the projection; neither does the error they recorded."""
+        if not applied:
+            return
+        cur.execute(
+            "UPDATE projection_dead_letters SET state = 'resolved' "
+            "WHERE projection = %s AND event_id = ANY(%s) AND state IN ('open', 'retry')",
+            (self.projection, applied),
+        )
+        if cur.rowcount:
+            cur.execute(
+                "UPDATE projection_status SET last_error = NULL, last_error_at = NULL, "
+                "updated_at = now() WHERE projection = %s",
+                (self.projection,),
+            )
+
+    def dead_letter(self, letter: DeadLetter) -> LetterState:
+        # A letter an operator skipped stays skipped; any other becomes open (again).
         with self._pool.connection() as conn:
-            conn.execute(
+            row = conn.execute(
                 "INSERT INTO projection_dead_letters (projection, event_id, position, "
-                "aggregate_id, aggregate_version, event_type, error, attempts, skipped) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "aggregate_id, aggregate_version, event_type, error, attempts, skipped, topic, "
+                "state) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (projection, event_id) DO UPDATE SET error = EXCLUDED.error, "
-                "skipped = EXCLUDED.skipped, "
+                "skipped = projection_dead_letters.skipped OR EXCLUDED.skipped, "
+                "state = CASE WHEN projection_dead_letters.state = 'skipped' THEN 'skipped' "
+                "ELSE EXCLUDED.state END, "
                 "attempts = projection_dead_letters.attempts + EXCLUDED.attempts, "
-                "failed_at = now()",
+                "failed_at = now() RETURNING state",
                 (
                     self.projection,
                     letter.event_id,
@@ -118,8 +143,20 @@ class PostgresProjectionState:
                     letter.error,
                     letter.attempts,
                     letter.skipped,
+                    letter.topic,
+                    "skipped" if letter.skipped else "open",
                 ),
-            )
+            ).fetchone()
+        state: LetterState = row[0] if row else "open"
+        return state
+
+    def letter_state(self, event_id: UUID) -> LetterState | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT state FROM projection_dead_letters WHERE projection = %s AND event_id = %s",
+                (self.projection, event_id),
+            ).fetchone()
+        return None if row is None else row[0]
 
     def record_error(self, error: str | None) -> None:
         with self._pool.connection() as conn:

@@ -33,11 +33,14 @@ class PostgresStatus:
         with self._pool.connection() as conn:
             head = self._scalar(conn, sql.SQL("SELECT max(notification_id) FROM {}"), ())
             errors = dict(conn.execute("SELECT projection, last_error FROM projection_status"))
-            letters = dict(
-                conn.execute(
-                    "SELECT projection, count(*) FROM projection_dead_letters GROUP BY projection"
+            letters = {
+                name: (int(total), int(blocking))
+                for name, total, blocking in conn.execute(
+                    "SELECT projection, count(*), "
+                    "count(*) FILTER (WHERE state IN ('open', 'retry')) "
+                    "FROM projection_dead_letters GROUP BY projection"
                 )
-            )
+            }
             positions = [
                 (name, "projection", read_watermark(conn, tracking_table(name)))
                 for name in self._projections
@@ -56,7 +59,8 @@ class PostgresStatus:
                     lag_events=self._unapplied(conn, position) if position < head else 0,
                     lag_seconds=self._age_after(position) if position < head else 0.0,
                     last_error=errors.get(name),
-                    dead_letters=int(letters.get(name, 0)),
+                    dead_letters=letters.get(name, (0, 0))[0],
+                    open_dead_letters=letters.get(name, (0, 0))[1],
                 )
                 for name, kind, position in positions
             ]

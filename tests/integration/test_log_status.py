@@ -123,27 +123,33 @@ def gauge(text: str, name: str) -> float:
     return float(found.group(1))
 
 
+def postgres_services(pool: ConnectionPool[Any], log: Scheduling) -> Services:
+    """The API's services on PostgreSQL, the log's status included."""
+    return Services(
+        scheduling=log,
+        queries=PostgresSchedulingQueries(pool),
+        analytics=PostgresAnalyticsQueries(pool),
+        search=PostgresSearch(pool),
+        search_position=Watermark(pool, "search_tracking"),
+        clock=SystemClock(),
+        read_wait_seconds=0.1,
+        max_page_size=50,
+        status=PostgresStatus(pool, log),
+    )
+
+
 def test_metrics_serve_request_counts_and_log_gauges_without_a_token_or_rate_limit(
     db: Database, log: Scheduling
 ) -> None:
     register_provider(log)
     execute(db, "INSERT INTO relay_positions (relay, position) VALUES ('kafka', 0)")
     settings = Settings.from_env({"SLOTWISE_MODE": "test", "SLOTWISE_RATE_LIMIT_PER_MINUTE": "2"})
-    with ConnectionPool(db.conninfo, min_size=1, max_size=2) as pool:
-        services = Services(
-            scheduling=log,
-            queries=PostgresSchedulingQueries(pool),
-            analytics=PostgresAnalyticsQueries(pool),
-            search=PostgresSearch(pool),
-            search_position=Watermark(pool, "search_tracking"),
-            clock=SystemClock(),
-            read_wait_seconds=0.1,
-            max_page_size=50,
-            status=PostgresStatus(pool, log),
-        )
-        with TestClient(create_app(settings, services)) as client:
-            assert client.get("/health").status_code == 200
-            scrapes = [client.get("/metrics") for _ in range(4)]
+    with (
+        ConnectionPool(db.conninfo, min_size=1, max_size=2) as pool,
+        TestClient(create_app(settings, postgres_services(pool, log))) as client,
+    ):
+        assert client.get("/health").status_code == 200
+        scrapes = [client.get("/metrics") for _ in range(4)]
 
     assert [s.status_code for s in scrapes] == [200] * 4
     text = scrapes[-1].text

@@ -90,11 +90,13 @@ def cmd_status(args: argparse.Namespace) -> None:
     with bootstrap.log_status(settings(), say) as read_status:
         status = read_status()
     if args.json:
-        print(json.dumps(asdict(status)))
+        readers = [{**asdict(r), "stopped": r.stopped} for r in status.readers]
+        print(json.dumps({"head": status.head, "readers": readers}))
         return
     table = Table(title=f"log head: {status.head}")
     for column in ("reader", "kind", "position", "lag (events)", "lag (s)", "dead letters"):
         table.add_column(column, justify="left" if column in ("reader", "kind") else "right")
+    table.add_column("state")
     table.add_column("last error")
     for r in status.readers:
         table.add_row(
@@ -104,6 +106,7 @@ def cmd_status(args: argparse.Namespace) -> None:
             str(r.lag_events),
             f"{r.lag_seconds:.1f}",
             str(r.dead_letters),
+            "STOPPED (slotwise deadletters list)" if r.stopped else "",
             r.last_error or "",
         )
     Console().print(table)

@@ -1,5 +1,5 @@
-"""`slotwise run`: migrate, then run the API and its workers as child processes until
-interrupted or until one of them exits."""
+"""`slotwise run`: migrate, then run the API and its workers as child processes, restarting
+any that exits (with backoff), until interrupted."""
 
 from __future__ import annotations
 
@@ -7,20 +7,26 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import Any
 
 from infra import bootstrap
 from workers.cli.process import say, settings, stop_on_signals
+from workers.supervisor import supervise
 
-DIRECT = [["worker", "project", "scheduling", "analytics", "search", "--source", "log"]]
-FANOUT = [
-    ["worker", "relay"],
-    ["worker", "project", "scheduling", "--source", "kafka"],
-    ["worker", "project", "analytics", "--source", "kafka"],
-    # Search loads each aggregate from the event store, so it reads the log directly.
-    ["worker", "project", "search", "--source", "log"],
+Children = list[tuple[str, list[str]]]
+DIRECT: Children = [
+    ("projections", ["worker", "project", "scheduling", "analytics", "search", "--source", "log"])
 ]
+FANOUT: Children = [
+    ("relay", ["worker", "relay"]),
+    ("scheduling", ["worker", "project", "scheduling", "--source", "kafka"]),
+    ("analytics", ["worker", "project", "analytics", "--source", "kafka"]),
+    # Search loads each aggregate from the event store, so it reads the log directly.
+    ("search", ["worker", "project", "search", "--source", "log"]),
+]
+ALWAYS: Children = [("holds", ["worker", "holds"]), ("api", ["serve"])]
 
 
 def register(commands: Any) -> None:
@@ -39,16 +45,8 @@ def cmd_run(_: argparse.Namespace) -> None:
     with bootstrap.local_kafka(config, say) if kafka else nullcontext(None) as broker:
         if broker is not None:
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker
-        children = [
-            subprocess.Popen([sys.executable, "-m", "workers.cli", *args], env=env)  # noqa: S603
-            for args in [*(FANOUT if kafka else DIRECT), ["worker", "holds"], ["serve"]]
-        ]
-        stopping = stop_on_signals()
-        while not stopping.wait(0.5):
-            if any(child.poll() is not None for child in children):
-                say("a child process exited; stopping the rest")
-                break
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=20)
+
+        def spawn(args: Sequence[str]) -> subprocess.Popen[bytes]:
+            return subprocess.Popen([sys.executable, "-m", "workers.cli", *args], env=env)  # noqa: S603
+
+        supervise([*(FANOUT if kafka else DIRECT), *ALWAYS], spawn, stop_on_signals())

@@ -45,7 +45,7 @@ def register(commands: Any) -> None:
         "--skip-poison",
         action="store_true",
         help="with --source kafka: dead-letter an event that keeps failing and move on "
-        "(default: stop there)",
+        "(default: stop there until an operator skips or retries it)",
     )
     project.set_defaults(func=cmd_project, parser=project)
     kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_holds)
@@ -66,15 +66,18 @@ def cmd_project(args: argparse.Namespace) -> None:
 
 def _from_log(names: list[str]) -> None:
     with bootstrap.log_projections(settings(), names, say) as parts:
-        run_projection(parts.env, parts.rows, stop_on_signals(), parts.search, names)
+        run_projection(parts.env, parts.rows, stop_on_signals(), parts.search, names, parts.report)
 
 
 def _from_kafka(name: str, *, skip_poison: bool) -> None:
+    stop = stop_on_signals()
     with bootstrap.kafka_projection(settings(), name, say) as parts:
+        # Stopped on a dead letter, the process stays up (and says so in its status) until an
+        # operator skips it or asks for a retry: `slotwise deadletters`.
         projector = KafkaProjector(
-            parts.app, parts.changes_for, parts.state, skip_poison=skip_poison
+            parts.app, parts.changes_for, parts.state, skip_poison=skip_poison, stop=stop
         )
-        run_kafka_projection(projector, parts.deliveries, stop_on_signals())
+        run_kafka_projection(projector, parts.deliveries, stop)
 
 
 def cmd_relay(_: argparse.Namespace) -> None:
