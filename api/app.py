@@ -20,7 +20,7 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.deps import DEPENDENCIES, Services
-from api.problems import EXCEPTION_HANDLERS
+from api.problems import EXCEPTION_HANDLERS, unavailable_handler
 from infra import bootstrap
 from infra.settings import Settings
 
@@ -77,7 +77,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            **dict.fromkeys(
+                bootstrap.TRANSIENT_ERROR_TYPES, unavailable_handler(bootstrap.transient)
+            ),
+        },
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Slotwise",

@@ -164,6 +164,7 @@ class ScriptedDeliveries:
     def __init__(self) -> None:
         self.queue: list[Any] = []
         self.closed = False
+        self.rewound = 0
 
     def push(self, topic: str, partition: int, offset: int, value: bytes) -> None:
         from infra.kafka.deliveries import Delivery
@@ -173,6 +174,9 @@ class ScriptedDeliveries:
     def poll(self, max_messages: int, timeout: float) -> list[Any]:
         batch, self.queue = self.queue[:max_messages], self.queue[max_messages:]
         return batch
+
+    def rewind(self) -> None:
+        self.rewound += 1
 
     def close(self) -> None:
         self.closed = True

@@ -8,7 +8,10 @@ applied version, and the partitions' next offsets. Then:
 - the watermark (the position every earlier event is applied up to, which `min_position`
   waits on) advances over the log; if it stalls on an event that never arrives (a broker that
   lost its data, a truncated topic), the worker reads that event from the event store.
-A poison event is retried, then dead-lettered; by default the projection stops there."""
+A poison event is retried, then dead-lettered; by default the projection stops there. A
+transient error (the database or the broker away) is not poison: the batch's transaction rolls
+back, the worker waits it out and rewinds to the offsets it stored, so nothing is skipped and
+the applied versions keep anything from being applied twice."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from commands.scheduling import Scheduling
 from projections.changes import Change
 from projections.delivery import Applicable, DeadLetter, ProjectionState
 from projections.integration import Catalog, IntegrationEvent, event_id
+from workers.resilience import Transient, keep_running, never
 
 log = logging.getLogger("slotwise.kafka_projection")
 
@@ -43,6 +47,10 @@ class DeliveryLike(Protocol):
 
 class Deliveries(Protocol):
     def poll(self, max_messages: int, timeout: float) -> Sequence[DeliveryLike]: ...
+
+    def rewind(self) -> None:
+        """Deliver again from the offsets the projection stored (its last committed batch)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -70,6 +78,8 @@ class KafkaProjector:
     max_attempts: int = 3
     catch_up_after: float = 2.0
     counters: Counters = field(default_factory=Counters)
+    # Whether an error is an outage to wait out (raised as is) rather than a failing event.
+    transient: Transient = never
     _stalled_since: float | None = None
 
     def _changes(self, event: Any) -> tuple[list[Change], str | None]:
@@ -80,6 +90,8 @@ class KafkaProjector:
             try:
                 return self.changes_for(event), None
             except Exception as failure:
+                if self.transient(failure):
+                    raise
                 error = failure
         return [], f"{type(error).__name__}: {error}"
 
@@ -133,7 +145,9 @@ class KafkaProjector:
             try:
                 self.counters.applied += self.state.apply(plan, offsets)
                 return
-            except Exception:
+            except Exception as failure:
+                if self.transient(failure):
+                    raise
                 log.warning("batch failed; applying its events one at a time", exc_info=True)
         for item in plan:
             self._apply_one(item)
@@ -147,6 +161,8 @@ class KafkaProjector:
                 self.counters.applied += self.state.apply([item], {})
                 return
             except Exception as failure:
+                if self.transient(failure):
+                    raise
                 error = failure
         reason = item.error or f"{type(error).__name__}: {error}"
         letter = DeadLetter(
@@ -217,10 +233,21 @@ def run_kafka_projection(
     deliveries: Deliveries,
     stop: threading.Event,
     max_messages: int = 500,
+    what: str = "Kafka projection",
 ) -> None:
+    """Consume and apply until stopped. A transient error is waited out, then the consumer
+    rewinds to the stored offsets; a poison event (PoisonEventError) ends the loop."""
+
+    def step() -> None:
+        projector.handle(deliveries.poll(max_messages, 0.1))
+
     try:
-        while not stop.is_set():
-            batch = deliveries.poll(max_messages, 0.1)
-            projector.handle(batch)
+        keep_running(
+            step,
+            stop,
+            what=what,
+            transient=projector.transient,
+            recover=deliveries.rewind,
+        )
     finally:
         deliveries.close()

@@ -72,9 +72,15 @@ def _from_log(names: list[str]) -> None:
 def _from_kafka(name: str, *, skip_poison: bool) -> None:
     with bootstrap.kafka_projection(settings(), name, say) as parts:
         projector = KafkaProjector(
-            parts.app, parts.changes_for, parts.state, skip_poison=skip_poison
+            parts.app,
+            parts.changes_for,
+            parts.state,
+            skip_poison=skip_poison,
+            transient=parts.transient,
         )
-        run_kafka_projection(projector, parts.deliveries, stop_on_signals())
+        run_kafka_projection(
+            projector, parts.deliveries, stop_on_signals(), what=f"projection {name}"
+        )
 
 
 def cmd_relay(_: argparse.Namespace) -> None:
