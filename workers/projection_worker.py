@@ -132,4 +132,4 @@ def run_one(
             tried.set()
             log.exception("projection %s stopped on an error; retrying in %.1fs", name, backoff)
             stop.wait(backoff)
-            backoff = min(backoff * 2, 30.0)
+            backoff = min(backoff * 2, 5.0)

@@ -13,6 +13,10 @@ from psycopg_pool import ConnectionPool
 
 # How long a caller waits for a connection before PoolTimeout (an OperationalError).
 WAIT_FOR_CONNECTION = 5.0
+# How long the pool keeps retrying one connection (1 s, then twice as long each time) before it
+# gives up on it. Short, so that attempts do not drift seconds apart during an outage: after
+# giving up, the next caller starts a fresh attempt at once.
+RECONNECT_FOR = 2.0
 
 
 def connection_pool(
@@ -24,5 +28,6 @@ def connection_pool(
         max_size=max_size,
         check=ConnectionPool.check_connection,
         timeout=timeout,
+        reconnect_timeout=RECONNECT_FOR,
         kwargs={"connect_timeout": 5},
     )
