@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from psycopg_pool import PoolTimeout
 
 from domain.actor import Role
+from projections.queries import AppointmentFilter, AppointmentView, Page
 from tests.fakes import StillQueries
 from tests.unit.test_api_edges import assert_problem, bearer, make_client
 
@@ -24,7 +25,7 @@ class FailingQueries(StillQueries):
         super().__init__(position=5)
         self.error = error
 
-    def appointments(self, wanted: object, now: datetime) -> object:
+    def appointments(self, wanted: AppointmentFilter, now: datetime) -> Page[AppointmentView]:
         raise self.error
 
 
