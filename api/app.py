@@ -21,7 +21,7 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
-from api.problems import EXCEPTION_HANDLERS
+from api.problems import EXCEPTION_HANDLERS, unavailable_handler
 from api.strict import StrictStructSchema
 from infra import bootstrap
 from infra.settings import Settings
@@ -75,7 +75,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            **dict.fromkeys(
+                bootstrap.TRANSIENT_ERROR_TYPES, unavailable_handler(bootstrap.transient)
+            ),
+        },
         plugins=[StrictStructSchema()],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -24,8 +24,9 @@ from api.problems import (
     problem_types,
 )
 
-# Every /v1 route: a malformed request, a missing or bad token, the rate limit, our own fault.
-EVERY_ROUTE = (400, 401, 429, 500)
+# Every /v1 route: a malformed request, a missing or bad token, the rate limit, our own fault,
+# the database briefly away.
+EVERY_ROUTE = (400, 401, 429, 500, 503)
 # A command may be refused for the caller's role, an unknown id, a conflict or a broken rule.
 COMMAND = (403, 404, 409, 422)
 # A command that creates, naming no existing aggregate of its own.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -16,7 +17,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from commands.application import IdempotencyKeyReusedError
 from domain import errors
@@ -79,6 +80,8 @@ HTTP_PROBLEMS: dict[type[HTTPException], tuple[str, str]] = {
 }
 HTTP_FALLBACK = ("http-error", "HTTP error")
 INTERNAL = ("internal", "Internal server error")
+UNAVAILABLE = ("unavailable", "The service is briefly unavailable")
+UNAVAILABLE_RETRY_AFTER = "2"
 
 
 def problem_types(status: int) -> list[tuple[str, str]]:
@@ -89,6 +92,8 @@ def problem_types(status: int) -> list[tuple[str, str]]:
         found.append(HTTP_FALLBACK)
     if status == HTTP_500_INTERNAL_SERVER_ERROR:
         found.append(INTERNAL)
+    if status == HTTP_503_SERVICE_UNAVAILABLE:
+        found.append(UNAVAILABLE)
     return found
 
 
@@ -144,6 +149,30 @@ def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Respons
         *INTERNAL,
         "something went wrong on our side; the request can be retried with its Idempotency-Key",
     )
+
+
+ExceptionHandler = Callable[[Request[Any, Any, Any], Exception], Response[Problem]]
+
+
+def unavailable_handler(transient: Callable[[BaseException], bool]) -> ExceptionHandler:
+    """For the storage's error types: an outage (as `transient` judges it: the database
+    restarting, no connection to be had) is a 503 the client may retry, anything else a 500."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+        if not transient(exc):
+            return internal_handler(request, exc)
+        log.warning(
+            "storage unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
+        return problem(
+            request,
+            HTTP_503_SERVICE_UNAVAILABLE,
+            *UNAVAILABLE,
+            "the database is unavailable; retry shortly (commands with their Idempotency-Key)",
+            {"Retry-After": UNAVAILABLE_RETRY_AFTER},
+        )
+
+    return handle
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -20,11 +20,14 @@ from commands.ports import Clock, SystemClock
 from commands.scheduling import Scheduling
 from infra.devstack.kafka_broker import find_or_start_kafka
 from infra.devstack.postgres_server import find_or_start_postgres
+from infra.kafka import transient as kafka_transient
 from infra.kafka.deliveries import KafkaDeliveries
 from infra.kafka.publisher import KafkaPublisher
 from infra.kafka.topics import ensure_topics
+from infra.postgres import transient as postgres_transient
 from infra.postgres.database import Database, ensure_database, eventstore_env, prepare
 from infra.postgres.dead_letters import PostgresDeadLetters
+from infra.postgres.pool import connection_pool
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
@@ -93,7 +96,7 @@ def _worker(
     """A worker's database, its application and a small pool, closed with `stack`."""
     db = database(settings, say)
     app = stack.enter_context(closing(build_scheduling(settings, db, pool_size=2)))
-    pool = stack.enter_context(ConnectionPool(db.conninfo, min_size=1, max_size=connections))
+    pool = stack.enter_context(connection_pool(db.conninfo, connections))
     return db, app, pool
 
 
@@ -132,9 +135,7 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
     db = database(settings, say)
     with ExitStack() as stack:
         app = stack.enter_context(closing(build_scheduling(settings, db)))
-        pool = stack.enter_context(
-            ConnectionPool(db.conninfo, min_size=1, max_size=settings.pool_size)
-        )
+        pool = stack.enter_context(connection_pool(db.conninfo, settings.pool_size))
         search: SearchBackend = PostgresSearch(pool)
         if settings.search_backend == "opensearch":
             search = _opensearch(settings).OpenSearchBackend.from_url(settings.opensearch_url)
@@ -172,12 +173,22 @@ def relay(settings: Settings, say: Say = print) -> Iterator[Relay]:
         )
 
 
+def transient(error: BaseException) -> bool:
+    """Whether `error` is a database or broker outage, to be waited out rather than fail on."""
+    return postgres_transient.is_transient(error) or kafka_transient.is_transient(error)
+
+
+# The error types the API answers with 503 when `transient` says so.
+TRANSIENT_ERROR_TYPES = postgres_transient.ERROR_TYPES
+
+
 @dataclass(frozen=True)
 class KafkaProjection:
     app: Scheduling
     changes_for: Callable[[Any], list[Change]]
     state: ProjectionState
     deliveries: KafkaDeliveries
+    transient: Callable[[BaseException], bool]
 
 
 @contextmanager
@@ -194,7 +205,7 @@ def kafka_projection(settings: Settings, name: str, say: Say = print) -> Iterato
         group = f"slotwise.projection.{name}"
         deliveries = KafkaDeliveries(bootstrap, group, ALL_TOPICS, state.stored_offsets)
         say(f"projection {name} consuming from {bootstrap}")
-        yield KafkaProjection(app, ROW_PROJECTIONS[name].changes_for, state, deliveries)
+        yield KafkaProjection(app, ROW_PROJECTIONS[name].changes_for, state, deliveries, transient)
 
 
 @dataclass(frozen=True)
@@ -221,8 +232,11 @@ def log_projections(
             search = sink.opensearch_search_view(backend)
             say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
     rows = PostgresRowView if set(names) & set(PROJECTION_NAMES) else None
-    with ConnectionPool(db.conninfo, min_size=1, max_size=1) as pool:
-        report = lambda name, error: PostgresProjectionState(pool, name).record_error(error)  # noqa: E731
+    with connection_pool(db.conninfo, max_size=1) as pool:
+
+        def report(name: str, error: str | None) -> None:
+            PostgresProjectionState(pool, name).record_error(error)
+
         yield LogProjections(eventstore_env(db, 2), rows, search, report)
 
 
@@ -279,7 +293,7 @@ def log_status(settings: Settings, say: Say = print) -> Iterator[Callable[[], Lo
     db = locate_database(settings, say)
     with ExitStack() as stack:
         log = stack.enter_context(closing(build_scheduling(settings, db, pool_size=1)))
-        pool = stack.enter_context(ConnectionPool(db.conninfo, min_size=1, max_size=1))
+        pool = stack.enter_context(connection_pool(db.conninfo, 1))
         status = PostgresStatus(pool, log, TRACKED)
 
         def read() -> LogStatus:
@@ -295,7 +309,7 @@ def log_status(settings: Settings, say: Say = print) -> Iterator[Callable[[], Lo
 @contextmanager
 def dead_letters(settings: Settings, say: Say = print) -> Iterator[DeadLetters]:
     """The projections' dead letters, for an operator to inspect, skip or retry."""
-    with ConnectionPool(database(settings, say).conninfo, min_size=1, max_size=1) as pool:
+    with connection_pool(database(settings, say).conninfo, max_size=1) as pool:
         yield PostgresDeadLetters(pool)
 
 

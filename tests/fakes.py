@@ -211,6 +211,7 @@ class ScriptedDeliveries(Deliveries):
     def __init__(self) -> None:
         self.queue: list[Delivery] = []
         self.closed = False
+        self.rewound = 0
 
     def push(self, topic: str, partition: int, offset: int, value: bytes) -> None:
         self.queue.append(Delivery(topic, partition, offset, value))
@@ -218,6 +219,9 @@ class ScriptedDeliveries(Deliveries):
     def poll(self, max_messages: int, timeout: float) -> list[Delivery]:
         batch, self.queue = self.queue[:max_messages], self.queue[max_messages:]
         return batch
+
+    def rewind(self) -> None:
+        self.rewound += 1
 
     def close(self) -> None:
         self.closed = True

@@ -10,7 +10,10 @@ applied version, and the partitions' next offsets. Then:
   lost its data, a truncated topic), the worker reads that event from the event store.
 A poison event is retried, then dead-lettered; by default the projection stops there and, given
 a stop flag, waits (up, and reporting itself stopped) until an operator skips the dead letter or
-asks for a retry (`slotwise deadletters`)."""
+asks for a retry (`slotwise deadletters`). A transient error (the database or the broker away)
+is not poison: the batch's transaction rolls back, the worker waits it out and rewinds to the
+offsets it stored, so nothing is skipped and the applied versions keep anything from being
+applied twice."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from commands.scheduling import Scheduling
 from projections.changes import Change
 from projections.delivery import Applicable, DeadLetter, ProjectionState, reason_of
 from projections.integration import Catalog, IntegrationEvent, event_id
+from workers.resilience import Transient, keep_running, never
 
 log = logging.getLogger("slotwise.kafka_projection")
 
@@ -45,6 +49,10 @@ class DeliveryLike(Protocol):
 
 class Deliveries(Protocol):
     def poll(self, max_messages: int, timeout: float) -> Sequence[DeliveryLike]: ...
+
+    def rewind(self) -> None:
+        """Deliver again from the offsets the projection stored (its last committed batch)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -76,6 +84,8 @@ class KafkaProjector:
     # waits there for an operator, until the flag is set.
     stop: threading.Event | None = None
     operator_poll: float = 1.0
+    # Whether an error is an outage to wait out (raised as is) rather than a failing event.
+    transient: Transient = never
     _stalled_since: float | None = None
 
     def _changes(self, event: Any) -> tuple[list[Change], str | None]:
@@ -86,6 +96,8 @@ class KafkaProjector:
             try:
                 return self.changes_for(event), None
             except Exception as failure:
+                if self.transient(failure):
+                    raise
                 error = failure
         return [], reason_of(error)
 
@@ -139,7 +151,9 @@ class KafkaProjector:
             try:
                 self.counters.applied += self.state.apply(plan, offsets)
                 return
-            except Exception:
+            except Exception as failure:
+                if self.transient(failure):
+                    raise
                 log.warning("batch failed; applying its events one at a time", exc_info=True)
         for item in plan:
             self._apply_one(item)
@@ -152,6 +166,8 @@ class KafkaProjector:
                 self.counters.applied += self.state.apply([item], {})
                 return
             except Exception as failure:
+                if self.transient(failure):
+                    raise
                 error = failure
         letter = DeadLetter(
             event_id=event_id(item.aggregate_id, item.version),
@@ -253,11 +269,22 @@ def run_kafka_projection(
     deliveries: Deliveries,
     stop: threading.Event,
     max_messages: int = 500,
+    what: str = "Kafka projection",
 ) -> None:
+    """Consume and apply until stopped. A transient error is waited out, then the consumer
+    rewinds to the stored offsets; a poison event (PoisonEventError) ends the loop."""
+
+    def step() -> None:
+        projector.handle(deliveries.poll(max_messages, 0.1))
+
     try:
-        while not stop.is_set():
-            batch = deliveries.poll(max_messages, 0.1)
-            projector.handle(batch)
+        keep_running(
+            step,
+            stop,
+            what=what,
+            transient=projector.transient,
+            recover=deliveries.rewind,
+        )
     except PoisonEventError:
         if not stop.is_set():
             raise

@@ -150,7 +150,7 @@ def run_one(
             failing = True
             _report(report, name, reason_of(error))
             stop.wait(backoff)
-            backoff = min(backoff * 2, 30.0)
+            backoff = min(backoff * 2, 5.0)
 
 
 def _report(report: Report, name: str, error: str) -> None:

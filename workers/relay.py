@@ -16,6 +16,7 @@ import msgspec
 
 from commands.scheduling import Scheduling
 from projections.integration import Catalog, message_headers, message_key
+from workers.resilience import always, keep_running
 
 log = logging.getLogger("slotwise.relay")
 RELAY_NAME = "kafka"
@@ -79,24 +80,14 @@ def run_relay(
     wait_for_new_events: Callable[[float], Any],
     stop: threading.Event,
 ) -> None:
-    """Relay until stopped: woken by LISTEN/NOTIFY, polling as a fallback."""
+    """Relay until stopped: woken by LISTEN/NOTIFY, polling as a fallback. Every failure (the
+    broker or the database away, a delivery refused) is waited out with backoff; then the
+    producer is recreated and the relay resends from its recorded position."""
     catalog = Catalog()
-    backoff = 0.2
-    broken = False
-    while not stop.is_set():
-        try:
-            if broken:
-                publisher.recreate()
-                broken = False
-            published = relay_batch(app, catalog, publisher, positions)
-            backoff = 0.2
-        except Exception:
-            log.exception(
-                "relay batch failed; resending from the recorded position in %.1fs", backoff
-            )
-            broken = True
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 10.0)
-            continue
-        if published == 0:
+
+    def step() -> None:
+        if relay_batch(app, catalog, publisher, positions) == 0:
             wait_for_new_events(1.0)
+
+    # The relay never skips an event, so it has no poison to stop on: it retries everything.
+    keep_running(step, stop, what="relay batch", transient=always, recover=publisher.recreate)

@@ -75,6 +75,29 @@ def stop_embedded_postgres(state_dir: Path) -> bool:
         return True
 
 
+def start_server(pgdata: Path, port: int) -> PostgresLocation:
+    """Start a server of one's own on `pgdata` (initialised if new) at `port`: for tests that
+    must crash and restart a server without touching the one everybody shares."""
+    _prepare(pgdata)
+    if not (pgdata / "PG_VERSION").exists():
+        _run(
+            "initdb", ["-D", str(pgdata), "--auth=trust", "-U", EMBEDDED_USER, "-E", "UTF8"], pgdata
+        )
+    options = f"-h {DEFAULT_HOST} -p {port} -k ''"
+    log = str(pgdata / "server.log")
+    _run("pg_ctl", ["-D", str(pgdata), "-w", "-t", "60", "-l", log, "-o", options, "start"], pgdata)
+    found = probe(_embedded_params(port), timeout=5, embedded=True)
+    if found is None:
+        raise PostgresUnavailableError(f"PostgreSQL in {pgdata} does not answer on port {port}")
+    return found
+
+
+def crash_server(pgdata: Path) -> None:
+    """Stop the server on `pgdata` as a crash would: at once, without a checkpoint, dropping
+    every connection (the next start recovers from the write-ahead log)."""
+    _run("pg_ctl", ["-D", str(pgdata), "-w", "-t", "60", "-m", "immediate", "stop"], pgdata)
+
+
 def _reuse_or_start_embedded(state_dir: Path, progress: Callable[[str], None]) -> PostgresLocation:
     pgdata = state_dir / "postgres"
     record = state_dir / "postgres.json"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 log = logging.getLogger("slotwise.kafka")
 
@@ -78,8 +78,7 @@ class KafkaDeliveries:
         if self._assigned or time.monotonic() - self._joined_at < self._rejoin_after:
             return
         log.warning("no partitions assigned after %.0fs; rejoining the group", self._rejoin_after)
-        self._consumer.close()
-        self._join()
+        self._rejoin()
 
     def _assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         stored = self._stored_offsets()
@@ -96,6 +95,28 @@ class KafkaDeliveries:
                 tp.offset = max(offset, low)
         consumer.assign(partitions)
         self._assigned = bool(partitions) or self._assigned
+
+    def rewind(self) -> None:
+        """Fetch every assigned partition again from the offset the projection stored: after
+        a batch whose transaction rolled back, the consumer's own position is past it. Without
+        an assignment (one interrupted by the outage), join the group afresh."""
+        assignment = self._consumer.assignment() if self._assigned else []
+        if not assignment:
+            self._rejoin()
+            return
+        stored = self._stored_offsets()
+        try:
+            for tp in assignment:
+                offset = stored.get((tp.topic, tp.partition))
+                tp.offset = OFFSET_BEGINNING if offset is None else offset
+                self._consumer.seek(tp)
+        except KafkaException:
+            log.warning("could not seek to the stored offsets; rejoining the group", exc_info=True)
+            self._rejoin()
+
+    def _rejoin(self) -> None:
+        self._consumer.close()
+        self._join()
 
     def poll(self, max_messages: int, timeout: float) -> list[Delivery]:
         """Wait up to `timeout` for the first message, then take what is already there."""

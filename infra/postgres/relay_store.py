@@ -31,16 +31,44 @@ class PostgresPositions:
 
 
 class LogListener:
-    """Blocks until the event store notifies new events, or the timeout passes."""
+    """Blocks until the event store notifies new events, or the timeout passes.
 
-    def __init__(self, conninfo: str, channel: str) -> None:
-        self._conn = psycopg.connect(conninfo, autocommit=True)
-        self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+    A lost connection (the server restarted) is closed and reported by raising; the next wait
+    connects and listens again, and returns at once since notifications may have been missed
+    meanwhile (the relay then reads the log, which is the truth anyway)."""
+
+    def __init__(self, conninfo: str, channel: str, connect_timeout: int = 5) -> None:
+        self._conninfo = conninfo
+        self._listen = sql.SQL("LISTEN {}").format(sql.Identifier(channel))
+        self._connect_timeout = connect_timeout
+        self._conn: psycopg.Connection[Any] | None = None
+        self._connect()
+
+    def _connect(self) -> None:
+        conn = psycopg.connect(
+            self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+        )
+        try:
+            conn.execute(self._listen)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
 
     def wait(self, timeout: float) -> bool:
-        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+        if self._conn is None or self._conn.closed:
+            self.close()
+            self._connect()
             return True
+        try:
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                return True
+        except psycopg.Error:
+            self.close()
+            raise
         return False
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from commands.appointments.messages import BookAppointment, CancelAppointment
 from commands.scheduling import Scheduling
+from infra import bootstrap
 from infra.postgres.database import Database, eventstore_env
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.server import PostgresLocation
@@ -177,3 +178,37 @@ def test_a_poison_event_stops_the_projection_before_it_and_is_dead_lettered(
     assert watermark == log[-1][0]
     assert skipping.counters.dead_lettered == 1
     assert rows(db, "SELECT skipped FROM projection_dead_letters") == [(True,)]
+
+
+def test_a_database_outage_mid_batch_is_not_poison_and_the_batch_applies_once_after_it(
+    app: Scheduling, state: PostgresProjectionState, db: Database
+) -> None:
+    appointment_id, _ = scenario(app)
+    log = log_of(app)
+    outage = {"left": 5}  # more failures than the projector's attempts at one event
+
+    def during_an_outage(event: Any) -> Any:
+        if type(event).__qualname__ == "Appointment.Cancelled" and outage["left"]:
+            outage["left"] -= 1
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return changes_for(event)
+
+    projector = KafkaProjector(
+        app, during_an_outage, state, max_attempts=2, transient=bootstrap.transient
+    )
+    with pytest.raises(psycopg.OperationalError):
+        projector.handle(deliveries(log).poll(1000, 0))
+
+    # Nothing dead-lettered, nothing of the batch applied, the watermark where it was.
+    assert rows(db, "SELECT count(*) FROM projection_dead_letters") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM projection_versions") == [(0,)]
+    assert state.watermark() == 0
+
+    # The server back, the same deliveries again (the consumer rewinds to the stored offsets).
+    outage["left"] = 0
+    watermark = projector.handle(deliveries(log).poll(1000, 0))
+    assert watermark == log[-1][0]
+    assert projector.counters.dead_lettered == 0
+    assert rows(db, f"SELECT status FROM rm_appointments WHERE id = '{appointment_id}'") == [
+        ("cancelled",)
+    ]

@@ -27,13 +27,16 @@ def settings(**overrides: str) -> Settings:
 
 
 def make_client(
-    clock: Any = None, search: RecordingSearch | None = None, **overrides: str
+    clock: Any = None,
+    search: RecordingSearch | None = None,
+    queries: StillQueries | None = None,
+    **overrides: str,
 ) -> TestClient[Any]:
     clock = clock or FixedClock(NOW)
     search = search or RecordingSearch(position=4)
     services = Services(
         scheduling=in_memory_app(clock),
-        queries=StillQueries(position=5),
+        queries=queries or StillQueries(position=5),
         analytics=StillAnalytics(position=3),
         search=search,
         search_position=search,

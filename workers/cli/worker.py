@@ -75,9 +75,14 @@ def _from_kafka(name: str, *, skip_poison: bool) -> None:
         # Stopped on a dead letter, the process stays up (and says so in its status) until an
         # operator skips it or asks for a retry: `slotwise deadletters`.
         projector = KafkaProjector(
-            parts.app, parts.changes_for, parts.state, skip_poison=skip_poison, stop=stop
+            parts.app,
+            parts.changes_for,
+            parts.state,
+            skip_poison=skip_poison,
+            stop=stop,
+            transient=parts.transient,
         )
-        run_kafka_projection(projector, parts.deliveries, stop)
+        run_kafka_projection(projector, parts.deliveries, stop, what=f"projection {name}")
 
 
 def cmd_relay(_: argparse.Namespace) -> None:
