@@ -23,7 +23,14 @@ from infra.devstack.postgres_server import find_or_start_postgres
 from infra.kafka.deliveries import KafkaDeliveries
 from infra.kafka.publisher import KafkaPublisher
 from infra.kafka.topics import ensure_topics
-from infra.postgres.database import Database, ensure_database, eventstore_env, prepare
+from infra.postgres.database import (
+    Database,
+    ensure_database,
+    events_table,
+    eventstore_env,
+    prepare,
+)
+from infra.postgres.positions import LogPositions
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
@@ -34,7 +41,6 @@ from infra.postgres.rows import PostgresRowView
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.search.writes import PostgresSearchView
 from infra.postgres.status import PostgresStatus
-from infra.postgres.tracking import Watermark, tracking_table
 from infra.settings import Settings, SettingsError, redacted
 from projections.analytics_queries import AnalyticsQueries
 from projections.changes import Change, RowView
@@ -120,7 +126,7 @@ class ApiAdapters:
     queries: SchedulingQueries
     analytics: AnalyticsQueries
     search: SearchBackend
-    search_position: Watermark
+    positions: LogPositions  # enter it (async with) in the API's event loop
     status: StatusQueries
     clock: Clock
 
@@ -143,7 +149,9 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             queries=PostgresSchedulingQueries(pool),
             analytics=PostgresAnalyticsQueries(pool),
             search=search,
-            search_position=Watermark(pool, tracking_table(SearchProjection.name)),
+            positions=LogPositions(
+                db.conninfo, events_table(app), TRACKED, max_waiters=settings.max_read_waiters
+            ),
             status=PostgresStatus(pool, app, TRACKED),
             clock=SystemClock(),
         )

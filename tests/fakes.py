@@ -43,6 +43,34 @@ class BrokenClock:
         raise RuntimeError("secret internal detail: connection string postgres://user:pw@db")
 
 
+class FixedPositions:
+    """A `projections.positions.PositionWaits` whose projections stand still at `positions`
+    (0 for any other) under a log whose last position is `head`: a position not yet applied
+    is never reached, so the wait answers False at once instead of after its timeout."""
+
+    def __init__(self, head: int, **positions: int) -> None:
+        self.head = head
+        self.positions = positions
+        self.full = False  # True: every wait is refused as one too many
+        self.asked: list[tuple[str, int]] = []
+
+    @property
+    def waiting(self) -> int:
+        return 0
+
+    async def wait_for(self, projection: str, position: int, timeout: float) -> bool:
+        from projections.positions import BeyondLogHeadError, TooManyWaitersError
+
+        self.asked.append((projection, position))
+        if self.positions.get(projection, 0) >= position:
+            return True
+        if self.full:
+            raise TooManyWaitersError("too many reads are waiting")
+        if position > self.head:
+            raise BeyondLogHeadError(position, self.head)
+        return False
+
+
 class StillQueries:
     """A `projections.queries.SchedulingQueries` whose read model never moves and holds nothing."""
 

@@ -11,7 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.log import APPLICATION_NAME
 from infra.postgres.rows import apply_changes
-from infra.postgres.tracking import read_watermark, tracking_table
+from infra.postgres.tracking import notify_position, read_watermark, tracking_table
 from projections.delivery import Applicable, DeadLetter
 
 
@@ -97,6 +97,7 @@ class PostgresProjectionState:
                 ).format(self._tracking),
                 (APPLICATION_NAME, position),
             )
+            notify_position(conn, self.projection, position)
 
     def dead_letter(self, letter: DeadLetter) -> None:
         with self._pool.connection() as conn:

@@ -11,10 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor, sql
 from psycopg.types.json import Jsonb
 
+from infra.postgres.tracking import AnnouncedTracking
 from projections.changes import Change, Delete, RowView, Update
 
 
@@ -108,13 +108,9 @@ def apply_changes(
         curs.execute(statement(change, table), bind_params(change))
 
 
-class PostgresRowView(PostgresTrackingRecorder, RowView):
+class PostgresRowView(AnnouncedTracking, RowView):
     """The direct path (event store → projection). It records each aggregate's applied
     version too, so the Kafka path can take over from where this one stopped."""
-
-    @property
-    def projection(self) -> str:
-        return self.tracking_table_name.removesuffix("_tracking")
 
     def apply(
         self,
