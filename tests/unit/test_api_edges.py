@@ -40,7 +40,7 @@ def make_client(
     **overrides: str,
 ) -> TestClient[Any]:
     clock = clock or FixedClock(NOW)
-    search = search or RecordingSearch(position=4)
+    search = search or RecordingSearch()
     services = Services(
         scheduling=in_memory_app(clock),
         queries=StillQueries(position=5),
