@@ -8,38 +8,30 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.projection import ProjectionRunner
 
 from commands.appointments.messages import CancelAppointment, ConfirmAppointment
 from commands.scheduling import Scheduling
 from infra.postgres.database import Database, eventstore_env
 from infra.postgres.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
-from infra.postgres.rows import PostgresRowView
 from infra.postgres.server import PostgresLocation
-from projections.analytics import AnalyticsProjection
 from projections.changes import Change
-from projections.scheduling import SchedulingProjection
 from projections.scheduling import changes_for as scheduling_changes
 from tests.builders import (
-    all_events,
     as_staff,
     book,
     create_slot,
     register_patient,
     register_provider,
 )
-from tests.databases import checksums, database_of_its_own
-from tests.every_event import drive_every_event, every_event_clock
+from tests.databases import checksums, database_of_its_own, project_live
 from workers.cli import main
 
 SCHEDULING = PROJECTIONS["scheduling"].tables
-ROW_PROJECTIONS = {p.name: p for p in (SchedulingProjection, AnalyticsProjection)}
 
 
 def populate(app: Scheduling) -> None:
@@ -53,21 +45,6 @@ def populate(app: Scheduling) -> None:
         app.confirm(ConfirmAppointment(appointment_id=appointment_id), as_staff())
     for appointment_id in booked[3:5]:
         app.cancel(CancelAppointment(appointment_id=appointment_id, reason="away"), as_staff())
-
-
-def project_live(env: dict[str, str], head: int) -> None:
-    """Project the log into the live tables as the running workers do, one event at a time."""
-    for projection in ROW_PROJECTIONS.values():
-        with ProjectionRunner(
-            application_class=Scheduling,
-            projection_class=projection,
-            view_class=PostgresRowView,
-            env=env,
-        ) as runner:
-            runner.wait(head, timeout=30)
-        view = runner.view
-        assert isinstance(view, PostgresRowView)
-        view.datastore.close()  # the runner leaves its view's pool open
 
 
 @pytest.fixture(scope="module")
@@ -286,75 +263,3 @@ def test_a_rebuild_that_fails_on_an_event_names_it_and_leaves_live_untouched(
 
     assert checksums(db.conninfo, SCHEDULING) == healthy
     assert leftovers(db) == []
-
-
-@pytest.fixture(scope="module")
-def every_event(pg_location: PostgresLocation) -> Iterator[tuple[Database, set[type[Any]]]]:
-    """A log with every kind of event the projections handle, projected live; and the event
-    classes it holds."""
-    with database_of_its_own(pg_location, "rebuild_every_event") as db:
-        env = eventstore_env(db, 2)
-        clock = every_event_clock()
-        app = Scheduling(env, clock=clock)
-        try:
-            drive_every_event(app, clock)
-            recorded = {type(e) for e in all_events(app)}
-            head = app.head_position()
-        finally:
-            app.close()
-        project_live(env, head)
-        yield db, recorded
-
-
-def test_every_rebuilt_projection_is_checked_against_its_live_handlers() -> None:
-    assert set(ROW_PROJECTIONS) == set(PROJECTIONS)
-
-
-@pytest.mark.parametrize("name", sorted(ROW_PROJECTIONS))
-def test_a_rebuild_equals_the_live_projection_for_every_event_it_handles(
-    every_event: tuple[Database, set[type[Any]]], name: str
-) -> None:
-    db, recorded = every_event
-    handled = set(ROW_PROJECTIONS[name].handlers)
-    missing = sorted(c.__qualname__ for c in handled - recorded)
-    assert missing == [], f"tests/every_event.py records no {missing}: add a command for each"
-    with closing(Scheduling(eventstore_env(db, 2))) as log:
-        outcome = rebuild(db.conninfo, log, name, diff=True)
-
-    differing = [(d.table, d.live_samples, d.shadow_samples) for d in outcome.diffs if d.differs]
-    assert differing == []
-    assert outcome.events == log_head(db)
-
-
-def test_partial_directory_updates_are_merged_alike_live_and_rebuilt(
-    every_event: tuple[Database, set[type[Any]]],
-) -> None:
-    db, _ = every_event
-    live = directory_rows(db)
-    with closing(Scheduling(eventstore_env(db, 2))) as log:
-        diffs = rebuild(db.conninfo, log, "scheduling", diff=True).diffs
-
-    (profile,) = (row[0] for row in live["rm_providers"])
-    assert profile == {
-        "name": "Dr P Q",
-        "time_zone": "Europe/Berlin",
-        "specializations": ["cardiology", "sports medicine"],
-        "bio": "updated",
-        "accepting_new_patients": False,
-        "fee_amount": "80.00",
-        "fee_currency": "EUR",
-        "languages": ["de"],
-    }
-    assert live["rm_patients"] == [("Pat Q", "Europe/Berlin")]
-    assert not any(d.differs for d in diffs if d.table in ("rm_providers", "rm_patients"))
-
-
-def log_head(db: Database) -> int:
-    return int(query(db, "SELECT max(notification_id) FROM slotwise_events")[0][0])
-
-
-def directory_rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        "rm_providers": query(db, "SELECT profile FROM rm_providers"),
-        "rm_patients": query(db, "SELECT name, time_zone FROM rm_patients"),
-    }
