@@ -37,18 +37,20 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             yield
             return
         with bootstrap.api(settings) as adapters:
-            app.state.services = Services(
-                scheduling=adapters.scheduling,
-                queries=adapters.queries,
-                analytics=adapters.analytics,
-                search=adapters.search,
-                search_position=adapters.search_position,
-                clock=adapters.clock,
-                read_wait_seconds=settings.read_wait_seconds,
-                max_page_size=settings.max_page_size,
-                status=adapters.status,
-            )
-            yield
+            # The one listener of this process, in the loop its waiting reads run in.
+            async with adapters.positions as positions:
+                app.state.services = Services(
+                    scheduling=adapters.scheduling,
+                    queries=adapters.queries,
+                    analytics=adapters.analytics,
+                    search=adapters.search,
+                    positions=positions,
+                    clock=adapters.clock,
+                    read_wait_seconds=settings.read_wait_seconds,
+                    max_page_size=settings.max_page_size,
+                    status=adapters.status,
+                )
+                yield
 
     auth = jwt_auth(settings.jwt_secret, settings.jwt_issuer)
     rate_limit = RateLimitConfig(

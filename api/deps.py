@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Protocol, TypeAlias, TypeVar
+from typing import Annotated, Any, TypeAlias, TypeVar
 from uuid import UUID, uuid4
 
 from litestar import Request
@@ -27,7 +27,9 @@ from domain.errors import ValidationError
 from domain.limits import check_instant
 from domain.text import check_text
 from projections.analytics_queries import AnalyticsQueries
+from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
+from projections.scheduling import SchedulingProjection
 from projections.search import SearchBackend
 from projections.status import StatusQueries
 
@@ -38,17 +40,13 @@ Injected: TypeAlias = Annotated[T, Dependency(kind="named"), SkipValidationMarke
 (often behind a Protocol), so the framework does not validate them as it does request input."""
 
 
-class ReadModel(Protocol):
-    def wait_for(self, position: int, timeout: float) -> bool: ...
-
-
 @dataclass(frozen=True)
 class Services:
     scheduling: Scheduling
     queries: SchedulingQueries
     analytics: AnalyticsQueries
     search: SearchBackend
-    search_position: ReadModel  # the search projection's own position, for min_position
+    positions: PositionWaits  # read your writes: waits for each projection's position
     clock: Clock
     read_wait_seconds: float
     max_page_size: int
@@ -111,7 +109,8 @@ MinPositionQuery = Annotated[
         description=(
             "Read your writes: wait (bounded) until the read model has applied this log "
             "position, e.g. the `position` a command answered; 503 with Retry-After if it has "
-            "not in time."
+            "not in time (or too many reads are waiting), 422 with the log's `head` if the "
+            "position is past the last event."
         ),
     ),
 ]
@@ -191,34 +190,40 @@ def provide_versioned_context(
 
 @dataclass(frozen=True)
 class MinPosition:
-    """The log position a read asked to see, and how long it may wait for it."""
+    """The log position the read asked to see (None if none), which the read model named by
+    the route's `position` dependency (`reads(projection)`) has applied by the time the
+    handler runs. Each projection keeps a position of its own."""
 
-    query: int | None
-    header: str | None
-    timeout: float
-
-    def await_on(self, model: ReadModel) -> None:
-        """Wait (bounded) until `model` has applied the asked position; each projection keeps
-        a position of its own, so the handler names the read model it reads."""
-        wanted = self.query
-        if wanted is None and self.header is not None:
-            try:
-                wanted = int(self.header)
-            except ValueError:
-                raise ValidationError("X-Min-Position must be a whole number") from None
-        if wanted is None or wanted <= 0:
-            return
-        if not model.wait_for(wanted, self.timeout):
-            msg = f"the read model has not reached position {wanted} yet; retry shortly"
-            raise ReadModelBehindError(msg)
+    wanted: int | None
 
 
-def provide_position(
-    services: Injected[Services],
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
-) -> MinPosition:
-    return MinPosition(min_position, x_min_position, services.read_wait_seconds)
+def _wanted(query: int | None, header: str | None) -> int | None:
+    if query is None and header is not None:
+        try:
+            return int(header)
+        except ValueError:
+            raise ValidationError("X-Min-Position must be a whole number") from None
+    return query
+
+
+def reads(projection: str) -> Provide:
+    """The `position` dependency of routes that read `projection`'s read model: it waits, in
+    the event loop (no thread, no connection), until the position asked for is applied."""
+
+    async def provide_position(
+        services: Injected[Services],
+        min_position: MinPositionQuery = None,
+        x_min_position: MinPositionHeader = None,
+    ) -> MinPosition:
+        wanted = _wanted(min_position, x_min_position)
+        if wanted is not None and wanted > 0:
+            timeout = services.read_wait_seconds
+            if not await services.positions.wait_for(projection, wanted, timeout):
+                msg = f"the read model has not reached position {wanted} yet; retry shortly"
+                raise ReadModelBehindError(msg)
+        return MinPosition(wanted)
+
+    return Provide(provide_position)
 
 
 # --- request values handlers share ------------------------------------------------------------
@@ -294,7 +299,7 @@ PARTS = {
     "queries": "queries",
     "analytics": "analytics",
     "search": "search",
-    "search_position": "search_position",
+    "read_positions": "positions",
     "clock": "clock",
     "page_cap": "max_page_size",
     "log_status": "status",
@@ -304,7 +309,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "services": _provide(provide_services),
     "actor": _provide(provide_actor),
     "context": _provide(provide_context),
-    "position": _provide(provide_position),
+    "position": reads(SchedulingProjection.name),  # the controllers of other models override it
     **{name: _part(attribute) for name, attribute in PARTS.items()},
 }
 VERSIONED = {"context": _provide(provide_versioned_context)}

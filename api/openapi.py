@@ -3,8 +3,8 @@ can answer, each error as the one RFC 9457 problem schema under application/prob
 
 A route declares what its own logic can refuse (`documented("cancelAppointment", *COMMAND)`);
 what every route can answer, and what a route's dependencies imply (412 where If-Match is read,
-503 where a read waits for a log position, 413 where there is a body), is added here. The words
-describing each status come from the problem table in api/problems.py."""
+422 and 503 where a read waits for a log position, 413 where there is a body), is added here.
+The words describing each status come from the problem table in api/problems.py."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ QUERY = (422,)
 GUARDED = (403,)
 FOUND_OR_NOT = (404,)
 
-_IMPLIED_BY_HEADER = {"If-Match": 412, "X-Min-Position": 503}
+_IMPLIED_BY_HEADER = {"If-Match": (412,), "X-Min-Position": (422, 503)}
 _BODY_TOO_LARGE = 413
 
 
@@ -77,7 +77,9 @@ class ProblemOperation(Operation):
             for p in self.parameters or ()
             if isinstance(p, OpenAPIParameter) and p.param_in == "header"
         }
-        implied = [status for name, status in _IMPLIED_BY_HEADER.items() if name in headers]
+        implied = [
+            s for name, found in _IMPLIED_BY_HEADER.items() if name in headers for s in found
+        ]
         if self.request_body is not None:
             implied.append(_BODY_TOO_LARGE)
         for status in implied:

@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 
 from commands.application import IdempotencyKeyReusedError
 from domain import errors
+from projections.positions import BeyondLogHeadError, TooManyWaitersError
 
 log = logging.getLogger("slotwise.api")
 
@@ -43,6 +44,9 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     instance: Annotated[str, _described("The request path")]
     errors: Annotated[
         list[dict[str, Any]] | None, _described("A malformed request's parameter errors")
+    ] = None
+    head: Annotated[
+        int | None, _described("The log's last position, when min_position is beyond it")
     ] = None
 
 
@@ -68,7 +72,9 @@ PROBLEMS: list[tuple[type[Exception], int, str, str]] = [
     (errors.ConcurrencyError, 409, "version-conflict", "Concurrent modification"),
     (errors.ConflictError, 409, "conflict", "Conflict"),
     (errors.DomainError, 422, "domain-rule", "The request breaks a rule"),
+    (BeyondLogHeadError, 422, "position-beyond-head", "min_position is beyond the log"),
     (ReadModelBehindError, 503, "read-model-behind", "The read model has not caught up yet"),
+    (TooManyWaitersError, 503, "too-many-waiters", "Too many reads are waiting; retry shortly"),
 ]
 
 HTTP_PROBLEMS: dict[type[HTTPException], tuple[str, str]] = {
@@ -105,6 +111,7 @@ def problem(
     detail: str,
     headers: dict[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
+    head: int | None = None,
 ) -> Response[Problem]:
     body = Problem(
         type=PROBLEM_BASE + slug,
@@ -113,6 +120,7 @@ def problem(
         detail=detail,
         instance=request.url.path,
         errors=errors,
+        head=head,
     )
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -121,7 +129,8 @@ def domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
     for error_type, status, slug, title in PROBLEMS:
         if isinstance(exc, error_type):
             headers = {"Retry-After": "1"} if status == 503 else None
-            return problem(request, status, slug, title, str(exc), headers)
+            head = exc.head if isinstance(exc, BeyondLogHeadError) else None
+            return problem(request, status, slug, title, str(exc), headers, head=head)
     return internal_handler(request, exc)
 
 
@@ -179,6 +188,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     errors.DomainError: domain_handler,
     IdempotencyKeyReusedError: domain_handler,
     ReadModelBehindError: domain_handler,
+    BeyondLogHeadError: domain_handler,
+    TooManyWaitersError: domain_handler,
     HTTPException: http_handler,
     Exception: internal_handler,
 }

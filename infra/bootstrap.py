@@ -25,9 +25,16 @@ from infra.kafka.deliveries import KafkaDeliveries
 from infra.kafka.publisher import KafkaPublisher
 from infra.kafka.topics import ensure_topics
 from infra.postgres import transient as postgres_transient
-from infra.postgres.database import Database, ensure_database, eventstore_env, prepare
+from infra.postgres.database import (
+    Database,
+    ensure_database,
+    events_table,
+    eventstore_env,
+    prepare,
+)
 from infra.postgres.dead_letters import PostgresDeadLetters
 from infra.postgres.pool import connection_pool
+from infra.postgres.positions import LogPositions
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
@@ -38,7 +45,6 @@ from infra.postgres.rows import PostgresRowView
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.search.writes import PostgresSearchView
 from infra.postgres.status import PostgresStatus
-from infra.postgres.tracking import Watermark, tracking_table
 from infra.settings import Settings, SettingsError, redacted
 from projections.analytics_queries import AnalyticsQueries
 from projections.changes import Change, RowView
@@ -124,7 +130,7 @@ class ApiAdapters:
     queries: SchedulingQueries
     analytics: AnalyticsQueries
     search: SearchBackend
-    search_position: Watermark
+    positions: LogPositions  # enter it (async with) in the API's event loop
     status: StatusQueries
     clock: Clock
 
@@ -145,7 +151,9 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             queries=PostgresSchedulingQueries(pool),
             analytics=PostgresAnalyticsQueries(pool),
             search=search,
-            search_position=Watermark(pool, tracking_table(SearchProjection.name)),
+            positions=LogPositions(
+                db.conninfo, events_table(app), TRACKED, max_waiters=settings.max_read_waiters
+            ),
             status=PostgresStatus(pool, app, TRACKED),
             clock=SystemClock(),
         )

@@ -108,6 +108,7 @@ class Settings:
     kek: bytes | None = field(default=None, repr=False)
     kek_version: int = 1
     retired_keks: tuple[tuple[int, bytes], ...] = field(default=(), repr=False)
+    max_read_waiters: int = 256  # reads waiting for a position at once, per API process
 
     @property
     def dev(self) -> bool:
@@ -156,4 +157,5 @@ class Settings:
             kek=kek,
             kek_version=kek_version,
             retired_keks=retired_keks,
+            max_read_waiters=_int(env, "SLOTWISE_MAX_READ_WAITERS", 256),
         )

@@ -181,10 +181,6 @@ class UtilizationReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AnalyticsQueries(Protocol):
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Block until the analytics model has applied `position`; False on timeout."""
-        ...
-
     def position(self) -> int: ...
 
     def appointments(

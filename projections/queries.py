@@ -140,10 +140,6 @@ def may_see_schedule(actor: Actor, provider_id: UUID) -> bool:
 
 
 class SchedulingQueries(Protocol):
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Block until the read model has applied `position`; False on timeout."""
-        ...
-
     def position(self) -> int: ...
 
     def appointment(self, appointment_id: UUID) -> AppointmentView | None: ...

@@ -8,10 +8,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import psycopg
+from eventsourcing.projection import ProjectionRunner
 from psycopg import sql
 
+from commands.scheduling import Scheduling
 from infra.postgres.database import Database, prepare
+from infra.postgres.rows import PostgresRowView
 from infra.postgres.server import PostgresLocation, create_database, drop_database
+from projections.analytics import AnalyticsProjection
+from projections.scheduling import SchedulingProjection
 
 
 def fresh_database(
@@ -62,3 +67,18 @@ def checksums(conninfo: str, tables: Iterable[str]) -> dict[str, str]:
             assert row is not None
             sums[table] = str(row[0])
         return sums
+
+
+def project_live(env: dict[str, str], head: int) -> None:
+    """Project the log into the live tables as the running workers do, one event at a time."""
+    for projection in (SchedulingProjection, AnalyticsProjection):
+        with ProjectionRunner(
+            application_class=Scheduling,
+            projection_class=projection,
+            view_class=PostgresRowView,
+            env=env,
+        ) as runner:
+            runner.wait(head, timeout=30)
+        view = runner.view
+        assert isinstance(view, PostgresRowView)
+        view.datastore.close()  # the runner leaves its view's pool open

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from api.deps import ReadModel
 from commands.ports import Clock, KeyStore
 from domain.personal import SubjectErasedError
 from infra.kafka.deliveries import Delivery
@@ -27,6 +26,7 @@ from projections.analytics_queries import (
     UtilizationReport,
 )
 from projections.changes import Change, Delete, RowView, Update
+from projections.positions import BeyondLogHeadError, PositionWaits, TooManyWaitersError
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,
@@ -83,14 +83,37 @@ class BrokenClock(Clock):
         raise RuntimeError("secret internal detail: connection string postgres://user:pw@db")
 
 
+class FixedPositions(PositionWaits):
+    """A `projections.positions.PositionWaits` whose projections stand still at `positions`
+    (0 for any other) under a log whose last position is `head`: a position not yet applied
+    is never reached, so the wait answers False at once instead of after its timeout."""
+
+    def __init__(self, head: int, **positions: int) -> None:
+        self.head = head
+        self.positions = positions
+        self.full = False  # True: every wait is refused as one too many
+        self.asked: list[tuple[str, int]] = []
+
+    @property
+    def waiting(self) -> int:
+        return 0
+
+    async def wait_for(self, projection: str, position: int, timeout: float) -> bool:
+        self.asked.append((projection, position))
+        if self.positions.get(projection, 0) >= position:
+            return True
+        if self.full:
+            raise TooManyWaitersError("too many reads are waiting")
+        if position > self.head:
+            raise BeyondLogHeadError(position, self.head)
+        return False
+
+
 class StillQueries(SchedulingQueries):
     """A `projections.queries.SchedulingQueries` whose read model never moves and holds nothing."""
 
     def __init__(self, position: int = 0) -> None:
         self._position = position
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        return self._position >= position
 
     def position(self) -> int:
         return self._position
@@ -122,9 +145,6 @@ class StillAnalytics(AnalyticsQueries):
 
     def __init__(self, position: int = 0) -> None:
         self._position = position
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        return self._position >= position
 
     def position(self) -> int:
         return self._position
@@ -227,16 +247,12 @@ class ScriptedDeliveries(Deliveries):
         self.closed = True
 
 
-class RecordingSearch(SearchBackend, ReadModel):
-    """A `projections.search.SearchBackend` (and its position) that finds nothing and
-    records what it was asked, so edge tests can check what a request turned into."""
+class RecordingSearch(SearchBackend):
+    """A `projections.search.SearchBackend` that finds nothing and records what it was asked,
+    so edge tests can check what a request turned into."""
 
-    def __init__(self, position: int = 0) -> None:
-        self._position = position
+    def __init__(self) -> None:
         self.asked: list[tuple[str, object]] = []
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        return self._position >= position
 
     def providers(self, query: ProviderQuery, now: datetime) -> ProviderResults:
         self.asked.append(("providers", query))

@@ -13,11 +13,12 @@ from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import roles
-from api.deps import Injected, MinPosition, aware
+from api.deps import Injected, MinPosition, aware, reads
 from api.openapi import GUARDED, QUERY, documented
 from domain.actor import Role
 from domain.errors import ValidationError
 from domain.timerange import TimeRange
+from projections.analytics import AnalyticsProjection
 from projections.analytics_queries import (
     AnalyticsQueries,
     AppointmentAnalytics,
@@ -38,6 +39,7 @@ def _period(start_from: datetime, start_to: datetime) -> TimeRange:
 class AnalyticsController(Controller):
     path = "/v1/analytics"
     tags = ["analytics"]
+    dependencies = {"position": reads(AnalyticsProjection.name)}
     guards = [roles(Role.ANALYST, Role.STAFF, Role.AUDITOR)]
 
     @get(
@@ -58,7 +60,6 @@ class AnalyticsController(Controller):
         """Appointments whose start falls in [from, to); day and hour groups are in each
         provider's own time zone. A rate is null when its denominator is 0."""
         period = _period(start_from, start_to)
-        position.await_on(analytics)
         return analytics.appointments(period.start, period.end, group_by, provider_id)
 
     @get(
@@ -78,5 +79,4 @@ class AnalyticsController(Controller):
         """Slots whose start falls in [from, to). Utilization is null when no seat-minute
         was open."""
         period = _period(start_from, start_to)
-        position.await_on(analytics)
         return analytics.utilization(period.start, period.end, provider_id)

@@ -282,7 +282,7 @@ class AppointmentController(Controller):
             limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return _list(queries, clock, actor, position, wanted)
+        return _list(queries, clock, actor, wanted)
 
     @get(
         "/upcoming",
@@ -307,7 +307,7 @@ class AppointmentController(Controller):
             limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return _list(queries, clock, actor, position, wanted)
+        return _list(queries, clock, actor, wanted)
 
     @get(
         "/history",
@@ -331,7 +331,7 @@ class AppointmentController(Controller):
             limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return _list(queries, clock, actor, position, wanted)
+        return _list(queries, clock, actor, wanted)
 
     @get(
         "/{appointment_id:uuid}",
@@ -346,7 +346,6 @@ class AppointmentController(Controller):
         position: Injected[MinPosition],
         appointment_id: FromPath[UUID],
     ) -> Response[AppointmentView]:
-        position.await_on(queries)
         found = queries.appointment(appointment_id)
         if found is None or not may_see(actor, found):
             raise NotFoundError(f"appointment {appointment_id} not found")
@@ -357,8 +356,6 @@ def _list(
     queries: Injected[SchedulingQueries],
     clock: Injected[Clock],
     actor: Injected[Actor],
-    position: Injected[MinPosition],
     wanted: AppointmentFilter,
 ) -> Page[AppointmentView]:
-    position.await_on(queries)
     return queries.appointments(scoped(actor, wanted), clock.now())

@@ -11,6 +11,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from api.deps import Injected
+from projections.positions import PositionWaits
 from projections.status import StatusQueries
 
 METRICS_PATH = "/metrics"
@@ -76,9 +77,21 @@ class LogCollector(Collector):
         yield from (letters, failing, stopped, blocking)
 
 
+class WaitsCollector(Collector):
+    def __init__(self, waits: PositionWaits) -> None:
+        self._waits = waits
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "slotwise_read_waiters", "Reads waiting for a log position now", self._waits.waiting
+        )
+
+
 @get(METRICS_PATH, sync_to_thread=True, include_in_schema=False)
-def metrics(log_status: Injected[StatusQueries | None]) -> Response[bytes]:
-    body = generate_latest(REGISTRY)
+def metrics(
+    log_status: Injected[StatusQueries | None], read_positions: Injected[PositionWaits]
+) -> Response[bytes]:
+    body = generate_latest(REGISTRY) + generate_latest(WaitsCollector(read_positions))
     if log_status is not None:
         body += generate_latest(LogCollector(log_status))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

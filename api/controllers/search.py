@@ -16,7 +16,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
-from api.deps import Injected, MinPosition, Offset, ReadModel, optional_aware
+from api.deps import Injected, MinPosition, Offset, optional_aware, reads
 from api.openapi import QUERY, documented
 from commands.appointments.messages import AppointmentType
 from commands.ports import Clock
@@ -36,6 +36,7 @@ from projections.search import (
     Suggestion,
     note_scope,
 )
+from projections.search_projection import SearchProjection
 
 SLOT_DAYS = timedelta(days=14)
 MAX_SLOT_RANGE = timedelta(days=62)
@@ -63,6 +64,7 @@ def _point(lat: float | None, lon: float | None) -> GeoPoint | None:
 class SearchController(Controller):
     path = "/v1/search"
     tags = ["search"]
+    dependencies = {"position": reads(SearchProjection.name)}
 
     @get(
         "/providers",
@@ -73,7 +75,6 @@ class SearchController(Controller):
     def providers(
         self,
         search: Injected[SearchBackend],
-        search_position: Injected[ReadModel],
         clock: Injected[Clock],
         position: Injected[MinPosition],
         q: FromQuery[str | None] = None,
@@ -108,7 +109,6 @@ class SearchController(Controller):
             limit=limit,
             offset=offset,
         ).validate()
-        position.await_on(search_position)
         return search.providers(query, clock.now())
 
     @get(
@@ -120,7 +120,6 @@ class SearchController(Controller):
     def slots(
         self,
         search: Injected[SearchBackend],
-        search_position: Injected[ReadModel],
         clock: Injected[Clock],
         position: Injected[MinPosition],
         start_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
@@ -147,7 +146,6 @@ class SearchController(Controller):
             limit=limit,
             offset=offset,
         ).validate()
-        position.await_on(search_position)
         return search.slots(query, now)
 
     @get(
@@ -159,7 +157,6 @@ class SearchController(Controller):
     def autocomplete(
         self,
         search: Injected[SearchBackend],
-        search_position: Injected[ReadModel],
         position: Injected[MinPosition],
         prefix: FromQuery[str],
         limit: FromQuery[int] = 10,
@@ -169,7 +166,6 @@ class SearchController(Controller):
             raise ValidationError("prefix must be 1 to 100 characters")
         if not 1 <= limit <= MAX_SUGGESTIONS:
             raise ValidationError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
-        position.await_on(search_position)
         return Suggestions(suggestions=search.autocomplete(prefix, limit))
 
     @get(
@@ -181,7 +177,6 @@ class SearchController(Controller):
     def notes(
         self,
         search: Injected[SearchBackend],
-        search_position: Injected[ReadModel],
         actor: Injected[Actor],
         position: Injected[MinPosition],
         q: FromQuery[str],
@@ -196,5 +191,4 @@ class SearchController(Controller):
         scope = note_scope(actor)
         if scope is None:
             return NoteHits(hits=[])
-        position.await_on(search_position)
         return NoteHits(hits=search.notes(q, scope, limit))

@@ -146,7 +146,6 @@ class SlotController(Controller):
         limit: FromQuery[int] = 50,
         offset: Offset = 0,
     ) -> Page[SlotView]:
-        position.await_on(queries)
         now = clock.now()
         first = optional_aware(start_from, "from") or now
         last = optional_aware(start_to, "to") or first + timedelta(days=14)
@@ -186,7 +185,6 @@ class ScheduleController(Controller):
         """The schedule names patients, so only staff, auditors and the provider may read it."""
         if not may_see_schedule(actor, provider_id):
             raise ForbiddenError("only staff, auditors and the provider may read this schedule")
-        position.await_on(queries)
         last = last_day or day
         if last < day or (last - day).days > MAX_RANGE.days:
             raise ValidationError(f"last_day must be on or after day, within {MAX_RANGE.days}")

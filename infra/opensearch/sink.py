@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 
 from infra.opensearch.index import OpenSearchBackend
+from infra.postgres.tracking import AnnouncedTracking
 from projections.search import NoteDocument, ProviderDocument, SlotDocument
 from projections.search_projection import SearchDocument, SearchSink
 
 
-class OpenSearchSearchView(PostgresTrackingRecorder, SearchSink):
+class OpenSearchSearchView(AnnouncedTracking, SearchSink):
     """Documents to `backend`, then the position to PostgreSQL. eventsourcing constructs the
     view from its environment alone, so the backend is bound to a subclass by
     `opensearch_search_view`."""

@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.log import APPLICATION_NAME
 from infra.postgres.rows import apply_changes
-from infra.postgres.tracking import read_watermark, tracking_table
+from infra.postgres.tracking import notify_position, read_watermark, tracking_table
 from projections.delivery import Applicable, DeadLetter, LetterState
 from projections.integration import event_id
 
@@ -102,6 +102,7 @@ class PostgresProjectionState:
                 ).format(self._tracking),
                 (APPLICATION_NAME, position),
             )
+            notify_position(conn, self.projection, position)
 
     def _resolve(self, cur: psycopg.Cursor[Any], applied: list[UUID]) -> None:
         """Dead letters of events applied after all (a retry, or a restart with a fix) no

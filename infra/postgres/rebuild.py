@@ -24,7 +24,7 @@ from commands.scheduling import Scheduling
 from domain.log import APPLICATION_NAME
 from infra.postgres import shadow
 from infra.postgres.database import events_table
-from infra.postgres.tracking import read_watermark, tracking_table
+from infra.postgres.tracking import notify_position, read_watermark, tracking_table
 from projections import analytics, scheduling
 from projections.changes import Change
 
@@ -268,6 +268,7 @@ class Rebuild:
             )
         )
         conn.execute(upsert, (APPLICATION_NAME, position))
+        notify_position(conn, self._spec.name, position)
 
 
 def rebuild(

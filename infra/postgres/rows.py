@@ -3,18 +3,19 @@ transaction, so a restart neither loses nor double-applies an event."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor, sql
 from psycopg.types.json import Jsonb
 
-from projections.changes import Change, Delete, RowView, Update, Upsert
+from infra.postgres.tracking import AnnouncedTracking
+from projections.changes import Change, Delete, RowView, Update
 
 
 def _json_default(value: object) -> str:
@@ -31,67 +32,85 @@ def _adapt(value: Any) -> Any:
     return value
 
 
-def _where(key: dict[str, Any]) -> sql.Composable:
+Names = tuple[str, ...]
+
+
+def _where(key: Names) -> sql.Composable:
     return sql.SQL(" AND ").join(
         sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(f"k_{k}")) for k in key
     )
 
 
-def bind_params(change: Upsert | Update | Delete) -> dict[str, Any]:
+def bind_params(change: Change) -> dict[str, Any]:
     params = {f"k_{k}": v for k, v in change.key.items()}
     if not isinstance(change, Delete):
         params.update({f"v_{k}": _adapt(v) for k, v in change.values.items()})
     return params
 
 
-def statement(change: Change) -> sql.Composed:
-    table = sql.Identifier(change.table)
-    if isinstance(change, Delete):
-        return sql.SQL("DELETE FROM {} WHERE {}").format(table, _where(change.key))
-    if isinstance(change, Update):
+@functools.lru_cache(maxsize=1024)
+def _render(kind: str, table: str, key: Names, values: Names, merge: Names) -> str:
+    # A statement depends only on the change's kind, table and column names: render it once
+    # per shape instead of composing it again for each of (perhaps) millions of events.
+    target = sql.Identifier(table)
+    if kind == "delete":
+        return sql.SQL("DELETE FROM {} WHERE {}").format(target, _where(key)).as_string()
+    if kind == "update":
         sets = sql.SQL(", ").join(
             (
                 sql.SQL("{0} = coalesce({0}, '{{}}'::jsonb) || {1}")
-                if k in change.merge
+                if k in merge
                 else sql.SQL("{0} = {1}")
             ).format(sql.Identifier(k), sql.Placeholder(f"v_{k}"))
-            for k in change.values
+            for k in values
         )
-        return sql.SQL("UPDATE {} SET {} WHERE {}").format(table, sets, _where(change.key))
-    columns = [*change.key, *change.values]
+        return sql.SQL("UPDATE {} SET {} WHERE {}").format(target, sets, _where(key)).as_string()
     placeholders = [
-        *(sql.Placeholder(f"k_{k}") for k in change.key),
-        *(sql.Placeholder(f"v_{k}") for k in change.values),
+        *(sql.Placeholder(f"k_{k}") for k in key),
+        *(sql.Placeholder(f"v_{k}") for k in values),
     ]
     on_conflict = (
         sql.SQL("DO UPDATE SET ")
         + sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(k)) for k in change.values
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(k)) for k in values
         )
-        if change.values
+        if values
         else sql.SQL("DO NOTHING")
     )
-    return sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {}").format(
-        table,
-        sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(placeholders),
-        sql.SQL(", ").join(map(sql.Identifier, change.key)),
-        on_conflict,
+    return (
+        sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {}")
+        .format(
+            target,
+            sql.SQL(", ").join(map(sql.Identifier, (*key, *values))),
+            sql.SQL(", ").join(placeholders),
+            sql.SQL(", ").join(map(sql.Identifier, key)),
+            on_conflict,
+        )
+        .as_string()
     )
 
 
-def apply_changes(curs: Cursor[Any], changes: Sequence[Change]) -> None:
+def statement(change: Change, table: str | None = None) -> str:
+    """The SQL that makes `change`, on `table` instead of the change's own when given (the
+    rebuild's shadow of it). The one rendering of every kind of change, live or rebuilt."""
+    values: Names = () if isinstance(change, Delete) else tuple(change.values)
+    merge: Names = tuple(sorted(change.merge)) if isinstance(change, Update) else ()
+    kind = type(change).__name__.lower()
+    return _render(kind, table or change.table, tuple(change.key), values, merge)
+
+
+def apply_changes(
+    curs: Cursor[Any], changes: Iterable[Change], into: Callable[[str], str] | None = None
+) -> None:
+    """Make the changes, on the tables `into` names for each change's table when given."""
     for change in changes:
-        curs.execute(statement(change), bind_params(change))
+        table = into(change.table) if into else None
+        curs.execute(statement(change, table), bind_params(change))
 
 
-class PostgresRowView(PostgresTrackingRecorder, RowView):
+class PostgresRowView(AnnouncedTracking, RowView):
     """The direct path (event store → projection). It records each aggregate's applied
     version too, so the Kafka path can take over from where this one stopped."""
-
-    @property
-    def projection(self) -> str:
-        return self.tracking_table_name.removesuffix("_tracking")
 
     def apply(
         self,

@@ -7,7 +7,6 @@ it (and no name is taken twice)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +14,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from infra.postgres.rows import bind_params, statement
-from projections.changes import Change, Delete, Update, Upsert
+from infra.postgres.rows import apply_changes
+from projections.changes import Change
 
 Conn = psycopg.Connection[Any]
-Names = tuple[str, ...]
 
 
 def shadow_of(table: str) -> str:
@@ -34,29 +32,10 @@ def shadow_versions_of(projection: str) -> str:
     return f"{projection}__shadow_versions"
 
 
-@functools.lru_cache(maxsize=1024)
-def _shadow_statement(kind: str, table: str, key: Names, values: Names) -> str:
-    # A statement depends only on the change's kind, table and column names: render it once
-    # per shape instead of composing it again for each of (perhaps) millions of events.
-    target, keys = shadow_of(table), dict.fromkeys(key)
-    change: Change
-    if kind == "delete":
-        change = Delete(target, keys)
-    elif kind == "update":
-        change = Update(target, keys, dict.fromkeys(values))
-    else:
-        change = Upsert(target, keys, dict.fromkeys(values))
-    return statement(change).as_string()
-
-
 def apply_to_shadows(cur: psycopg.Cursor[Any], changes: Iterable[Change]) -> None:
-    """Make a projection's changes on the shadow tables instead of the live ones (the same
-    statements as infra.postgres.rows's, with the table renamed)."""
-    for change in changes:
-        values = () if isinstance(change, Delete) else tuple(change.values)
-        kind = type(change).__name__.lower()
-        query = _shadow_statement(kind, change.table, tuple(change.key), values)
-        cur.execute(query, bind_params(change))
+    """Make a projection's changes on the shadow tables instead of the live ones, by the same
+    statements as the live projection's (infra.postgres.rows)."""
+    apply_changes(cur, changes, into=shadow_of)
 
 
 def drop_shadows(conn: Conn, projection: str, tables: Sequence[str]) -> None:

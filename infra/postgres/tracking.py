@@ -1,4 +1,6 @@
-"""A projection's position read from its tracking table, for read-your-writes waits."""
+"""A projection's position: read from its tracking table, and announced on commit with
+NOTIFY on one channel, so a process's one listener (infra.postgres.positions) can wake the
+reads waiting for it."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import time
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -16,6 +20,34 @@ from domain.log import APPLICATION_NAME
 def tracking_table(projection: str) -> str:
     """The eventsourcing tracking table that holds `projection`'s position."""
     return f"{projection}_tracking"
+
+
+POSITIONS_CHANNEL = "slotwise_positions"
+"""Carries `<projection>:<position>` whenever a projection records its position."""
+
+
+def notify_position(
+    conn: psycopg.Connection[Any] | psycopg.Cursor[Any], projection: str, position: int
+) -> None:
+    """Announce `projection`'s new position when the caller's transaction commits (NOTIFY is
+    transactional: a rolled-back position is never announced)."""
+    conn.execute(
+        "SELECT pg_notify(%s, %s)", (POSITIONS_CHANNEL, f"{projection}:{position}"), prepare=True
+    )
+
+
+class AnnouncedTracking(PostgresTrackingRecorder):
+    """eventsourcing's tracking recorder, announcing each position it records (in the same
+    transaction) on POSITIONS_CHANNEL."""
+
+    @property
+    def projection(self) -> str:
+        return self.tracking_table_name.removesuffix("_tracking")
+
+    def _insert_tracking(self, curs: psycopg.Cursor[Any], tracking: Tracking) -> None:
+        super()._insert_tracking(curs, tracking)
+        if tracking.application_name == APPLICATION_NAME:  # not the table's migration marker
+            notify_position(curs, self.projection, tracking.notification_id)
 
 
 def read_watermark(conn: psycopg.Connection[Any], table: str) -> int:
@@ -42,6 +74,8 @@ class Watermark:
             return read_watermark(conn, self._table)
 
     def wait_for(self, position: int, timeout: float) -> bool:
+        """Block (polling) until the position is reached; False on timeout. For tools and
+        tests: the API waits without blocking, through infra.postgres.positions."""
         deadline = time.monotonic() + timeout
         pause = 0.005
         while self.position() < position:

@@ -124,11 +124,13 @@ def test_bad_input_gets_problem_details_naming_the_field(client: httpx.Client) -
         assert {"type", "title", "status", "detail"} <= problem.keys()
 
 
-def test_a_read_past_the_head_gives_503_with_retry_after(client: httpx.Client) -> None:
+def test_a_read_past_the_head_gives_422_at_once_with_the_head(client: httpx.Client) -> None:
     _, me = patient(client)
     response = client.get("/v1/appointments", params={"min_position": 10**9}, headers=me)
-    assert response.status_code == 503
-    assert response.headers["Retry-After"] == "1"
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"].endswith("/position-beyond-head")
+    assert 0 < problem["head"] < 10**9
 
 
 def test_the_openapi_schema_and_docs_page_are_served(client: httpx.Client) -> None:

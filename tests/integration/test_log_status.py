@@ -26,7 +26,6 @@ from infra.postgres.rows import PostgresRowView
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.server import PostgresLocation
 from infra.postgres.status import PostgresStatus
-from infra.postgres.tracking import Watermark
 from infra.settings import Settings
 from projections.scheduling import SchedulingProjection
 from tests.builders import (
@@ -34,6 +33,7 @@ from tests.builders import (
     register_provider,
 )
 from tests.databases import database_of_its_own
+from tests.fakes import FixedPositions
 from workers.cli import main
 
 
@@ -130,7 +130,7 @@ def postgres_services(pool: ConnectionPool[Any], log: Scheduling) -> Services:
         queries=PostgresSchedulingQueries(pool),
         analytics=PostgresAnalyticsQueries(pool),
         search=PostgresSearch(pool),
-        search_position=Watermark(pool, "search_tracking"),
+        positions=FixedPositions(head=1),
         clock=SystemClock(),
         read_wait_seconds=0.1,
         max_page_size=50,
@@ -154,6 +154,7 @@ def test_metrics_serve_request_counts_and_log_gauges_without_a_token_or_rate_lim
     assert [s.status_code for s in scrapes] == [200] * 4
     text = scrapes[-1].text
     assert gauge(text, "slotwise_log_head_position") == 1
+    assert gauge(text, "slotwise_read_waiters") == 0
     assert gauge(text, 'slotwise_projection_position{projection="scheduling"}') == 0
     assert gauge(text, 'slotwise_projection_lag_events{projection="analytics"}') == 1
     assert gauge(text, 'slotwise_projection_lag_seconds{projection="scheduling"}') >= 0

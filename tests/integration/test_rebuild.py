@@ -13,17 +13,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.projection import ProjectionRunner
 
 from commands.appointments.messages import CancelAppointment, ConfirmAppointment
 from commands.scheduling import Scheduling
 from infra.postgres.database import Database, eventstore_env
 from infra.postgres.rebuild import PROJECTIONS, Rebuild, RebuildError, Spec, rebuild
-from infra.postgres.rows import PostgresRowView
 from infra.postgres.server import PostgresLocation
-from projections.analytics import AnalyticsProjection
 from projections.changes import Change
-from projections.scheduling import SchedulingProjection
 from projections.scheduling import changes_for as scheduling_changes
 from tests.builders import (
     as_staff,
@@ -32,7 +28,7 @@ from tests.builders import (
     register_patient,
     register_provider,
 )
-from tests.databases import checksums, database_of_its_own
+from tests.databases import checksums, database_of_its_own, project_live
 from workers.cli import main
 
 SCHEDULING = PROJECTIONS["scheduling"].tables
@@ -59,16 +55,7 @@ def template(pg_location: PostgresLocation) -> Iterator[Database]:
         populate(app)
         head = app.head_position()
         app.close()
-        for projection in (SchedulingProjection, AnalyticsProjection):
-            with ProjectionRunner(
-                application_class=Scheduling,
-                projection_class=projection,
-                view_class=PostgresRowView,
-                env=env,
-            ) as runner:
-                runner.wait(head, timeout=30)
-            assert isinstance(runner.view, PostgresRowView)
-            runner.view.datastore.close()  # the runner leaves its view's pool open
+        project_live(env, head)
         yield db
 
 

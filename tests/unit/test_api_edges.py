@@ -17,7 +17,14 @@ from api.deps import Services
 from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
 from tests.builders import in_memory_app
-from tests.fakes import BrokenClock, FixedClock, RecordingSearch, StillAnalytics, StillQueries
+from tests.fakes import (
+    BrokenClock,
+    FixedClock,
+    FixedPositions,
+    RecordingSearch,
+    StillAnalytics,
+    StillQueries,
+)
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
@@ -30,16 +37,17 @@ def make_client(
     clock: Any = None,
     search: RecordingSearch | None = None,
     queries: StillQueries | None = None,
+    positions: FixedPositions | None = None,
     **overrides: str,
 ) -> TestClient[Any]:
     clock = clock or FixedClock(NOW)
-    search = search or RecordingSearch(position=4)
+    search = search or RecordingSearch()
     services = Services(
         scheduling=in_memory_app(clock),
         queries=queries or StillQueries(position=5),
         analytics=StillAnalytics(position=3),
         search=search,
-        search_position=search,
+        positions=positions or FixedPositions(head=10, scheduling=5, analytics=3, search=4),
         clock=clock,
         read_wait_seconds=0.01,
         max_page_size=200,
@@ -151,6 +159,32 @@ def test_waiting_for_a_position_the_read_model_never_reaches_is_503(
     assert response.headers["Retry-After"] == "1"
     reached = client.get("/v1/appointments?min_position=5", headers=bearer(Role.STAFF))
     assert reached.status_code == 200
+
+
+def test_a_position_beyond_the_log_head_is_422_at_once_with_the_head() -> None:
+    positions = FixedPositions(head=10, scheduling=5)
+    with make_client(positions=positions) as client:
+        response = client.get(
+            "/v1/appointments", headers={**bearer(Role.STAFF), "X-Min-Position": "11"}
+        )
+
+    body = assert_problem(response, 422, "position-beyond-head")
+    assert body["head"] == 10
+    assert "11" in body["detail"]
+    assert "Retry-After" not in response.headers
+    assert positions.asked == [("scheduling", 11)]
+
+
+def test_a_read_past_the_bound_on_waiting_reads_is_503_with_retry_after() -> None:
+    positions = FixedPositions(head=10, scheduling=5)
+    positions.full = True
+    with make_client(positions=positions) as client:
+        waiting = client.get("/v1/appointments?min_position=6", headers=bearer(Role.STAFF))
+        seen = client.get("/v1/appointments?min_position=5", headers=bearer(Role.STAFF))
+
+    assert_problem(waiting, 503, "too-many-waiters")
+    assert waiting.headers["Retry-After"] == "1"
+    assert seen.status_code == 200  # a position already applied needs no waiting
 
 
 def test_requests_over_the_rate_limit_get_429() -> None:

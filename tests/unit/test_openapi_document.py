@@ -74,6 +74,9 @@ def test_what_a_route_reads_implies_what_it_can_answer(document: dict[str, Any])
         statuses = op["responses"].keys()
         headers = header_names(op)
         assert ("If-Match" in headers) == ("412" in statuses), (method, path)
+        if "X-Min-Position" in headers:  # a position beyond the log's head
+            assert "422" in statuses, (method, path)
+            assert "position-beyond-head" in op["responses"]["422"]["description"]
         assert ("requestBody" in op) == ("413" in statuses), (method, path)
         for status in ("429", "503"):
             if status in statuses:

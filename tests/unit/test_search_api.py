@@ -19,14 +19,14 @@ from domain.actor import Role
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
 from projections.search import GeoPoint, NoteScope, ProviderQuery, SlotQuery
 from tests.builders import in_memory_app
-from tests.fakes import FixedClock, RecordingSearch, StillAnalytics, StillQueries
+from tests.fakes import FixedClock, FixedPositions, RecordingSearch, StillAnalytics, StillQueries
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def search() -> RecordingSearch:
-    return RecordingSearch(position=4)
+    return RecordingSearch()
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def client(search: RecordingSearch) -> Iterator[TestClient[Any]]:
         queries=StillQueries(),
         analytics=StillAnalytics(),
         search=search,
-        search_position=search,
+        positions=FixedPositions(head=10, search=4),
         clock=clock,
         read_wait_seconds=0.01,
         max_page_size=200,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +15,10 @@ import uvicorn
 from api.app import create_app
 from api.auth import mint_token
 from domain.actor import Role
-from workers.cli.process import settings
+from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
+from workers.cli.process import say, settings
+
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def register(commands: Any) -> None:
@@ -39,7 +45,34 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+def in_checkout() -> bool:
+    """Whether this runs from a development checkout (not from an installed package)."""
+    return (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / ".git").exists()
+
+
+def token_settings(env: Mapping[str, str]) -> Settings:
+    """The settings a token is minted with. In a checkout with no SLOTWISE_MODE, development
+    mode, as `make run` serves: without SLOTWISE_JWT_SECRET, the development key."""
+    if not env.get("SLOTWISE_MODE") and in_checkout():
+        env = {**env, "SLOTWISE_MODE": "dev"}
+    if env.get("SLOTWISE_MODE", "production") == "production" and not env.get(
+        "SLOTWISE_JWT_SECRET"
+    ):
+        msg = (
+            "no token minted: in production mode a token must be signed with the API's key. "
+            "Set SLOTWISE_JWT_SECRET to the secret the API runs with, or SLOTWISE_MODE=dev "
+            "to sign with the development key (accepted by dev and test servers only)"
+        )
+        raise SettingsError(msg)
+    return Settings.from_env(env)
+
+
 def cmd_token(args: argparse.Namespace) -> None:
-    config = settings()
+    config = token_settings(os.environ)
+    if config.jwt_secret == DEV_SIGNING_KEY:
+        say(
+            f"signed with the development key ({config.mode} mode): "
+            "only a dev or test API accepts it"
+        )
     ttl = timedelta(hours=args.ttl_hours)
     print(mint_token(config.jwt_secret, config.jwt_issuer, Role(args.role), args.sub, ttl))

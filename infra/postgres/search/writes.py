@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor
 from psycopg.sql import SQL, Composed, Identifier
 
+from infra.postgres.tracking import AnnouncedTracking
 from projections.search import NoteDocument, ProviderDocument, SlotDocument
 from projections.search_projection import SearchDocument, SearchSink
 
@@ -178,7 +178,7 @@ def put_documents(cur: Cursor[Any], documents: Sequence[SearchDocument]) -> None
     put_notes(cur, [d for d in documents if isinstance(d, NoteDocument)])
 
 
-class PostgresSearchView(PostgresTrackingRecorder, SearchSink):
+class PostgresSearchView(AnnouncedTracking, SearchSink):
     """The search projection's sink on PostgreSQL: documents and position in one
     transaction."""
 

@@ -1,0 +1,139 @@
+"""A log with every kind of event the projections handle, partial updates included, for tests
+that compare two ways of projecting it (live and rebuilt)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+from commands.appointments.messages import (
+    BookAppointment,
+    CancelAppointment,
+    CheckIn,
+    CompleteAppointment,
+    ConfirmAppointment,
+    ExpireHold,
+    HoldAppointment,
+    MarkNoShow,
+    RescheduleAppointment,
+    RevertNoShow,
+    StartAppointment,
+)
+from commands.context import CommandContext
+from commands.directory.messages import (
+    PatientDetails,
+    ProviderProfile,
+    RegisterPatient,
+    RegisterProvider,
+    UpdatePatient,
+    UpdateProvider,
+)
+from commands.scheduling import Scheduling
+from commands.slots.messages import (
+    BlockWindow,
+    CancelSlot,
+    CreateSlot,
+    GenerateSlots,
+    UnblockWindow,
+    WorkingSession,
+)
+from domain.actor import Actor, Role
+from tests.builders import as_staff, as_system
+from tests.fakes import FixedClock
+
+START = datetime(2030, 3, 4, 8, 0, tzinfo=UTC)  # a Monday
+HALF_HOUR = timedelta(minutes=30)
+
+
+def every_event_clock() -> FixedClock:
+    """The clock `drive_every_event` expects: a day before its first slot."""
+    return FixedClock(START - timedelta(days=1))
+
+
+def drive_every_event(
+    app: Scheduling, clock: FixedClock, patient: PatientDetails | None = None
+) -> None:
+    """Run every command that records an event a projection handles, on `app` whose clock is
+    `clock` (from `every_event_clock`); the patient registers with `patient` when given.
+    Directory updates are partial: they name only some of the fields, so a projection must
+    merge them into what it has. The first command carries an Idempotency-Key."""
+    staff = as_staff()
+    provider = app.register_provider(
+        RegisterProvider(
+            profile=ProviderProfile(
+                name="Dr P", time_zone="Europe/Berlin", specializations=["cardiology"]
+            )
+        ),
+        as_staff("every-event-1"),
+    ).id
+    for partial in (
+        ProviderProfile(bio="updated", accepting_new_patients=False),
+        ProviderProfile(fee_amount=Decimal("80.00"), fee_currency="EUR", languages=["de"]),
+        ProviderProfile(name="Dr P Q", specializations=["cardiology", "sports medicine"]),
+    ):
+        app.update_provider(UpdateProvider(provider_id=provider, profile=partial), staff)
+
+    patient_id = uuid4()
+    me = CommandContext(Actor(patient_id, Role.PATIENT))
+    details = patient or PatientDetails(
+        name="Pat", time_zone="Europe/Berlin", birth_date=date(1990, 1, 2)
+    )
+    app.register_patient(RegisterPatient(details=details), me)
+    for changed in (PatientDetails(postal_code="10115"), PatientDetails(name="Pat Q")):
+        app.update_patient(UpdatePatient(patient_id=patient_id, details=changed), me)
+
+    first = app.create_slot(
+        CreateSlot(provider_id=provider, start=START, end=START + HALF_HOUR), staff
+    ).id
+    second = app.create_slot(
+        CreateSlot(provider_id=provider, start=START + 4 * HALF_HOUR, end=START + 5 * HALF_HOUR),
+        staff,
+    ).id
+    app.generate_slots(
+        GenerateSlots(
+            provider_id=provider,
+            first_day=date(2030, 3, 5),
+            last_day=date(2030, 3, 5),
+            sessions=[WorkingSession(weekday=2, start=time(9), end=time(10), slot_minutes=30)],
+        ),
+        staff,
+    )
+    start, end = START + timedelta(days=1), START + timedelta(days=2)
+    app.block_window(
+        BlockWindow(provider_id=provider, start=start, end=end, reason="training"), staff
+    )
+    app.unblock_window(UnblockWindow(provider_id=provider, start=start, end=end), staff)
+
+    # A hold booked, confirmed, moved, and the visit run to its end.
+    held = app.hold(HoldAppointment(slot_id=first, appointment_type="in_person"), me).id
+    app.book(BookAppointment(appointment_id=held), me)
+    app.confirm(ConfirmAppointment(appointment_id=held), me)
+    app.reschedule(RescheduleAppointment(appointment_id=held, new_slot_id=second), me)
+    clock.set(START + 4 * HALF_HOUR)
+    app.check_in(CheckIn(appointment_id=held), me)
+    app.start(StartAppointment(appointment_id=held), staff)
+    app.complete(CompleteAppointment(appointment_id=held, notes="ok"), staff)
+
+    # A booking marked a no-show, reverted, then cancelled; its slot cancelled.
+    later = START + 10 * HALF_HOUR
+    third = app.create_slot(
+        CreateSlot(provider_id=provider, start=later, end=later + HALF_HOUR), staff
+    ).id
+    other = app.book(BookAppointment(slot_id=third, patient_id=patient_id), staff).id
+    clock.set(later + HALF_HOUR)
+    app.mark_no_show(MarkNoShow(appointment_id=other), staff)
+    app.revert_no_show(RevertNoShow(appointment_id=other, reason="was there"), staff)
+    app.cancel(CancelAppointment(appointment_id=other, reason="done"), staff)
+    app.cancel_slot(CancelSlot(slot_id=third, reason="closed"), staff)
+
+    # A hold left to run out.
+    fourth = later + timedelta(days=1)
+    lapsing = app.create_slot(
+        CreateSlot(provider_id=provider, start=fourth, end=fourth + HALF_HOUR), staff
+    ).id
+    expiring = app.hold(
+        HoldAppointment(slot_id=lapsing, appointment_type="in_person", hold_minutes=5), me
+    ).id
+    clock.advance(minutes=6)
+    app.expire_hold(ExpireHold(appointment_id=expiring), as_system())
