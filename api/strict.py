@@ -9,6 +9,8 @@ import msgspec
 from litestar.dto import MsgspecDTO
 from litestar.exceptions import ValidationException
 
+from domain.limits import MAX_DEPTH
+
 T = TypeVar("T", bound=msgspec.Struct)
 
 
@@ -20,3 +22,7 @@ class StrictBody(MsgspecDTO[T], Generic[T]):
             raise ValidationException(detail=str(error)) from None
         except msgspec.DecodeError as error:
             raise ValidationException(detail=f"the body is not valid JSON: {error}") from None
+        except RecursionError:
+            # A small body can nest thousands of levels deep; the domain allows far fewer.
+            msg = f"the body nests too deeply (free-form fields such as vitals: {MAX_DEPTH} levels)"
+            raise ValidationException(detail=msg) from None

@@ -20,8 +20,9 @@ from domain.errors import (
     InvalidTransitionError,
     TooEarlyError,
     TooLateError,
-    ValidationError,
 )
+from domain.limits import check_fields, check_reason
+from domain.money import check_amount, check_currency
 from domain.policies import (
     CancellationPolicy,
     CheckInWindow,
@@ -96,6 +97,17 @@ class Appointment(Aggregate):
         self.started_at: datetime | None = None
         self.completed_at: datetime | None = None
         self.reschedule_count = 0
+
+    @classmethod
+    def schedule(
+        cls, appointment_id: UUID, reason: str, symptoms: list[str], **booking: Any
+    ) -> Appointment:
+        """A new appointment with its free text checked; `booking` holds the other fields of
+        the Scheduled event (patient, provider, slot, times, type, hold, overbooked, meta)."""
+        check_fields(
+            {"reason": reason, "symptoms": symptoms}, {"reason": str, "symptoms": list}, "booking"
+        )
+        return cls(id=appointment_id, reason=reason, symptoms=list(symptoms), **booking)
 
     def _require(self, allowed: frozenset[Status] | set[Status], action: str) -> None:
         if self.status not in allowed:
@@ -177,6 +189,11 @@ class Appointment(Aggregate):
         follow_up_requested: bool,
         meta: EventMeta,
     ) -> None:
+        check_fields(
+            {"notes": notes, "private_notes": private_notes, "vitals": vitals},
+            {"notes": str, "private_notes": str, "vitals": dict},
+            "completion",
+        )
         self._require({Status.IN_PROGRESS}, "complete")
         assert self.started_at is not None  # noqa: S101 - set by Started
         duration = int((now - self.started_at).total_seconds())
@@ -217,11 +234,12 @@ class Appointment(Aggregate):
         meta: EventMeta,
     ) -> bool:
         """Cancel; returns whether it was a late cancellation under the policy."""
+        check_reason(reason)
+        if fee is not None:
+            check_amount("fee", fee)
+        if currency is not None:
+            check_currency("currency", currency)
         self._require(CANCELLABLE, "cancel")
-        if fee is not None and fee < 0:
-            raise ValidationError("a cancellation fee must not be negative")
-        if currency is not None and not (len(currency) == 3 and currency.isupper()):
-            raise ValidationError("currency must be an ISO 4217 code such as EUR")
         late = self.status is not Status.HELD and is_late_cancellation(self.start, now, policy)
         charged = fee if late else None
         self._cancelled(now, reason, late, charged, currency if charged is not None else None, meta)
@@ -263,6 +281,7 @@ class Appointment(Aggregate):
     def reschedule(
         self, slot_id: UUID, start: datetime, end: datetime, reason: str, meta: EventMeta
     ) -> None:
+        check_reason(reason)
         self._require(RESCHEDULABLE, "reschedule")
         if slot_id == self.slot_id:
             raise InvalidTransitionError("the appointment is already in that slot")
@@ -312,6 +331,7 @@ class Appointment(Aggregate):
         self.status = Status.NO_SHOW
 
     def revert_no_show(self, reason: str, meta: EventMeta) -> None:
+        check_reason(reason)
         self._require({Status.NO_SHOW}, "revert the no-show of")
         assert self.status_before_no_show is not None  # noqa: S101 - set by MarkedNoShow
         self._no_show_reverted(reason, self.status_before_no_show.value, meta)

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from types import MappingProxyType
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from domain.errors import ValidationError
-
-MAX_RANGE_DAYS = 366
+from domain.limits import MAX_GENERATION_DAYS, MAX_SLOT_LENGTH, check_day
+from domain.zone import zone_info
 
 
 class ScheduleError(ValidationError):
@@ -55,6 +55,9 @@ class Session:
             raise ScheduleError(f"slot length must be positive, got {self.slot_minutes} min")
         if self.buffer_minutes < 0:
             raise ScheduleError(f"buffer must not be negative, got {self.buffer_minutes} min")
+        longest = int(MAX_SLOT_LENGTH.total_seconds()) // 60
+        if self.slot_minutes > longest or self.buffer_minutes > longest:
+            raise ScheduleError(f"slot length and buffer must be at most {longest} min")
         if self.start >= self.end:
             raise ScheduleError(
                 f"session start {self.start.isoformat()} must be before its end "
@@ -114,15 +117,20 @@ class GenerationRequest:
 
     def __post_init__(self) -> None:
         _zone(self.zone)
+        try:
+            check_day("first_day", self.first_day)
+            check_day("last_day", self.last_day)
+        except ValidationError as error:
+            raise ScheduleError(str(error)) from None
         if self.first_day > self.last_day:
             raise ScheduleError(
                 f"first day {self.first_day.isoformat()} is after last day "
                 f"{self.last_day.isoformat()}"
             )
         days = (self.last_day - self.first_day).days + 1
-        if days > MAX_RANGE_DAYS:
+        if days > MAX_GENERATION_DAYS:
             raise ScheduleError(
-                f"date range covers {days} days; at most {MAX_RANGE_DAYS} are allowed"
+                f"date range covers {days} days; at most {MAX_GENERATION_DAYS} are allowed"
             )
 
     @property
@@ -182,8 +190,6 @@ def _on(day: date, at: time) -> datetime:
 
 def _zone(key: str) -> ZoneInfo:
     try:
-        return ZoneInfo(key)
-    # Besides "not found", zoneinfo raises ValueError for keys that are not relative paths
-    # ("", "/etc/x", "..") and OSError for keys naming a folder of the database ("America").
-    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        return zone_info(key, "zone")
+    except ValidationError as error:
         raise ScheduleError(f"unknown time zone {key!r}") from error

@@ -18,7 +18,13 @@ from domain.errors import (
     SlotUnavailableError,
     ValidationError,
 )
-from domain.limits import check_sizes
+from domain.limits import (
+    MAX_CAPACITY,
+    MAX_OVERBOOK_ALLOWANCE,
+    MAX_SLOT_LENGTH,
+    check_fields,
+    check_reason,
+)
 from domain.timerange import TimeRange
 
 APPOINTMENT_TYPES = frozenset({"in_person", "video", "phone"})
@@ -42,10 +48,20 @@ class Allocation:
 
 
 def validate_slot_terms(capacity: int, overbook_allowance: int, types: list[str]) -> None:
-    if capacity < 1:
-        raise ValidationError("capacity must be at least 1")
-    if overbook_allowance < 0:
-        raise ValidationError("overbook_allowance must not be negative")
+    check_fields(
+        {
+            "capacity": capacity,
+            "overbook_allowance": overbook_allowance,
+            "appointment_types": types,
+        },
+        {"capacity": int, "overbook_allowance": int, "appointment_types": list},
+        "slot",
+    )
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise ValidationError(f"capacity must be between 1 and {MAX_CAPACITY}")
+    if not 0 <= overbook_allowance <= MAX_OVERBOOK_ALLOWANCE:
+        msg = f"overbook_allowance must be between 0 and {MAX_OVERBOOK_ALLOWANCE}"
+        raise ValidationError(msg)
     unknown = set(types) - APPOINTMENT_TYPES
     if not types or unknown:
         msg = f"appointment_types must be a non-empty subset of {sorted(APPOINTMENT_TYPES)}"
@@ -104,7 +120,11 @@ class Slot(Aggregate):
         meta: EventMeta,
     ) -> Slot:
         validate_slot_terms(capacity, overbook_allowance, appointment_types)
-        check_sizes({"location": location, "room": room})
+        if time.duration > MAX_SLOT_LENGTH:
+            hours = int(MAX_SLOT_LENGTH.total_seconds()) // 3600
+            raise ValidationError(f"a slot may last at most {hours} hours")
+        place = {"location": location, "room": room}
+        check_fields(place, {"location": (str, type(None)), "room": (str, type(None))}, "slot")
         return cls(
             provider_id=provider_id,
             start=time.start,
@@ -210,6 +230,7 @@ class Slot(Aggregate):
         return sorted(a for a, alloc in self.allocations.items() if alloc.is_live(now))
 
     def block(self, reason: str, now: datetime, meta: EventMeta) -> bool:
+        check_reason(reason)
         if self.status is SlotStatus.CANCELLED:
             return False
         if self.status is SlotStatus.BLOCKED:
@@ -240,6 +261,7 @@ class Slot(Aggregate):
         self.status = SlotStatus.OPEN
 
     def cancel(self, reason: str, now: datetime, meta: EventMeta) -> None:
+        check_reason(reason)
         if self.status is SlotStatus.CANCELLED:
             raise ConflictError("slot is already cancelled")
         if self.booked_appointment_ids(now):

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.errors import ValidationError
+from domain.limits import MAX_DAY_BUCKETS, check_instant
 
 
 def require_aware(value: datetime, name: str) -> datetime:
-    """Return `value` in UTC, refusing naive datetimes."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        msg = f"{name} must carry a time zone offset"
-        raise ValidationError(msg)
-    return value.astimezone(UTC)
+    """Return `value` in UTC, refusing naive datetimes and instants outside the supported range
+    (domain/limits.py), so no arithmetic on a range can overflow."""
+    return check_instant(name, value)
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,13 @@ class TimeRange:
 
     def utc_days(self) -> list[date]:
         """Every UTC calendar day this range touches; day-bucketed aggregates use it, since
-        two overlapping ranges always share at least one of these days."""
+        two overlapping ranges always share at least one of these days. Refused beyond
+        MAX_DAY_BUCKETS days, so no command can fan out over an unbounded number of them."""
         first = self.start.date()
         last = (self.end - timedelta(microseconds=1)).date()
+        if (last - first).days + 1 > MAX_DAY_BUCKETS:
+            msg = (
+                f"end is too far from start: a time range may touch at most {MAX_DAY_BUCKETS} days"
+            )
+            raise ValidationError(msg)
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]

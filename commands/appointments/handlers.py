@@ -93,7 +93,8 @@ class AppointmentCommands(SlotwiseApplication):
             may_overbook=overbook,
             meta=meta,
         )
-        appointment = Appointment(
+        appointment = Appointment.schedule(
+            appointment_id=appointment_id,
             patient_id=patient,
             provider_id=slot.provider_id,
             slot_id=slot.id,
@@ -105,7 +106,6 @@ class AppointmentCommands(SlotwiseApplication):
             hold_expires_at=hold_until,
             overbooked=slot.allocations[appointment_id].overbooked,
             meta=meta,
-            id=appointment_id,
         )
         self._enter_agenda(ws, appointment_id, patient, slot.time, now, hold_until, meta)
         return ws.add(appointment)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import partial
 from uuid import UUID, uuid4, uuid5
 
@@ -20,14 +20,13 @@ from commands.workspace import Workspace
 from domain.actor import EventMeta
 from domain.calendar import ProviderCalendar
 from domain.errors import SlotOverlapError, ValidationError
+from domain.limits import MAX_GENERATED_SLOTS, MAX_WINDOW
 from domain.provider import Provider
 from domain.schedule import GenerationRequest, Session, WeeklyHours, generate_slot_times
 from domain.slot import Slot
 from domain.timerange import TimeRange
 
 GENERATED_SLOT_NAMESPACE = UUID("3c8e5f4a-1d2b-4e6f-9a7c-0b1d2e3f4a5b")
-MAX_SLOTS_PER_COMMAND = 5_000
-MAX_WINDOW = timedelta(days=92)
 
 
 def generated_slot_id(provider_id: UUID, start: datetime) -> UUID:
@@ -121,10 +120,8 @@ class SlotCommands(SlotwiseApplication):
             excluded_dates=frozenset(cmd.excluded_dates),
         )
         times = [TimeRange(s, e) for s, e in generate_slot_times(request) if e > now]
-        if len(times) > MAX_SLOTS_PER_COMMAND:
-            msg = (
-                f"this would create {len(times)} slots; split it (at most {MAX_SLOTS_PER_COMMAND})"
-            )
+        if len(times) > MAX_GENERATED_SLOTS:
+            msg = f"this would create {len(times)} slots; split it (at most {MAX_GENERATED_SLOTS})"
             raise ValidationError(msg)
         created = 0
         conflicts: list[str] = []
