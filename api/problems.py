@@ -20,6 +20,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from commands.application import IdempotencyKeyReusedError
 from domain import errors
+from domain.patient import LegalHoldError
+from domain.personal import SubjectErasedError
 
 log = logging.getLogger("slotwise.api")
 
@@ -65,6 +67,8 @@ PROBLEMS: list[tuple[type[Exception], int, str, str]] = [
     (errors.TooEarlyError, 409, "too-early", "Too early for this action"),
     (errors.TooLateError, 409, "too-late", "Too late for this action"),
     (errors.ConcurrencyError, 409, "version-conflict", "Concurrent modification"),
+    (LegalHoldError, 409, "legal-hold", "The patient's records are under a legal hold"),
+    (SubjectErasedError, 409, "patient-erased", "The patient's personal data was erased"),
     (errors.ConflictError, 409, "conflict", "Conflict"),
     (errors.DomainError, 422, "domain-rule", "The request breaks a rule"),
     (ReadModelBehindError, 503, "read-model-behind", "The read model has not caught up yet"),

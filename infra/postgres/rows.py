@@ -14,7 +14,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor, sql
 from psycopg.types.json import Jsonb
 
-from projections.changes import Change, Delete, RowView, Update, Upsert
+from projections.changes import Change, Delete, Redact, RowView, Update
 
 
 def _json_default(value: object) -> str:
@@ -37,9 +37,11 @@ def _where(key: dict[str, Any]) -> sql.Composable:
     )
 
 
-def bind_params(change: Upsert | Update | Delete) -> dict[str, Any]:
+def bind_params(change: Change) -> dict[str, Any]:
     params = {f"k_{k}": v for k, v in change.key.items()}
-    if not isinstance(change, Delete):
+    if isinstance(change, Redact):
+        params.update({"marker": change.marker, "keep": list(change.keep)})
+    elif not isinstance(change, Delete):
         params.update({f"v_{k}": _adapt(v) for k, v in change.values.items()})
     return params
 
@@ -48,6 +50,15 @@ def statement(change: Change) -> sql.Composed:
     table = sql.Identifier(change.table)
     if isinstance(change, Delete):
         return sql.SQL("DELETE FROM {} WHERE {}").format(table, _where(change.key))
+    if isinstance(change, Redact):
+        sets = sql.SQL(", ").join(
+            sql.SQL(
+                "{0} = CASE WHEN {0} IS NULL OR {0} = ANY(%(keep)s::text[]) "
+                "THEN {0} ELSE %(marker)s END"
+            ).format(sql.Identifier(c))
+            for c in change.columns
+        )
+        return sql.SQL("UPDATE {} SET {} WHERE {}").format(table, sets, _where(change.key))
     if isinstance(change, Update):
         sets = sql.SQL(", ").join(
             (

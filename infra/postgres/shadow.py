@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from infra.postgres.rows import bind_params, statement
-from projections.changes import Change, Delete, Update, Upsert
+from projections.changes import Change, Delete, Redact, Update, Upsert
 
 Conn = psycopg.Connection[Any]
 Names = tuple[str, ...]
@@ -42,6 +42,8 @@ def _shadow_statement(kind: str, table: str, key: Names, values: Names) -> str:
     change: Change
     if kind == "delete":
         change = Delete(target, keys)
+    elif kind == "redact":
+        change = Redact(target, keys, values, "")
     elif kind == "update":
         change = Update(target, keys, dict.fromkeys(values))
     else:
@@ -53,7 +55,11 @@ def apply_to_shadows(cur: psycopg.Cursor[Any], changes: Iterable[Change]) -> Non
     """Make a projection's changes on the shadow tables instead of the live ones (the same
     statements as infra.postgres.rows's, with the table renamed)."""
     for change in changes:
-        values = () if isinstance(change, Delete) else tuple(change.values)
+        values: Names
+        if isinstance(change, Redact):
+            values = change.columns
+        else:
+            values = () if isinstance(change, Delete) else tuple(change.values)
         kind = type(change).__name__.lower()
         query = _shadow_statement(kind, change.table, tuple(change.key), values)
         cur.execute(query, bind_params(change))

@@ -48,6 +48,7 @@ from domain.errors import (
     TooEarlyError,
 )
 from domain.patient import Patient
+from domain.personal import PersonalData
 from domain.provider import Provider
 from domain.slot import Slot, SlotStatus
 from tests.builders import (
@@ -384,7 +385,9 @@ def test_an_appointment_is_confirmed_checked_in_started_and_completed(
     assert appointment.checked_in_at == TEN - timedelta(minutes=15)
     assert appointment.started_at == TEN + timedelta(minutes=5)
     assert appointment.completed_at == TEN + timedelta(minutes=25)
-    assert (appointment.reason, appointment.symptoms) == ("checkup", ["cough"])
+    patient = appointment.patient_id
+    assert appointment.reason == PersonalData(patient, "checkup")
+    assert appointment.symptoms == PersonalData(patient, ["cough"])
     events = events_between(app, booked.position, done.position)
     assert names(events, appointment_id) == [
         "Appointment.Confirmed",

@@ -37,7 +37,7 @@ from infra.postgres.database import Database, eventstore_env
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.rows import PostgresRowView
 from infra.postgres.server import PostgresLocation
-from projections.changes import Change, Delete, RowView
+from projections.changes import Change, RowView, Update, Upsert
 from projections.queries import AppointmentFilter, SlotFilter
 from projections.scheduling import APPOINTMENTS, SchedulingProjection
 from tests.builders import (
@@ -489,7 +489,7 @@ class RefusingConfirmationsView(PostgresRowView):
     def apply(self, changes: Sequence[Change], tracking: Tracking, *rest: Any) -> None:
         if any(
             c.table == APPOINTMENTS
-            and not isinstance(c, Delete)
+            and isinstance(c, Upsert | Update)
             and c.values.get("status") == Status.CONFIRMED.value
             for c in changes
         ):

@@ -13,16 +13,16 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
-from commands.appointment_commands import BookAppointment, CheckIn, StartAppointment
+from commands.appointments.messages import BookAppointment, CheckIn, StartAppointment
 from commands.context import CommandContext
-from commands.directory_commands import (
+from commands.directory.messages import (
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
 )
 from commands.scheduling import Scheduling
-from commands.slot_commands import CreateSlot
+from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
 from tests.fakes import FixedClock
 from tests.unit.test_api_edges import NOW, assert_problem, bearer, make_client
