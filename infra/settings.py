@@ -108,6 +108,7 @@ class Settings:
     kek: bytes | None = field(default=None, repr=False)
     kek_version: int = 1
     retired_keks: tuple[tuple[int, bytes], ...] = field(default=(), repr=False)
+    key_cache_seconds: float = 60.0
 
     @property
     def dev(self) -> bool:
@@ -156,4 +157,5 @@ class Settings:
             kek=kek,
             kek_version=kek_version,
             retired_keks=retired_keks,
+            key_cache_seconds=float(env.get("SLOTWISE_KEY_CACHE_SECONDS", "60")),
         )

@@ -33,6 +33,7 @@ from tests.builders import (
     register_provider,
 )
 from tests.databases import checksums, database_of_its_own
+from tests.keys import keyed_scheduling
 from workers.cli import main
 
 SCHEDULING = PROJECTIONS["scheduling"].tables
@@ -55,20 +56,21 @@ def populate(app: Scheduling) -> None:
 def template(pg_location: PostgresLocation) -> Iterator[Database]:
     with database_of_its_own(pg_location, "rebuild_template") as db:
         env = eventstore_env(db, 2)
-        app = Scheduling(env)
-        populate(app)
-        head = app.head_position()
-        app.close()
-        for projection in (SchedulingProjection, AnalyticsProjection):
-            with ProjectionRunner(
-                application_class=Scheduling,
-                projection_class=projection,
-                view_class=PostgresRowView,
-                env=env,
-            ) as runner:
-                runner.wait(head, timeout=30)
-            assert isinstance(runner.view, PostgresRowView)
-            runner.view.datastore.close()  # the runner leaves its view's pool open
+        with keyed_scheduling(db) as keyed:
+            app = keyed(env)
+            populate(app)
+            head = app.head_position()
+            app.close()
+            for projection in (SchedulingProjection, AnalyticsProjection):
+                with ProjectionRunner(
+                    application_class=keyed,
+                    projection_class=projection,
+                    view_class=PostgresRowView,
+                    env=env,
+                ) as runner:
+                    runner.wait(head, timeout=30)
+                assert isinstance(runner.view, PostgresRowView)
+                runner.view.datastore.close()  # the runner leaves its view's pool open
         yield db
 
 
@@ -80,11 +82,12 @@ def db(pg_location: PostgresLocation, template: Database) -> Iterator[Database]:
 
 @pytest.fixture
 def log(db: Database) -> Iterator[Scheduling]:
-    app = Scheduling(eventstore_env(db, 2))
-    try:
-        yield app
-    finally:
-        app.close()
+    with keyed_scheduling(db) as keyed:
+        app = keyed(eventstore_env(db, 2))
+        try:
+            yield app
+        finally:
+            app.close()
 
 
 def query(db: Database, statement: str, *params: Any) -> list[tuple[Any, ...]]:
