@@ -55,6 +55,16 @@ ACTIVE = frozenset(
 )
 CANCELLABLE = frozenset({Status.HELD, Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN})
 RESCHEDULABLE = frozenset({Status.BOOKED, Status.CONFIRMED})
+EMPTY: tuple[Any, ...] = ("", [], {})
+
+
+def tagged(subject: UUID, value: Any) -> Any:
+    """`value` as the patient's `PersonalData`, unless it is empty: an empty text, list or
+    mapping says nothing about anyone, stays plain, and so can still be recorded once the patient
+    was erased (a staff cancellation without a reason, say)."""
+    if isinstance(value, PersonalData) or value not in EMPTY:
+        return personal(subject, value)
+    return value
 
 
 class Appointment(Aggregate):
@@ -65,8 +75,8 @@ class Appointment(Aggregate):
         start: datetime
         end: datetime
         appointment_type: str
-        reason: PersonalData
-        symptoms: PersonalData  # a list of texts
+        reason: PersonalData | str  # str: empty (see `tagged`)
+        symptoms: PersonalData | list[str]  # one value: the list of texts
         hold_expires_at: datetime | None
         overbooked: bool
         meta: EventMeta
@@ -76,8 +86,8 @@ class Appointment(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             subject = state["patient_id"]
-            state["reason"] = personal(subject, state["reason"])
-            state["symptoms"] = personal(subject, state["symptoms"])
+            state["reason"] = tagged(subject, state["reason"])
+            state["symptoms"] = tagged(subject, state["symptoms"])
 
     @event(Scheduled)
     def __init__(
@@ -89,8 +99,8 @@ class Appointment(Aggregate):
         start: datetime,
         end: datetime,
         appointment_type: str,
-        reason: PersonalData,
-        symptoms: PersonalData,
+        reason: PersonalData | str,
+        symptoms: PersonalData | list[str],
         hold_expires_at: datetime | None,
         overbooked: bool,
         meta: EventMeta,
@@ -124,8 +134,8 @@ class Appointment(Aggregate):
         subject: UUID = booking["patient_id"]
         return cls(
             id=appointment_id,
-            reason=personal(subject, reason),
-            symptoms=personal(subject, list(symptoms)),
+            reason=tagged(subject, reason),
+            symptoms=tagged(subject, list(symptoms)),
             **booking,
         )
 
@@ -222,8 +232,8 @@ class Appointment(Aggregate):
             now, duration, mine(notes), mine(private_notes), mine(vitals), follow_up_requested, meta
         )
 
-    def _personal(self, value: Any) -> PersonalData:
-        return personal(self.patient_id, value)
+    def _personal(self, value: Any) -> Any:
+        return tagged(self.patient_id, value)
 
     class Completed(Aggregate.Event):
         at: datetime

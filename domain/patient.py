@@ -115,12 +115,13 @@ class Patient(Aggregate):
             born = None if born.is_erased else born.value
         return None if born is None else date.fromisoformat(str(born))
 
-    def _require_not_erased(self) -> None:
+    def require_not_erased(self) -> None:
+        """Refuse (`SubjectErasedError`) anything new for an erased patient, such as a booking."""
         if self.erased:
             raise SubjectErasedError(f"patient {self.id} was erased")
 
     def update(self, changes: dict[str, Any], today: date, meta: EventMeta) -> None:
-        self._require_not_erased()
+        self.require_not_erased()
         wrapped = wrap_details(self.id, validate_registration(changes, today))
         changed = {k: v for k, v in wrapped.items() if self.details.get(k) != v}
         if changed:
@@ -139,7 +140,7 @@ class Patient(Aggregate):
     def set_legal_hold(self, reason: str, meta: EventMeta) -> None:
         """Hold the patient's records (staff); an erasure is refused until it is released."""
         check_reason(reason)
-        self._require_not_erased()
+        self.require_not_erased()
         if not self.legal_hold:
             self._hold_set(personal(self.id, reason), meta)
 

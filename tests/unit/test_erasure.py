@@ -130,9 +130,8 @@ class Visit:
         self.other_visit = self._complete(
             create_slot(self.app, provider, TEN.replace(hour=11)), self.bystander
         )
-        cancelled = book(
-            self.app, create_slot(self.app, provider, TEN.replace(hour=13)), self.patient
-        )
+        later = create_slot(self.app, provider, TEN.replace(hour=13))
+        cancelled = book(self.app, later, self.patient, reason="follow-up")
         cancel = CancelAppointment(appointment_id=cancelled.id, reason="feeling better")
         self.app.cancel(cancel, as_staff())
         self.cancelled = cancelled.id
@@ -238,6 +237,25 @@ def test_nothing_personal_can_be_recorded_for_an_erased_patient() -> None:
     update = UpdatePatient(patient_id=visit.patient, details=PatientDetails(phone="+4400"))
     with pytest.raises(SubjectErasedError):
         visit.app.update_patient(update, as_staff())
+
+
+def test_an_erased_patients_open_visit_can_still_be_cancelled_without_a_reason() -> None:
+    visit = Visit()
+    provider = visit.app.load(Appointment, visit.completed, "appointment").provider_id
+    visit.clock.set(T0)
+    open_visit = book(
+        visit.app, create_slot(visit.app, provider, TEN.replace(hour=16)), visit.patient
+    )
+    visit.erase()
+    with_reason = CancelAppointment(appointment_id=open_visit.id, reason="moved away")
+    with pytest.raises(SubjectErasedError):
+        visit.app.cancel(with_reason, as_staff())
+    visit.app.cancel(CancelAppointment(appointment_id=open_visit.id, reason=""), as_staff())
+    later = create_slot(visit.app, provider, TEN.replace(hour=18))
+    with pytest.raises(SubjectErasedError):
+        book(visit.app, later, visit.patient)  # no booking for an erased patient
+    cancelled = visit.app.load(Appointment, open_visit.id, "appointment")
+    assert cancelled.status.value == "cancelled"
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
