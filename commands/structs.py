@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from domain.limits import FreeForm
+from domain.text import Lines, check_text
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 ShortText = Annotated[str, msgspec.Meta(max_length=500)]
@@ -20,13 +21,11 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """Base of every command. Its class name is the command name recorded on events."""
 
     def __post_init__(self) -> None:
-        # Free-form objects (such as vitals) are bounded as soon as a command is built: the
-        # idempotency fingerprint encodes the command before the domain sees it, and encoding
-        # an object nested thousands of levels deep would fail with a RecursionError.
-        for field in self.__struct_fields__:
-            value = getattr(self, field)
-            if isinstance(value, dict):
-                FreeForm(field).check(value)
+        # The idempotency fingerprint encodes a command before the domain sees it, so what
+        # would break encoding is refused as soon as a command is built: text no field may
+        # hold (an unpaired surrogate cannot be encoded), and free-form objects (vitals) nested
+        # deep enough to exhaust the encoder. The domain applies its full rules afterwards.
+        _check_encodable(self)
 
     @classmethod
     def name(cls) -> str:
@@ -42,6 +41,21 @@ class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
     ids: dict[str, UUID]
     position: int
     replayed: bool = False
+
+
+def _check_encodable(struct: msgspec.Struct) -> None:
+    for field in struct.__struct_fields__:
+        value = getattr(struct, field)
+        if isinstance(value, str):
+            check_text(field, value, Lines.MULTILINE)
+        elif isinstance(value, list):
+            for index, entry in enumerate(value):
+                if isinstance(entry, str):
+                    check_text(f"{field}[{index}]", entry, Lines.MULTILINE)
+        elif isinstance(value, dict):
+            FreeForm(field).check(value)
+        elif isinstance(value, msgspec.Struct):
+            _check_encodable(value)
 
 
 def encode(command: Command) -> bytes:
