@@ -30,9 +30,9 @@ from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.calendar import ProviderCalendar
 from domain.patient import Patient
-from domain.personal import PersonalData
 from domain.provider import Provider
 from domain.slot import Slot
+from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
 
 # 2: personal values are withheld (they were clear text in 1).
 SCHEMA_VERSION = 2
@@ -81,31 +81,6 @@ class IntegrationEvent(msgspec.Struct, frozen=True, kw_only=True):
     personal_data_withheld: bool = False
 
 
-class Withheld(msgspec.Struct, frozen=True, kw_only=True):
-    """A personal value left out of the integration event: whose it is (None for a value
-    recorded before personal data was tagged with its subject). Read it through the API."""
-
-    subject: UUID | None
-
-
-class PersonalDataWithheldError(ValueError):
-    """The integration event withheld personal data: read the event from the event store."""
-
-
-def _withhold(value: Any) -> tuple[Any, bool]:
-    """`value` with every personal value replaced by its `Withheld` form; whether any was."""
-    if isinstance(value, PersonalData):
-        return Withheld(subject=value.subject), True
-    if isinstance(value, dict):
-        pairs = {k: _withhold(v) for k, v in value.items()}
-        return {k: v for k, (v, _) in pairs.items()}, any(w for _, w in pairs.values())
-    return value, False
-
-
-def _is_personal(hint: Any) -> bool:
-    return hint is PersonalData or PersonalData in typing.get_args(hint)
-
-
 def event_id(aggregate_id: UUID, version: int) -> UUID:
     """Event identity: the same for every delivery of one event."""
     return uuid5(EVENT_NAMESPACE, f"{aggregate_id}/{version}")
@@ -128,7 +103,7 @@ _DATE = typing.Annotated[date, msgspec.Meta(extra_json_schema={"format": "date"}
 def _documented(hint: Any) -> Any:
     """The published type: annotated so the JSON Schema says which strings are times, and a
     personal value as its `Withheld` form."""
-    if _is_personal(hint):
+    if is_personal(hint):
         return Withheld
     if hint is datetime:
         return _DATETIME
@@ -164,7 +139,7 @@ class Catalog:
                 self.payloads[name] = _payload_struct(event_class)
                 hints = typing.get_type_hints(event_class)
                 self.personal_fields[name] = frozenset(
-                    f for f, hint in hints.items() if _is_personal(hint)
+                    f for f, hint in hints.items() if is_personal(hint)
                 )
 
     def topic_for(self, event_type: str) -> str:
@@ -180,7 +155,7 @@ class Catalog:
         if payload is not None:
             fields = {}
             for name in payload.__struct_fields__:
-                value, personal = _withhold(getattr(event, name))
+                value, personal = withhold(getattr(event, name))
                 if personal or (name in self.personal_fields[event_type]):
                     # A personal field recorded as plain text (before tagging): withheld too.
                     value = value if personal else Withheld(subject=None)

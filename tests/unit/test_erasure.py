@@ -1,6 +1,7 @@
 """Erasure and legal holds: the Patient's rules (given events / when / then), the use cases on
 the in-memory application with real encryption (the key is destroyed, every personal value of
-that patient reads as erased, no one else's), and the HTTP routes' answers per role."""
+that patient reads as erased, no one else's), and a live read model equal to a rebuilt one.
+The HTTP routes are in test_erasure_api.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import Tracking
-from litestar.testing import TestClient
 
 from commands.appointments.messages import CancelAppointment, CheckIn, CompleteAppointment
 from commands.appointments.messages import StartAppointment as Start
@@ -21,7 +21,6 @@ from commands.directory.messages import (
     UpdatePatient,
 )
 from commands.scheduling import Scheduling
-from domain.actor import Role
 from domain.appointment import Appointment
 from domain.errors import NotFoundError
 from domain.patient import ErasureReason, LegalHoldError, Patient
@@ -40,7 +39,6 @@ from tests.builders import (
     register_provider,
 )
 from tests.fakes import FixedClock, InMemoryKeyStore, MemoryRows
-from tests.unit.test_api_edges import assert_problem, bearer, make_client
 
 REQUEST = ErasureReason.PATIENT_REQUEST
 
@@ -256,92 +254,6 @@ def test_an_erased_patients_open_visit_can_still_be_cancelled_without_a_reason()
         book(visit.app, later, visit.patient)  # no booking for an erased patient
     cancelled = visit.app.load(Appointment, open_visit.id, "appointment")
     assert cancelled.status.value == "cancelled"
-
-
-# --- HTTP ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client() -> Any:
-    with make_client() as test_client:
-        yield test_client
-
-
-def staff_registers(client: TestClient[Any]) -> str:
-    body = {"details": {"name": "Ada Byron", "time_zone": "UTC"}}
-    response = client.post("/v1/patients", json=body, headers=bearer(Role.STAFF))
-    assert response.status_code == 201, response.text
-    patient_id: str = response.json()["id"]
-    return patient_id
-
-
-def test_staff_erase_a_patient_over_http(client: TestClient[Any]) -> None:
-    patient_id = staff_registers(client)
-    response = client.post(
-        f"/v1/patients/{patient_id}/erase",
-        json={"reason": "patient_request"},
-        headers=bearer(Role.STAFF),
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["id"] == patient_id
-
-
-@pytest.mark.parametrize("role", [Role.PATIENT, Role.PROVIDER, Role.AUDITOR])
-def test_anyone_but_staff_is_told_the_patient_is_not_found(
-    client: TestClient[Any], role: Role
-) -> None:
-    patient_id = staff_registers(client)
-    subject = UUID(patient_id) if role is Role.PATIENT else None
-    for path, body in (("erase", {"reason": "patient_request"}), ("legal-hold", {"held": False})):
-        response = client.post(
-            f"/v1/patients/{patient_id}/{path}", json=body, headers=bearer(role, subject)
-        )
-        assert_problem(response, 404, "not-found")
-
-
-def test_erasing_a_patient_under_a_legal_hold_is_a_409_legal_hold_problem(
-    client: TestClient[Any],
-) -> None:
-    patient_id = staff_registers(client)
-    staff = bearer(Role.STAFF)
-    hold = {"held": True, "reason": "litigation 2026-17"}
-    assert client.post(f"/v1/patients/{patient_id}/legal-hold", json=hold, headers=staff).is_success
-    response = client.post(
-        f"/v1/patients/{patient_id}/erase", json={"reason": "patient_request"}, headers=staff
-    )
-    body = assert_problem(response, 409, "legal-hold")
-    assert "litigation" not in response.text
-    assert "Ada" not in body["detail"]
-
-
-def test_an_unknown_erasure_reason_or_a_hold_without_reason_is_a_client_error(
-    client: TestClient[Any],
-) -> None:
-    patient_id = staff_registers(client)
-    staff = bearer(Role.STAFF)
-    response = client.post(
-        f"/v1/patients/{patient_id}/erase", json={"reason": "because"}, headers=staff
-    )
-    assert_problem(response, 400, "invalid-request")
-    response = client.post(
-        f"/v1/patients/{patient_id}/legal-hold", json={"held": True}, headers=staff
-    )
-    assert_problem(response, 422, "validation-failed")
-
-
-def test_an_update_for_an_erased_patient_is_a_409_patient_erased_problem(
-    client: TestClient[Any],
-) -> None:
-    patient_id = staff_registers(client)
-    staff = bearer(Role.STAFF)
-    client.post(
-        f"/v1/patients/{patient_id}/erase", json={"reason": "patient_request"}, headers=staff
-    )
-    response = client.post(
-        f"/v1/patients/{patient_id}/details", json={"phone": "+441234"}, headers=staff
-    )
-    assert_problem(response, 409, "patient-erased")
-    assert ERASED not in response.text
 
 
 # --- read models: live erasure and a rebuild agree ---------------------------------------------

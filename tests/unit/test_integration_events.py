@@ -50,11 +50,11 @@ from projections.integration import (
     SCHEMA_VERSION,
     Catalog,
     IntegrationEvent,
-    PersonalDataWithheldError,
     documents,
     message_headers,
     message_key,
 )
+from projections.withholding import PersonalDataWithheldError
 from tests.builders import in_memory_app
 from tests.fakes import FixedClock
 
