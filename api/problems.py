@@ -21,6 +21,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 
 from commands.application import IdempotencyKeyReusedError
 from domain import errors
+from domain.patient import LegalHoldError
+from domain.personal import SubjectErasedError
 from projections.positions import BeyondLogHeadError, TooManyWaitersError
 
 log = logging.getLogger("slotwise.api")
@@ -70,6 +72,8 @@ PROBLEMS: list[tuple[type[Exception], int, str, str]] = [
     (errors.TooEarlyError, 409, "too-early", "Too early for this action"),
     (errors.TooLateError, 409, "too-late", "Too late for this action"),
     (errors.ConcurrencyError, 409, "version-conflict", "Concurrent modification"),
+    (LegalHoldError, 409, "legal-hold", "The patient's records are under a legal hold"),
+    (SubjectErasedError, 409, "patient-erased", "The patient's personal data was erased"),
     (errors.ConflictError, 409, "conflict", "Conflict"),
     (errors.DomainError, 422, "domain-rule", "The request breaks a rule"),
     (BeyondLogHeadError, 422, "position-beyond-head", "min_position is beyond the log"),

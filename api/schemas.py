@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from commands.structs import LongText, ShortText
+from domain.patient import ErasureReason
 
 
 class Body(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -35,3 +36,16 @@ class RescheduleBody(Body, frozen=True, kw_only=True):
 
 class ReasonBody(Body, frozen=True, kw_only=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class EraseBody(Body, frozen=True, kw_only=True):
+    """Why the patient is erased: a code, so the record of the erasure holds no personal data."""
+
+    reason: ErasureReason
+
+
+class LegalHoldBody(Body, frozen=True, kw_only=True):
+    """`held: true` sets a hold (its reason required), `held: false` releases it."""
+
+    held: bool
+    reason: ShortText = ""

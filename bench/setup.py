@@ -21,12 +21,16 @@ from commands.directory.messages import (
 from commands.scheduling import Scheduling
 from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
+from infra.crypto.wiring import PersonalDataKeys, personal_data_keys
 from infra.devstack.postgres_server import find_or_start_postgres
 from infra.postgres.database import Database, eventstore_env, prepare
 from infra.postgres.server import create_database, drop_database
+from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF = CommandContext(Actor(uuid.uuid4(), Role.STAFF))
+# Each bench database's personal-data keys (the development KEK), while it exists.
+_KEYS: dict[str, PersonalDataKeys] = {}
 
 
 @contextmanager
@@ -39,13 +43,18 @@ def bench_database() -> Iterator[Database]:
     db = Database(location, name)
     prepare(db)
     try:
-        yield db
+        settings = Settings.from_env({"SLOTWISE_MODE": "test"})
+        with personal_data_keys(settings, db.conninfo) as keys:
+            _KEYS[name] = keys
+            yield db
     finally:
+        _KEYS.pop(name, None)
         drop_database(location.conninfo, name)
 
 
 def scheduling(db: Database, pool_size: int = 8) -> Scheduling:
-    return Scheduling(eventstore_env(db, pool_size))
+    """Scheduling as every process wires it: personal data encrypted under the database's keys."""
+    return _KEYS[db.dbname].bind(Scheduling)(eventstore_env(db, pool_size))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Self, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -22,7 +22,7 @@ from tenacity import (
 
 from commands.context import CommandContext
 from commands.idempotency import IdempotencyRecord, fingerprint, record_id
-from commands.ports import Clock, SystemClock
+from commands.ports import Clock, KeyStore, SystemClock
 from commands.structs import Command, CommandResult, encode
 from domain.actor import EventMeta
 from domain.errors import ConcurrencyError, DomainError, NotFoundError, ValidationError
@@ -56,6 +56,9 @@ class Outcome:
     id: UUID
     aggregates: list[Aggregate]
     ids: dict[str, UUID] = field(default_factory=dict)
+    # Done once the events are stored, never before (an erasure destroys the key after its
+    # event is recorded); it must be safe to repeat, as a retried command repeats it.
+    after_save: Callable[[], None] | None = None
 
 
 class DateAsISO(Transcoding):
@@ -166,16 +169,44 @@ class SlotwiseApplication(Application[UUID]):
         clock: Clock | None = None,
         policies: Policies | None = None,
         personal_data: Transcoding | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         """`personal_data` stores `domain.personal.PersonalData` values (infra/crypto's
-        `PersonalDataAsCiphertext`); without it the application refuses to store or read any."""
+        `PersonalDataAsCiphertext`), with the data keys in `keys` (the same store), which
+        registration and erasure use; without them the application refuses to store or read
+        any personal data."""
         if personal_data is not None and personal_data.type is not PersonalData:
             raise TypeError("personal_data must be a transcoding of PersonalData")
         # Set before the base class builds the mapper, which registers the transcodings.
         self._personal_data = personal_data or PersonalDataRefused()
+        self._keys = keys
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.policies = policies or Policies()
+
+    @classmethod
+    def with_personal_data(cls, personal_data: Transcoding, keys: KeyStore) -> type[Self]:
+        """This application class with personal data and keys bound, for code that constructs
+        the application from its environment alone (eventsourcing's `ProjectionRunner`)."""
+        base = cls
+
+        class WithPersonalData(base):  # type: ignore[valid-type,misc]
+            name = base.name  # eventsourcing names an application by its class otherwise
+
+            def __init__(self, env: Mapping[str, str] | None = None, **options: Any) -> None:
+                options.setdefault("personal_data", personal_data)
+                options.setdefault("keys", keys)
+                super().__init__(env, **options)
+
+        WithPersonalData.__name__ = WithPersonalData.__qualname__ = cls.__name__
+        return WithPersonalData
+
+    @property
+    def keys(self) -> KeyStore:
+        """The data keys (crypto-shredding): made at registration, destroyed at erasure."""
+        if self._keys is None:
+            raise PersonalDataNotConfiguredError("no key store was configured")
+        return self._keys
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -263,6 +294,8 @@ class SlotwiseApplication(Application[UUID]):
                 )
             )
         recordings = self.save(*aggregates)
+        if outcome.after_save is not None:
+            outcome.after_save()
         position = max((r.notification.id for r in recordings), default=self.head_position())
         return CommandResult(id=outcome.id, ids=outcome.ids, position=position)
 

@@ -2,6 +2,11 @@
 
 It keeps its identity across reschedules. Seat and overlap rules live in Slot and
 PatientAgenda; the application saves all three in one atomic write.
+
+Free text about the patient (reason, symptoms, notes, private notes, vitals, and the reasons
+given for cancelling, rescheduling or reverting a no-show) is recorded as the patient's
+`PersonalData`; ids, times, statuses and codes stay clear. Events recorded before that hold
+plain values: `Scheduled` is upcast (it names the patient), the others read as plain text.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from domain.errors import (
 )
 from domain.limits import check_fields, check_reason
 from domain.money import check_amount, check_currency
+from domain.personal import PersonalData, personal
 from domain.policies import (
     CancellationPolicy,
     CheckInWindow,
@@ -49,6 +55,16 @@ ACTIVE = frozenset(
 )
 CANCELLABLE = frozenset({Status.HELD, Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN})
 RESCHEDULABLE = frozenset({Status.BOOKED, Status.CONFIRMED})
+EMPTY: tuple[Any, ...] = ("", [], {})
+
+
+def tagged(subject: UUID, value: Any) -> Any:
+    """`value` as the patient's `PersonalData`, unless it is empty: an empty text, list or
+    mapping says nothing about anyone, stays plain, and so can still be recorded once the patient
+    was erased (a staff cancellation without a reason, say)."""
+    if isinstance(value, PersonalData) or value not in EMPTY:
+        return personal(subject, value)
+    return value
 
 
 class Appointment(Aggregate):
@@ -59,11 +75,19 @@ class Appointment(Aggregate):
         start: datetime
         end: datetime
         appointment_type: str
-        reason: str
-        symptoms: list[str]
+        reason: PersonalData | str  # str: empty (see `tagged`)
+        symptoms: PersonalData | list[str]  # one value: the list of texts
         hold_expires_at: datetime | None
         overbooked: bool
         meta: EventMeta
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            subject = state["patient_id"]
+            state["reason"] = tagged(subject, state["reason"])
+            state["symptoms"] = tagged(subject, state["symptoms"])
 
     @event(Scheduled)
     def __init__(
@@ -75,8 +99,8 @@ class Appointment(Aggregate):
         start: datetime,
         end: datetime,
         appointment_type: str,
-        reason: str,
-        symptoms: list[str],
+        reason: PersonalData | str,
+        symptoms: PersonalData | list[str],
         hold_expires_at: datetime | None,
         overbooked: bool,
         meta: EventMeta,
@@ -88,7 +112,7 @@ class Appointment(Aggregate):
         self.end = end
         self.appointment_type = appointment_type
         self.reason = reason
-        self.symptoms = list(symptoms)
+        self.symptoms = symptoms
         self.hold_expires_at = hold_expires_at
         self.overbooked = overbooked
         self.status = Status.HELD if hold_expires_at is not None else Status.BOOKED
@@ -107,7 +131,13 @@ class Appointment(Aggregate):
         check_fields(
             {"reason": reason, "symptoms": symptoms}, {"reason": str, "symptoms": list}, "booking"
         )
-        return cls(id=appointment_id, reason=reason, symptoms=list(symptoms), **booking)
+        subject: UUID = booking["patient_id"]
+        return cls(
+            id=appointment_id,
+            reason=tagged(subject, reason),
+            symptoms=tagged(subject, list(symptoms)),
+            **booking,
+        )
 
     def _require(self, allowed: frozenset[Status] | set[Status], action: str) -> None:
         if self.status not in allowed:
@@ -197,14 +227,20 @@ class Appointment(Aggregate):
         self._require({Status.IN_PROGRESS}, "complete")
         assert self.started_at is not None  # noqa: S101 - set by Started
         duration = int((now - self.started_at).total_seconds())
-        self._completed(now, duration, notes, private_notes, vitals, follow_up_requested, meta)
+        mine = self._personal
+        self._completed(
+            now, duration, mine(notes), mine(private_notes), mine(vitals), follow_up_requested, meta
+        )
+
+    def _personal(self, value: Any) -> Any:
+        return tagged(self.patient_id, value)
 
     class Completed(Aggregate.Event):
         at: datetime
         duration_seconds: int
-        notes: str
-        private_notes: str
-        vitals: dict[str, Any]
+        notes: PersonalData | str  # str: recorded before personal data was wrapped
+        private_notes: PersonalData | str
+        vitals: PersonalData | dict[str, Any]
         follow_up_requested: bool
         meta: EventMeta
 
@@ -213,9 +249,9 @@ class Appointment(Aggregate):
         self,
         at: datetime,
         duration_seconds: int,
-        notes: str,
-        private_notes: str,
-        vitals: dict[str, Any],
+        notes: PersonalData | str,
+        private_notes: PersonalData | str,
+        vitals: PersonalData | dict[str, Any],
         follow_up_requested: bool,
         meta: EventMeta,
     ) -> None:
@@ -242,12 +278,13 @@ class Appointment(Aggregate):
         self._require(CANCELLABLE, "cancel")
         late = self.status is not Status.HELD and is_late_cancellation(self.start, now, policy)
         charged = fee if late else None
-        self._cancelled(now, reason, late, charged, currency if charged is not None else None, meta)
+        fee_currency = currency if charged is not None else None
+        self._cancelled(now, self._personal(reason), late, charged, fee_currency, meta)
         return late
 
     class Cancelled(Aggregate.Event):
         at: datetime
-        reason: str
+        reason: PersonalData | str
         late: bool
         fee: Decimal | None
         currency: str | None
@@ -257,7 +294,7 @@ class Appointment(Aggregate):
     def _cancelled(
         self,
         at: datetime,
-        reason: str,
+        reason: PersonalData | str,
         late: bool,
         fee: Decimal | None,
         currency: str | None,
@@ -285,7 +322,8 @@ class Appointment(Aggregate):
         self._require(RESCHEDULABLE, "reschedule")
         if slot_id == self.slot_id:
             raise InvalidTransitionError("the appointment is already in that slot")
-        self._rescheduled(self.slot_id, self.start, slot_id, start, end, reason, meta)
+        mine = self._personal(reason)
+        self._rescheduled(self.slot_id, self.start, slot_id, start, end, mine, meta)
 
     class Rescheduled(Aggregate.Event):
         from_slot_id: UUID
@@ -293,7 +331,7 @@ class Appointment(Aggregate):
         slot_id: UUID
         start: datetime
         end: datetime
-        reason: str
+        reason: PersonalData | str
         meta: EventMeta
 
     @event(Rescheduled)
@@ -304,7 +342,7 @@ class Appointment(Aggregate):
         slot_id: UUID,
         start: datetime,
         end: datetime,
-        reason: str,
+        reason: PersonalData | str,
         meta: EventMeta,
     ) -> None:
         self.slot_id = slot_id
@@ -334,14 +372,16 @@ class Appointment(Aggregate):
         check_reason(reason)
         self._require({Status.NO_SHOW}, "revert the no-show of")
         assert self.status_before_no_show is not None  # noqa: S101 - set by MarkedNoShow
-        self._no_show_reverted(reason, self.status_before_no_show.value, meta)
+        self._no_show_reverted(self._personal(reason), self.status_before_no_show.value, meta)
 
     class NoShowReverted(Aggregate.Event):
-        reason: str
+        reason: PersonalData | str
         restored_status: str
         meta: EventMeta
 
     @event(NoShowReverted)
-    def _no_show_reverted(self, reason: str, restored_status: str, meta: EventMeta) -> None:
+    def _no_show_reverted(
+        self, reason: PersonalData | str, restored_status: str, meta: EventMeta
+    ) -> None:
         self.status = Status(restored_status)
         self.status_before_no_show = None

@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from commands.application import Policies
 from commands.ports import Clock, SystemClock
 from commands.scheduling import Scheduling
+from infra.crypto.wiring import PersonalDataKeys, personal_data_keys
 from infra.devstack.kafka_broker import find_or_start_kafka
 from infra.devstack.postgres_server import find_or_start_postgres
 from infra.kafka import transient as kafka_transient
@@ -87,13 +88,25 @@ def migrate(settings: Settings, say: Say = print) -> tuple[str, list[str]]:
 
 
 def build_scheduling(
-    settings: Settings, db: Database, clock: Clock | None = None, pool_size: int | None = None
+    settings: Settings,
+    db: Database,
+    keys: PersonalDataKeys,
+    clock: Clock | None = None,
+    pool_size: int | None = None,
 ) -> Scheduling:
-    """The command application. Workers pass a small `pool_size` (they do one thing at a
-    time); the API uses the configured one."""
+    """The command application, its personal data encrypted under `keys`. Workers pass a small
+    `pool_size` (they do one thing at a time); the API uses the configured one."""
     policies = Policies(hold=timedelta(minutes=settings.hold_minutes))
     env = eventstore_env(db, pool_size or settings.pool_size)
-    return Scheduling(env, clock=clock, policies=policies)
+    return keys.bind(Scheduling)(env, clock=clock, policies=policies)
+
+
+def _keyed(
+    settings: Settings, db: Database, stack: ExitStack, pool_size: int | None = None
+) -> Scheduling:
+    """The application with this process's keys (checked against the KEK), closed with `stack`."""
+    keys = stack.enter_context(personal_data_keys(settings, db.conninfo))
+    return stack.enter_context(closing(build_scheduling(settings, db, keys, pool_size=pool_size)))
 
 
 def _worker(
@@ -101,7 +114,7 @@ def _worker(
 ) -> tuple[Database, Scheduling, ConnectionPool[Any]]:
     """A worker's database, its application and a small pool, closed with `stack`."""
     db = database(settings, say)
-    app = stack.enter_context(closing(build_scheduling(settings, db, pool_size=2)))
+    app = _keyed(settings, db, stack, pool_size=2)
     pool = stack.enter_context(connection_pool(db.conninfo, connections))
     return db, app, pool
 
@@ -140,7 +153,7 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
     """What the API's handlers use, on a pool of the configured size."""
     db = database(settings, say)
     with ExitStack() as stack:
-        app = stack.enter_context(closing(build_scheduling(settings, db)))
+        app = _keyed(settings, db, stack)
         pool = stack.enter_context(connection_pool(db.conninfo, settings.pool_size))
         search: SearchBackend = PostgresSearch(pool)
         if settings.search_backend == "opensearch":
@@ -219,6 +232,7 @@ def kafka_projection(settings: Settings, name: str, say: Say = print) -> Iterato
 @dataclass(frozen=True)
 class LogProjections:
     env: dict[str, str]
+    app_class: type[Scheduling]  # with this process's personal-data keys
     rows: type[RowView] | None  # for the row projections named, if any
     search: type[SearchSink] | None  # for search, if named
     report: Callable[[str, str | None], None]  # a projection's last error, None once it runs
@@ -240,12 +254,23 @@ def log_projections(
             search = sink.opensearch_search_view(backend)
             say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
     rows = PostgresRowView if set(names) & set(PROJECTION_NAMES) else None
-    with connection_pool(db.conninfo, max_size=1) as pool:
+    with (
+        personal_data_keys(settings, db.conninfo) as keys,
+        connection_pool(db.conninfo, max_size=1) as pool,
+    ):
 
         def report(name: str, error: str | None) -> None:
             PostgresProjectionState(pool, name).record_error(error)
 
-        yield LogProjections(eventstore_env(db, 2), rows, search, report)
+        yield LogProjections(eventstore_env(db, 2), keys.bind(Scheduling), rows, search, report)
+
+
+@contextmanager
+def commands(settings: Settings, say: Say = print) -> Iterator[Scheduling]:
+    """The command application alone, for one-off commands (`slotwise patients erase`)."""
+    db = database(settings, say)
+    with ExitStack() as stack:
+        yield _keyed(settings, db, stack, pool_size=1)
 
 
 @dataclass(frozen=True)
@@ -274,7 +299,8 @@ def search_rebuild(settings: Settings, say: Say = print) -> Iterator[SearchRebui
     """The event log and fresh OpenSearch indices (PostgreSQL search needs no rebuild)."""
     opensearch = _opensearch(settings)
     db = database(settings, say)
-    with closing(build_scheduling(settings, db, pool_size=2)) as app:
+    with ExitStack() as stack:
+        app = _keyed(settings, db, stack, pool_size=2)
         yield SearchRebuild(
             app, opensearch.OpenSearchBackend.from_url(settings.opensearch_url), SystemClock()
         )
@@ -287,7 +313,8 @@ Rebuilder = Callable[..., Outcome]  # (projection, *, diff, progress, batch) -> 
 def projection_rebuild(settings: Settings, say: Say = print) -> Iterator[Rebuilder]:
     """`rebuild` bound to the database and its event log."""
     db = database(settings, say)
-    with closing(build_scheduling(settings, db, pool_size=2)) as log:
+    with ExitStack() as stack:
+        log = _keyed(settings, db, stack, pool_size=2)
 
         def run(projection: str, **options: Any) -> Outcome:
             return rebuild(db.conninfo, log, projection, **options)
@@ -300,7 +327,7 @@ def log_status(settings: Settings, say: Say = print) -> Iterator[Callable[[], Lo
     """Where each projection and the relay stand (the database is not migrated here)."""
     db = locate_database(settings, say)
     with ExitStack() as stack:
-        log = stack.enter_context(closing(build_scheduling(settings, db, pool_size=1)))
+        log = _keyed(settings, db, stack, pool_size=1)
         pool = stack.enter_context(connection_pool(db.conninfo, 1))
         status = PostgresStatus(pool, log, TRACKED)
 

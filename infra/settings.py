@@ -109,6 +109,7 @@ class Settings:
     kek_version: int = 1
     retired_keks: tuple[tuple[int, bytes], ...] = field(default=(), repr=False)
     max_read_waiters: int = 256  # reads waiting for a position at once, per API process
+    key_cache_seconds: float = 60.0
 
     @property
     def dev(self) -> bool:
@@ -158,4 +159,5 @@ class Settings:
             kek_version=kek_version,
             retired_keks=retired_keks,
             max_read_waiters=_int(env, "SLOTWISE_MAX_READ_WAITERS", 256),
+            key_cache_seconds=float(env.get("SLOTWISE_KEY_CACHE_SECONDS", "60")),
         )

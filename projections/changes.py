@@ -38,7 +38,20 @@ class Delete:
     key: dict[str, Any]
 
 
-Change = Upsert | Update | Delete
+@dataclass(frozen=True)
+class Redact:
+    """On every row matching `key` (any columns, not only the primary key), replace the text in
+    each of `columns` with `marker`, except where it is NULL or one of `keep` (texts the system
+    wrote, not the data subject, which a rebuild writes again as they are)."""
+
+    table: str
+    key: dict[str, Any]
+    columns: tuple[str, ...]
+    marker: str
+    keep: tuple[str, ...] = ()
+
+
+Change = Upsert | Update | Delete | Redact
 
 
 class RowView(TrackingRecorder, ABC):

@@ -4,8 +4,14 @@ Each domain event type gets a msgspec Struct for its payload, derived from the e
 fields, so its JSON Schema is generated rather than hand-kept (see `docs/events/`). The
 envelope carries identity, order and causality; keys and headers carry no PHI.
 
+Personal data never leaves in an integration event: each `PersonalData` value (a patient's name,
+a visit's reason or notes...) is replaced by `{"subject": <patient id>}` and the envelope says
+`personal_data_withheld`. Topics therefore hold no personal value to erase; a consumer that
+needs one reads it through the API (or, inside Slotwise, from the event store).
+
 Consumers turn an integration event back into the domain event it came from, so one
-projection definition serves both sources: the event store directly, or Kafka."""
+projection definition serves both sources: the event store directly, or Kafka (which reads an
+event whose personal data was withheld from the event store instead)."""
 
 from __future__ import annotations
 
@@ -26,8 +32,10 @@ from domain.calendar import ProviderCalendar
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot
+from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
 
-SCHEMA_VERSION = 1
+# 2: personal values are withheld (they were clear text in 1).
+SCHEMA_VERSION = 2
 EVENT_NAMESPACE = UUID("5b0f7c7e-3a6d-4a3e-9c41-7d2f6f0b1e22")
 BASE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
@@ -70,6 +78,7 @@ class IntegrationEvent(msgspec.Struct, frozen=True, kw_only=True):
     actor_role: str | None
     actor_id: UUID | None
     data: dict[str, Any]
+    personal_data_withheld: bool = False
 
 
 def event_id(aggregate_id: UUID, version: int) -> UUID:
@@ -92,7 +101,10 @@ _DATE = typing.Annotated[date, msgspec.Meta(extra_json_schema={"format": "date"}
 
 
 def _documented(hint: Any) -> Any:
-    """The same type, annotated so the JSON Schema says which strings are times."""
+    """The published type: annotated so the JSON Schema says which strings are times, and a
+    personal value as its `Withheld` form."""
+    if is_personal(hint):
+        return Withheld
     if hint is datetime:
         return _DATETIME
     if hint is date:
@@ -119,10 +131,16 @@ class Catalog:
     def __init__(self, aggregates: Iterable[type[Aggregate]] = PUBLISHED_AGGREGATES) -> None:
         self.classes: dict[str, type[Any]] = {}
         self.payloads: dict[str, type[msgspec.Struct]] = {}
+        self.personal_fields: dict[str, frozenset[str]] = {}
         for aggregate in aggregates:
             for event_class in _event_classes(aggregate):
-                self.classes[event_class.__qualname__] = event_class
-                self.payloads[event_class.__qualname__] = _payload_struct(event_class)
+                name = event_class.__qualname__
+                self.classes[name] = event_class
+                self.payloads[name] = _payload_struct(event_class)
+                hints = typing.get_type_hints(event_class)
+                self.personal_fields[name] = frozenset(
+                    f for f, hint in hints.items() if is_personal(hint)
+                )
 
     def topic_for(self, event_type: str) -> str:
         if event_type not in self.classes:
@@ -133,8 +151,16 @@ class Catalog:
         event_type = type(event).__qualname__
         payload = self.payloads.get(event_type)
         data: dict[str, Any] = {}
+        withheld = False
         if payload is not None:
-            fields = {name: getattr(event, name) for name in payload.__struct_fields__}
+            fields = {}
+            for name in payload.__struct_fields__:
+                value, personal = withhold(getattr(event, name))
+                if personal or (name in self.personal_fields[event_type]):
+                    # A personal field recorded as plain text (before tagging): withheld too.
+                    value = value if personal else Withheld(subject=None)
+                    withheld = True
+                fields[name] = value
             data = msgspec.to_builtins(payload(**fields))
         meta: EventMeta | None = getattr(event, "meta", None)
         return IntegrationEvent(
@@ -152,6 +178,7 @@ class Catalog:
             actor_role=meta.actor_role if meta else None,
             actor_id=meta.actor_id if meta else None,
             data=data if payload is not None else {},
+            personal_data_withheld=withheld,
         )
 
     def decode(self, message: IntegrationEvent) -> Any | None:
@@ -159,6 +186,9 @@ class Catalog:
         event_class = self.classes.get(message.event_type)
         if event_class is None:
             return None
+        if message.personal_data_withheld:
+            msg = f"{message.event_type} {message.event_id} withheld its personal data"
+            raise PersonalDataWithheldError(msg)
         payload = msgspec.convert(message.data, self.payloads[message.event_type], strict=False)
         fields = {name: getattr(payload, name) for name in payload.__struct_fields__}
         extra: dict[str, Any] = {}

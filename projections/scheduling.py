@@ -8,9 +8,10 @@ from eventsourcing.domain import Aggregate
 
 from domain.appointment import Appointment, Status
 from domain.patient import Patient
+from domain.personal import ERASED, text_of
 from domain.provider import Provider
 from domain.slot import Slot, SlotStatus
-from projections.changes import Change, Delete, Handlers, RowProjection, Update, Upsert
+from projections.changes import Change, Delete, Handlers, Redact, RowProjection, Update, Upsert
 from projections.lifecycle import Values, register_lifecycle
 
 APPOINTMENTS = "rm_appointments"
@@ -19,6 +20,10 @@ SEATS = "rm_slot_seats"
 PROVIDERS = "rm_providers"
 PATIENTS = "rm_patients"
 TABLES = (APPOINTMENTS, SLOTS, SEATS, PROVIDERS, PATIENTS)
+HOLD_EXPIRED = "hold expired"  # the cancel reason of an expired hold: written by the system
+# What an erasure leaves: texts the system wrote, and empty ones (recorded plain: see
+# domain.appointment.tagged), which a rebuild writes again as they are.
+KEPT = (HOLD_EXPIRED, "")
 
 
 def _stamp(event: Aggregate.Event) -> dict[str, Any]:
@@ -70,16 +75,28 @@ def _provider_row(
 @on(Patient.Registered)
 def _(event: Patient.Registered) -> list[Change]:
     details = event.details
-    values = {"name": details["name"], "time_zone": details["time_zone"], **_stamp(event)}
+    values = {"name": text_of(details["name"]), "time_zone": details["time_zone"], **_stamp(event)}
     return [Upsert(PATIENTS, {"id": event.originator_id}, values)]
 
 
 @on(Patient.DetailsUpdated)
 def _(event: Patient.DetailsUpdated) -> list[Change]:
-    values: dict[str, Any] = {
-        k: event.changes[k] for k in ("name", "time_zone") if k in event.changes
-    }
+    values: dict[str, Any] = {}
+    if "name" in event.changes:
+        values["name"] = text_of(event.changes["name"])
+    if "time_zone" in event.changes:
+        values["time_zone"] = event.changes["time_zone"]
     return [Update(PATIENTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
+
+
+@on(Patient.Erased)
+def _(event: Patient.Erased) -> list[Change]:
+    # What a rebuild writes once the key is gone: every personal text reads as the marker.
+    patient = {"patient_id": event.originator_id}
+    return [
+        Update(PATIENTS, {"id": event.originator_id}, {"name": ERASED, **_stamp(event)}),
+        Redact(APPOINTMENTS, patient, ("reason", "cancel_reason"), ERASED, keep=KEPT),
+    ]
 
 
 @on(Slot.Created)
@@ -143,7 +160,7 @@ def _(event: Appointment.Scheduled) -> list[Change]:
         "start_at": event.start,
         "end_at": event.end,
         "appointment_type": event.appointment_type,
-        "reason": event.reason,
+        "reason": text_of(event.reason),
         "status": (Status.HELD if held else Status.BOOKED).value,
         "hold_expires_at": event.hold_expires_at,
         "booked_at": None if held else event.timestamp,
@@ -166,7 +183,7 @@ def _(e: Appointment.BookedFromHold) -> Values:
 @EXTRAS.on(Appointment.Cancelled)
 def _(e: Appointment.Cancelled) -> Values:
     return {
-        "cancel_reason": e.reason,
+        "cancel_reason": text_of(e.reason),
         "cancelled_by_role": e.meta.actor_role,
         "cancellation_fee": e.fee,
         "cancellation_currency": e.currency,
@@ -177,7 +194,7 @@ def _(e: Appointment.Cancelled) -> Values:
 def _(e: Appointment.HoldExpired) -> Values:
     return {
         "cancelled_at": e.timestamp,
-        "cancel_reason": "hold expired",
+        "cancel_reason": HOLD_EXPIRED,
         "cancelled_by_role": e.meta.actor_role,
     }
 

@@ -84,6 +84,13 @@ class NoteDocument(msgspec.Struct, frozen=True, kw_only=True):
     notes: str
 
 
+class NotesErased(msgspec.Struct, frozen=True, kw_only=True):
+    """Not a document but its removal: every note document of this patient goes (the patient
+    was erased). A rebuild writes none for them in the first place."""
+
+    patient_id: UUID
+
+
 ProviderSort = Literal["relevance", "rating", "distance", "fee", "soonest"]
 
 
@@ -207,6 +214,8 @@ class SearchIndex(Protocol):
     def put_slots(self, documents: Sequence[SlotDocument]) -> None: ...
 
     def put_notes(self, documents: Sequence[NoteDocument]) -> None: ...
+
+    def drop_notes_of(self, patient_id: UUID) -> None: ...
 
 
 class SearchBackend(Protocol):

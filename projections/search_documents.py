@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.appointment import Appointment, Status
+from domain.personal import PersonalData, text_of
 from domain.provider import Provider
 from domain.slot import Slot
 from projections.search import GeoPoint, NoteDocument, ProviderDocument, SlotDocument
@@ -65,11 +66,13 @@ def slot_document(slot: Slot, now: datetime) -> SlotDocument:
 
 
 def note_document(appointment: Appointment) -> NoteDocument | None:
-    """The clinical notes of a completed visit; None before completion or without notes."""
+    """The clinical notes of a completed visit; None before completion, without notes, or once
+    the patient was erased."""
     if appointment.status is not Status.COMPLETED or appointment.completed_at is None:
         return None
-    notes = appointment.notes
-    if not notes.strip():
+    stored: PersonalData | str = appointment.notes
+    notes = text_of(stored)
+    if (isinstance(stored, PersonalData) and stored.is_erased) or not notes or not notes.strip():
         return None
     return NoteDocument(
         appointment_id=appointment.id,

@@ -16,12 +16,13 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 
 from domain.appointment import Appointment
+from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot
-from projections.search import NoteDocument, ProviderDocument, SlotDocument
+from projections.search import NoteDocument, NotesErased, ProviderDocument, SlotDocument
 from projections.search_documents import note_document, provider_document, slot_document
 
-SearchDocument = ProviderDocument | SlotDocument | NoteDocument
+SearchDocument = ProviderDocument | SlotDocument | NoteDocument | NotesErased
 # Loads an aggregate as it was at a version: (aggregate id, version) -> aggregate.
 AggregateAt = Callable[[UUID, int], object]
 INDEXED = (Provider.Event, Slot.Event, Appointment.Event)
@@ -38,6 +39,8 @@ class SearchSink(TrackingRecorder, ABC):
 
 def documents_for(event: Any, load: AggregateAt) -> list[SearchDocument]:
     """The documents one event changes: that of its aggregate at the event's version."""
+    if isinstance(event, Patient.Erased):
+        return [NotesErased(patient_id=event.originator_id)]
     if not isinstance(event, INDEXED):
         return []
     aggregate = load(event.originator_id, event.originator_version)

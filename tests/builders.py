@@ -17,13 +17,15 @@ from commands.directory.messages import (
     RegisterPatient,
     RegisterProvider,
 )
-from commands.ports import Clock
+from commands.ports import Clock, KeyStore
 from commands.scheduling import Scheduling
 from commands.slots.messages import BlockWindow, CreateSlot, GenerateSlots, WorkingSession
 from commands.structs import CommandResult
 from domain.actor import Actor, EventMeta, Role
 from domain.appointment import Appointment
 from domain.slot import Slot
+from infra.crypto.transcoding import PersonalDataAsCiphertext
+from tests.fakes import InMemoryKeyStore
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin
 TEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -44,8 +46,15 @@ IN_MEMORY = {
 }
 
 
-def in_memory_app(clock: Clock | None = None) -> Scheduling:
-    return Scheduling(IN_MEMORY, clock=clock)
+def in_memory_app(clock: Clock | None = None, keys: KeyStore | None = None) -> Scheduling:
+    """Scheduling in memory, its personal data encrypted with keys in `keys` (a fresh
+    `InMemoryKeyStore` unless given)."""
+    return keyed(Scheduling, keys or InMemoryKeyStore())(IN_MEMORY, clock=clock)
+
+
+def keyed(app_class: type[Scheduling], keys: KeyStore) -> type[Scheduling]:
+    """`app_class` with personal data encrypted under `keys`, as every process wires it."""
+    return app_class.with_personal_data(PersonalDataAsCiphertext(keys), keys)
 
 
 def patient(patient_id: UUID) -> Actor:

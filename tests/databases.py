@@ -69,11 +69,12 @@ def checksums(conninfo: str, tables: Iterable[str]) -> dict[str, str]:
         return sums
 
 
-def project_live(env: dict[str, str], head: int) -> None:
-    """Project the log into the live tables as the running workers do, one event at a time."""
+def project_live(env: dict[str, str], head: int, app_class: type[Scheduling]) -> None:
+    """Project the log into the live tables as the running workers do, one event at a time
+    (`app_class`: the Scheduling class bound to the database's personal-data keys)."""
     for projection in (SchedulingProjection, AnalyticsProjection):
         with ProjectionRunner(
-            application_class=Scheduling,
+            application_class=app_class,
             projection_class=projection,
             view_class=PostgresRowView,
             env=env,

@@ -3,6 +3,7 @@ that compare two ways of projecting it (live and rebuilt)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -22,10 +23,12 @@ from commands.appointments.messages import (
 )
 from commands.context import CommandContext
 from commands.directory.messages import (
+    ErasePatient,
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
+    SetLegalHold,
     UpdatePatient,
     UpdateProvider,
 )
@@ -39,6 +42,7 @@ from commands.slots.messages import (
     WorkingSession,
 )
 from domain.actor import Actor, Role
+from domain.patient import ErasureReason
 from tests.builders import as_staff, as_system
 from tests.fakes import FixedClock
 
@@ -52,12 +56,17 @@ def every_event_clock() -> FixedClock:
 
 
 def drive_every_event(
-    app: Scheduling, clock: FixedClock, patient: PatientDetails | None = None
+    app: Scheduling,
+    clock: FixedClock,
+    patient: PatientDetails | None = None,
+    before_erasure: Callable[[], object] | None = None,
 ) -> None:
     """Run every command that records an event a projection handles, on `app` whose clock is
     `clock` (from `every_event_clock`); the patient registers with `patient` when given.
     Directory updates are partial: they name only some of the fields, so a projection must
-    merge them into what it has. The first command carries an Idempotency-Key."""
+    merge them into what it has. The first command carries an Idempotency-Key. The patient's
+    free texts are distinct personal values; the patient is put under a legal hold, released,
+    then erased last, after `before_erasure` (e.g. to read the log while the values are there)."""
     staff = as_staff()
     provider = app.register_provider(
         RegisterProvider(
@@ -106,14 +115,29 @@ def drive_every_event(
     app.unblock_window(UnblockWindow(provider_id=provider, start=start, end=end), staff)
 
     # A hold booked, confirmed, moved, and the visit run to its end.
-    held = app.hold(HoldAppointment(slot_id=first, appointment_type="in_person"), me).id
+    hold = HoldAppointment(
+        slot_id=first,
+        appointment_type="in_person",
+        reason="chest pain since Tuesday",
+        symptoms=["palpitations"],
+    )
+    held = app.hold(hold, me).id
     app.book(BookAppointment(appointment_id=held), me)
     app.confirm(ConfirmAppointment(appointment_id=held), me)
-    app.reschedule(RescheduleAppointment(appointment_id=held, new_slot_id=second), me)
+    app.reschedule(
+        RescheduleAppointment(appointment_id=held, new_slot_id=second, reason="moving to Hamburg"),
+        me,
+    )
     clock.set(START + 4 * HALF_HOUR)
     app.check_in(CheckIn(appointment_id=held), me)
     app.start(StartAppointment(appointment_id=held), staff)
-    app.complete(CompleteAppointment(appointment_id=held, notes="ok"), staff)
+    completion = CompleteAppointment(
+        appointment_id=held,
+        notes="resting ECG unremarkable",
+        private_notes="mentions family history",
+        vitals={"bp": "142/91"},
+    )
+    app.complete(completion, staff)
 
     # A booking marked a no-show, reverted, then cancelled; its slot cancelled.
     later = START + 10 * HALF_HOUR
@@ -123,8 +147,8 @@ def drive_every_event(
     other = app.book(BookAppointment(slot_id=third, patient_id=patient_id), staff).id
     clock.set(later + HALF_HOUR)
     app.mark_no_show(MarkNoShow(appointment_id=other), staff)
-    app.revert_no_show(RevertNoShow(appointment_id=other, reason="was there"), staff)
-    app.cancel(CancelAppointment(appointment_id=other, reason="done"), staff)
+    app.revert_no_show(RevertNoShow(appointment_id=other, reason="was in the waiting room"), staff)
+    app.cancel(CancelAppointment(appointment_id=other, reason="no longer coming"), staff)
     app.cancel_slot(CancelSlot(slot_id=third, reason="closed"), staff)
 
     # A hold left to run out.
@@ -137,3 +161,12 @@ def drive_every_event(
     ).id
     clock.advance(minutes=6)
     app.expire_hold(ExpireHold(appointment_id=expiring), as_system())
+
+    # A legal hold set and released, then the patient erased.
+    hold_on = SetLegalHold(patient_id=patient_id, held=True, reason="litigation 2030-17")
+    app.set_legal_hold(hold_on, staff)
+    app.set_legal_hold(SetLegalHold(patient_id=patient_id, held=False), staff)
+    if before_erasure is not None:
+        before_erasure()
+    erasure = ErasePatient(patient_id=patient_id, reason=ErasureReason.PATIENT_REQUEST)
+    app.erase_patient(erasure, staff)

@@ -25,7 +25,7 @@ from projections.analytics_queries import (
     Utilization,
     UtilizationReport,
 )
-from projections.changes import Change, Delete, RowView, Update
+from projections.changes import Change, Delete, Redact, RowView, Update
 from projections.positions import BeyondLogHeadError, PositionWaits, TooManyWaitersError
 from projections.queries import (
     AppointmentFilter,
@@ -203,7 +203,13 @@ class MemoryRows(RowView):
         for change in changes:
             table = self.tables.setdefault(change.table, {})
             key = tuple(sorted(change.key.items()))
-            if isinstance(change, Delete):
+            if isinstance(change, Redact):
+                for row in table.values():
+                    if all(row.get(k) == v for k, v in change.key.items()):
+                        for column in change.columns:
+                            if row.get(column) is not None and row[column] not in change.keep:
+                                row[column] = change.marker
+            elif isinstance(change, Delete):
                 table.pop(key, None)
             elif isinstance(change, Update):
                 if key in table:

@@ -56,6 +56,7 @@ class FakeCluster:
             ("POST", ["_aliases"], self._update_aliases),
             ("POST", ["_bulk"], self._bulk),
             ("POST", [None, "_search"], self._search),
+            ("POST", [None, "_delete_by_query"], self._delete_by_query),
             ("POST", [None, "_refresh"], self._refresh),
             ("PUT", [None], self._create),
             ("DELETE", [None], self._delete),
@@ -165,6 +166,15 @@ class FakeCluster:
             "_seq_no": 0,
             "_primary_term": 1,
         }
+
+    def _delete_by_query(self, request: Recorded, parts: list[str]) -> tuple[int, Any]:
+        # Term queries only: the one shape the adapter sends (a patient's notes).
+        ((field_name, value),) = request.body["query"]["term"].items()
+        documents = self.indices[self._resolve(parts[0])]
+        doomed = [d for d, (_, source) in documents.items() if source.get(field_name) == value]
+        for doc_id in doomed:
+            del documents[doc_id]
+        return 200, {"took": 1, "timed_out": False, "total": len(doomed), "deleted": len(doomed)}
 
     # --- searches ------------------------------------------------------------------------------
 

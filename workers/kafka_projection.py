@@ -138,13 +138,22 @@ class KafkaProjector:
                         message.aggregate_version,
                         message.event_type,
                         message.position,
-                        self.catalog.decode(message),
+                        self._domain_event(message),
                     )
                 )
                 key = (delivery.topic, delivery.partition)
                 offsets[key] = max(offsets.get(key, 0), delivery.offset + 1)
             self._apply(self._plan(events), offsets)
         return self.advance()
+
+    def _domain_event(self, message: IntegrationEvent) -> Any | None:
+        """The domain event; read from the event store when the message withheld personal
+        data (the store decrypts it, or reads it as erased)."""
+        if not message.personal_data_withheld:
+            return self.catalog.decode(message)
+        version = message.aggregate_version
+        found = list(self.app.events.get(message.aggregate_id, gt=version - 1, lte=version))
+        return found[0] if found else None
 
     def _apply(self, plan: list[Applicable], offsets: Mapping[tuple[str, int], int]) -> None:
         if not any(item.error for item in plan):

@@ -48,11 +48,16 @@ def aggregate_at(app: Application[UUID]) -> AggregateAt:
 
 
 def runner_of(
-    projection: type[Projection[Any]], view_class: type[TrackingRecorder], env: Mapping[str, str]
+    projection: type[Projection[Any]],
+    view_class: type[TrackingRecorder],
+    env: Mapping[str, str],
+    app_class: type[Scheduling],
 ) -> Start:
+    """`app_class` reads the log: Scheduling bound to the process's personal-data keys."""
+
     def start(stack: ExitStack) -> ProjectionRunner[Any, Any]:
         runner = ProjectionRunner(
-            application_class=Scheduling,
+            application_class=app_class,
             projection_class=projection,
             view_class=view_class,
             env=dict(env),
@@ -62,20 +67,23 @@ def runner_of(
     return start
 
 
-def search_runner(view_class: type[SearchSink], env: Mapping[str, str]) -> Start:
+def search_runner(
+    view_class: type[SearchSink], env: Mapping[str, str], app_class: type[Scheduling]
+) -> Start:
     """The search projection, which loads each event's aggregate through an application of its
     own (the runner constructs its application only after the projection)."""
 
     def start(stack: ExitStack) -> ProjectionRunner[Any, Any]:
-        loader = stack.enter_context(closing(Scheduling(dict(env))))
+        loader = stack.enter_context(closing(app_class(dict(env))))
         projection = search_projection(aggregate_at(loader))
-        return runner_of(projection, view_class, env)(stack)
+        return runner_of(projection, view_class, env, app_class)(stack)
 
     return start
 
 
 def run_projection(
     env: Mapping[str, str],
+    app_class: type[Scheduling],
     view_class: type[RowView] | None,
     stop: threading.Event,
     search_view_class: type[SearchSink] | None = None,
@@ -86,12 +94,12 @@ def run_projection(
     and search (given its sink: PostgreSQL's, or OpenSearch's bound to its backend) until
     `stop` is set, then wait for all of them."""
     starts = {
-        p.name: runner_of(p, view_class, env)
+        p.name: runner_of(p, view_class, env, app_class)
         for p in PROJECTIONS
         if view_class and (names is None or p.name in names)
     }
     if search_view_class is not None:
-        starts["search"] = search_runner(search_view_class, env)
+        starts["search"] = search_runner(search_view_class, env, app_class)
     threads: list[threading.Thread] = []
     for name, start in starts.items():
         tried = threading.Event()

@@ -1,4 +1,4 @@
-"""Provider and patient registration."""
+"""Provider and patient registration; a patient's erasure and legal hold (staff)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from litestar.params import FromPath, JSONBody
 
 from api.deps import Injected
 from api.openapi import COMMAND, REGISTRATION, documented
+from api.schemas import EraseBody, LegalHoldBody
 from api.strict import StrictBody
 from commands.context import CommandContext
 from commands.directory.messages import (
+    ErasePatient,
     PatientDetails,
     ProviderProfile,
     RegisterPatient,
     RegisterProvider,
+    SetLegalHold,
     UpdatePatient,
     UpdateProvider,
 )
@@ -94,3 +97,43 @@ class DirectoryController(Controller):
     ) -> CommandResult:
         cmd = UpdatePatient(patient_id=patient_id, details=data)
         return scheduling.update_patient(cmd, context)
+
+    @post(
+        "/patients/{patient_id:uuid}/erase",
+        status_code=200,
+        sync_to_thread=True,
+        dto=StrictBody[EraseBody],
+        return_dto=None,
+        **documented("erasePatient", *COMMAND),
+    )
+    def erase_patient(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        patient_id: FromPath[UUID],
+        data: JSONBody[EraseBody],
+    ) -> CommandResult:
+        """Staff: erase the patient's personal data everywhere (their key is destroyed). A
+        legal hold refuses it (409 legal-hold); anyone else is told the patient is not found."""
+        cmd = ErasePatient(patient_id=patient_id, reason=data.reason)
+        return scheduling.erase_patient(cmd, context)
+
+    @post(
+        "/patients/{patient_id:uuid}/legal-hold",
+        status_code=200,
+        sync_to_thread=True,
+        dto=StrictBody[LegalHoldBody],
+        return_dto=None,
+        **documented("setPatientLegalHold", *COMMAND),
+    )
+    def set_legal_hold(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        patient_id: FromPath[UUID],
+        data: JSONBody[LegalHoldBody],
+    ) -> CommandResult:
+        """Staff: set (`held: true`, with a reason) or release a legal hold, which blocks
+        erasure while it is set."""
+        cmd = SetLegalHold(patient_id=patient_id, held=data.held, reason=data.reason)
+        return scheduling.set_legal_hold(cmd, context)

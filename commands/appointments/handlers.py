@@ -76,7 +76,7 @@ class AppointmentCommands(SlotwiseApplication):
     ) -> Appointment:
         """A new appointment on a seat of `slot_id`, held for `hold_for` or booked outright."""
         patient = patient_for(actor, cmd.patient_id)
-        ws.get(Patient, patient, "patient")
+        ws.get(Patient, patient, "patient").require_not_erased()
         overbook = isinstance(cmd, BookAppointment) and cmd.overbook
         if overbook:
             require_role(actor, Role.STAFF)

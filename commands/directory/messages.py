@@ -8,7 +8,8 @@ from uuid import UUID
 
 import msgspec
 
-from commands.structs import Command
+from commands.structs import Command, ShortText
+from domain.patient import ErasureReason
 
 
 class ProviderProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -69,3 +70,19 @@ def given_fields(struct: msgspec.Struct) -> dict[str, object]:
         for f in struct.__struct_fields__
         if getattr(struct, f) is not msgspec.UNSET
     }
+
+
+class ErasePatient(Command, frozen=True, kw_only=True):
+    """Erase the patient's personal data everywhere (staff): the reason is a code."""
+
+    patient_id: UUID
+    reason: ErasureReason
+
+
+class SetLegalHold(Command, frozen=True, kw_only=True):
+    """Set (`held`) or release a legal hold on the patient's records (staff). A hold needs a
+    reason, kept as the patient's personal data."""
+
+    patient_id: UUID
+    held: bool
+    reason: ShortText = ""

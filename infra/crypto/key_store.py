@@ -14,6 +14,9 @@ from infra.crypto.aead import new_key
 from infra.crypto.kek import KeyRing, UnknownKekError, WrappedKey
 
 TABLE = "slotwise_keys.data_keys"
+# Every destruction is announced here (in its transaction), so other processes evict the key
+# from their caches at once instead of after the cache's time to live.
+DESTROYED_CHANNEL = "slotwise_key_destroyed"
 
 _SELECT = f"SELECT wrapped, kek_version FROM {TABLE} WHERE subject_id = %s"  # noqa: S608
 _INSERT = (
@@ -66,6 +69,7 @@ class PostgresKeyStore:
     def destroy(self, subject: UUID) -> None:
         with self._pool.connection() as conn:
             conn.execute(_DESTROY, (subject,))
+            conn.execute("SELECT pg_notify(%s, %s)", (DESTROYED_CHANNEL, subject.hex))
 
 
 def verify_key_ring(pool: ConnectionPool[Any], ring: KeyRing) -> None:

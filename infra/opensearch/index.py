@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
+from uuid import UUID
 
 from opensearchpy import NotFoundError, OpenSearch
 
@@ -168,6 +169,15 @@ class OpenSearchBackend:
 
     def put_notes(self, documents: Sequence[NoteDocument]) -> None:
         self._put("notes", documents)
+
+    def drop_notes_of(self, patient_id: UUID) -> None:
+        """Delete every note document of the patient (their erasure). Conflicts with a write
+        in flight are skipped rather than failing: a rebuild would write no note for them."""
+        self._client.delete_by_query(
+            index=self.names.alias("notes"),
+            body={"query": {"term": {"patient_id": str(patient_id)}}},
+            params={"conflicts": "proceed", "refresh": "true" if self._refresh else "false"},
+        )
 
     def _put(self, kind: Kind, documents: Sequence[Document]) -> None:
         for chunk in _chunks(documents, BULK_CHUNK):

@@ -19,7 +19,7 @@ from eventsourcing.persistence import Tracking
 
 from infra.opensearch.index import OpenSearchBackend
 from infra.postgres.tracking import AnnouncedTracking
-from projections.search import NoteDocument, ProviderDocument, SlotDocument
+from projections.search import NoteDocument, NotesErased, ProviderDocument, SlotDocument
 from projections.search_projection import SearchDocument, SearchSink
 
 
@@ -42,6 +42,8 @@ class OpenSearchSearchView(AnnouncedTracking, SearchSink):
         backend.put_providers([d for d in documents if isinstance(d, ProviderDocument)])
         backend.put_slots([d for d in documents if isinstance(d, SlotDocument)])
         backend.put_notes([d for d in documents if isinstance(d, NoteDocument)])
+        for erased in (d for d in documents if isinstance(d, NotesErased)):
+            backend.drop_notes_of(erased.patient_id)
         self.insert_tracking(tracking)
 
 

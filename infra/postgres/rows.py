@@ -15,7 +15,7 @@ from psycopg import Cursor, sql
 from psycopg.types.json import Jsonb
 
 from infra.postgres.tracking import AnnouncedTracking
-from projections.changes import Change, Delete, RowView, Update
+from projections.changes import Change, Delete, Redact, RowView, Update
 
 
 def _json_default(value: object) -> str:
@@ -43,7 +43,9 @@ def _where(key: Names) -> sql.Composable:
 
 def bind_params(change: Change) -> dict[str, Any]:
     params = {f"k_{k}": v for k, v in change.key.items()}
-    if not isinstance(change, Delete):
+    if isinstance(change, Redact):
+        params.update({"marker": change.marker, "keep": list(change.keep)})
+    elif not isinstance(change, Delete):
         params.update({f"v_{k}": _adapt(v) for k, v in change.values.items()})
     return params
 
@@ -55,6 +57,16 @@ def _render(kind: str, table: str, key: Names, values: Names, merge: Names) -> s
     target = sql.Identifier(table)
     if kind == "delete":
         return sql.SQL("DELETE FROM {} WHERE {}").format(target, _where(key)).as_string()
+    if kind == "redact":
+        # An erasure: personal text becomes the marker, except NULL and what the system wrote.
+        sets = sql.SQL(", ").join(
+            sql.SQL(
+                "{0} = CASE WHEN {0} IS NULL OR {0} = ANY(%(keep)s::text[]) "
+                "THEN {0} ELSE %(marker)s END"
+            ).format(sql.Identifier(c))
+            for c in values
+        )
+        return sql.SQL("UPDATE {} SET {} WHERE {}").format(target, sets, _where(key)).as_string()
     if kind == "update":
         sets = sql.SQL(", ").join(
             (
@@ -93,7 +105,11 @@ def _render(kind: str, table: str, key: Names, values: Names, merge: Names) -> s
 def statement(change: Change, table: str | None = None) -> str:
     """The SQL that makes `change`, on `table` instead of the change's own when given (the
     rebuild's shadow of it). The one rendering of every kind of change, live or rebuilt."""
-    values: Names = () if isinstance(change, Delete) else tuple(change.values)
+    values: Names
+    if isinstance(change, Redact):
+        values = change.columns
+    else:
+        values = () if isinstance(change, Delete) else tuple(change.values)
     merge: Names = tuple(sorted(change.merge)) if isinstance(change, Update) else ()
     kind = type(change).__name__.lower()
     return _render(kind, table or change.table, tuple(change.key), values, merge)

@@ -27,6 +27,7 @@ from projections.analytics import AnalyticsProjection
 from projections.scheduling import TABLES, SchedulingProjection
 from tests.conftest import Stack, utcnow, wait_until
 from tests.databases import checksums
+from tests.keys import keyed_scheduling
 from tests.scenario import STAFF, ok, patient, provider, slot
 
 pytestmark = pytest.mark.timeout(240)
@@ -102,26 +103,25 @@ def rebuilt_checksums(pg_location: PostgresLocation, source: Database) -> dict[s
             "SCHEDULING_POSTGRES_DBNAME": target.dbname,
             "ANALYTICS_POSTGRES_DBNAME": target.dbname,
         }
-        app = Scheduling(eventstore_env(source, 1))
-        head = app.head_position()
-        app.close()
-        for projection in (SchedulingProjection, AnalyticsProjection):
-            with ProjectionRunner(
-                application_class=Scheduling,
-                projection_class=projection,
-                view_class=PostgresRowView,
-                env=env,
-            ) as runner:
-                runner.wait(head, timeout=60)
-                assert isinstance(runner.view, PostgresRowView)
-                runner.view.datastore.close()
+        head = head_of(source)
+        with keyed_scheduling(source) as keyed:
+            for projection in (SchedulingProjection, AnalyticsProjection):
+                with ProjectionRunner(
+                    application_class=keyed,
+                    projection_class=projection,
+                    view_class=PostgresRowView,
+                    env=env,
+                ) as runner:
+                    runner.wait(head, timeout=60)
+                    assert isinstance(runner.view, PostgresRowView)
+                    runner.view.datastore.close()
         return checksums(target.conninfo, READ_MODEL_TABLES)
     finally:
         drop_database(pg_location.conninfo, target.dbname)
 
 
 def head_of(db: Database) -> int:
-    app = Scheduling(eventstore_env(db, 1))
+    app = Scheduling(eventstore_env(db, 1))  # reads no personal data: no keys needed
     try:
         return app.head_position()
     finally:

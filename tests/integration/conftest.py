@@ -14,6 +14,7 @@ from infra.postgres.database import Database, eventstore_env, prepare
 from infra.postgres.server import PostgresLocation, create_database, drop_database
 from tests.builders import T0
 from tests.fakes import FixedClock
+from tests.keys import keyed_scheduling
 
 
 @pytest.fixture
@@ -21,9 +22,18 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
+@pytest.fixture(scope="module")
+def scheduling_class(database: Database) -> Iterator[type[Scheduling]]:
+    """Scheduling with the module database's personal-data keys, as every process wires it."""
+    with keyed_scheduling(database) as keyed:
+        yield keyed
+
+
 @pytest.fixture
-def app(store_env: dict[str, str], clock: FixedClock) -> Iterator[Scheduling]:
-    scheduling = Scheduling(store_env, clock=clock)
+def app(
+    store_env: dict[str, str], clock: FixedClock, scheduling_class: type[Scheduling]
+) -> Iterator[Scheduling]:
+    scheduling = scheduling_class(store_env, clock=clock)
     try:
         yield scheduling
     finally:
@@ -31,9 +41,11 @@ def app(store_env: dict[str, str], clock: FixedClock) -> Iterator[Scheduling]:
 
 
 @pytest.fixture
-def other_app(store_env: dict[str, str]) -> Iterator[Scheduling]:
+def other_app(
+    store_env: dict[str, str], scheduling_class: type[Scheduling]
+) -> Iterator[Scheduling]:
     """A second application on the same store: what it loads was really persisted."""
-    scheduling = Scheduling(store_env)
+    scheduling = scheduling_class(store_env)
     try:
         yield scheduling
     finally:

@@ -61,21 +61,23 @@ PROSE_TEXT = ("Line one,\r\n\tline two — ünïcödé 🩺.\n" * 600)[:MAX_TEXT
 
 
 @pytest.fixture(scope="module")
-def world(store_env: dict[str, str]) -> Iterator[World]:
+def world(store_env: dict[str, str], scheduling_class: type[Scheduling]) -> Iterator[World]:
     clock = FixedClock(T0)
-    app = Scheduling(store_env, clock=clock)
+    app = scheduling_class(store_env, clock=clock)
     try:
         yield World(app, clock)
     finally:
         app.close()
 
 
-def project_to_head(store_env: dict[str, str], head: int) -> None:
-    """Run every projection from the start of the log to `head`; a row PostgreSQL refuses
-    fails the runner, and so this wait."""
+def project_to_head(app: Scheduling, store_env: dict[str, str], head: int) -> None:
+    """Run every projection from the start of the log to `head` (reading it as `app`'s class
+    does, with its personal-data keys); a row PostgreSQL refuses fails the runner, and so this
+    wait."""
+    keyed = type(app)
     with ExitStack() as stack:
-        runners = [runner_of(p, PostgresRowView, store_env)(stack) for p in PROJECTIONS]
-        search = search_runner(PostgresSearchView, store_env)(stack)
+        runners = [runner_of(p, PostgresRowView, store_env, keyed)(stack) for p in PROJECTIONS]
+        search = search_runner(PostgresSearchView, store_env, keyed)(stack)
         stack.callback(search.view.datastore.close)  # the runner leaves its view's pool open
         for runner in [*runners, search]:
             runner.wait(head, timeout=WAIT)
@@ -168,7 +170,7 @@ def test_nasty_but_acceptable_input_is_stored_by_every_read_model(
     )
     completed = app.complete(notes, STAFF)
 
-    project_to_head(store_env, completed.position)
+    project_to_head(app, store_env, completed.position)
 
     [provider] = rows(
         database, f"SELECT name, profile FROM rm_providers WHERE id = '{provider_id}'"
@@ -227,4 +229,4 @@ def test_hostile_input_the_domain_accepts_is_stored_by_postgresql(
 
     run()
 
-    project_to_head(store_env, world.head())
+    project_to_head(world.app, store_env, world.head())

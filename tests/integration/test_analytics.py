@@ -168,21 +168,21 @@ def play_the_week(app: Scheduling, clock: FixedClock) -> Week:
 
 
 @pytest.fixture(scope="module")
-def week(store_env: dict[str, str]) -> Iterator[Week]:
+def week(store_env: dict[str, str], scheduling_class: type[Scheduling]) -> Iterator[Week]:
     """The week played, then both projections run from the start of the log to its head."""
     clock = FixedClock(T0)
-    app = Scheduling(store_env, clock=clock)
+    app = scheduling_class(store_env, clock=clock)
     try:
         played = play_the_week(app, clock)
         with (
             ProjectionRunner(
-                application_class=Scheduling,
+                application_class=scheduling_class,
                 projection_class=SchedulingProjection,
                 view_class=PostgresRowView,
                 env=store_env,
             ) as scheduling,
             ProjectionRunner(
-                application_class=Scheduling,
+                application_class=scheduling_class,
                 projection_class=AnalyticsProjection,
                 view_class=PostgresRowView,
                 env=store_env,
@@ -196,10 +196,12 @@ def week(store_env: dict[str, str]) -> Iterator[Week]:
 
 
 @pytest.fixture(scope="module")
-def lead_times(store_env: dict[str, str], week: Week) -> dict[str, Decimal]:
+def lead_times(
+    store_env: dict[str, str], week: Week, scheduling_class: type[Scheduling]
+) -> dict[str, Decimal]:
     """Start minus booked_at of each booked appointment, from the stored events (bookings are
     stamped with the wall-clock time the event was recorded, not the test's clock)."""
-    app = Scheduling(store_env)
+    app = scheduling_class(store_env)
     try:
         found = {}
         for name, appointment_id in week.appointments.items():

@@ -48,6 +48,7 @@ from domain.errors import (
     TooEarlyError,
 )
 from domain.patient import Patient
+from domain.personal import PersonalData
 from domain.provider import Provider
 from domain.slot import Slot, SlotStatus
 from tests.builders import (
@@ -108,9 +109,9 @@ def test_providers_and_patients_are_registered_and_updated_in_the_store(
     }
     patient = other_app.load(Patient, patient_id, "patient")
     assert patient.details == {
-        "name": "Grace Hopper",
+        "name": PersonalData(patient_id, "Grace Hopper"),
         "time_zone": "Europe/Berlin",
-        "phone": "+4930123456",
+        "phone": PersonalData(patient_id, "+4930123456"),
     }
     events = events_between(app, before, last.position)
     assert names(events) == [
@@ -384,7 +385,9 @@ def test_an_appointment_is_confirmed_checked_in_started_and_completed(
     assert appointment.checked_in_at == TEN - timedelta(minutes=15)
     assert appointment.started_at == TEN + timedelta(minutes=5)
     assert appointment.completed_at == TEN + timedelta(minutes=25)
-    assert (appointment.reason, appointment.symptoms) == ("checkup", ["cough"])
+    patient = appointment.patient_id
+    assert appointment.reason == PersonalData(patient, "checkup")
+    assert appointment.symptoms == PersonalData(patient, ["cough"])
     events = events_between(app, booked.position, done.position)
     assert names(events, appointment_id) == [
         "Appointment.Confirmed",
@@ -394,7 +397,8 @@ def test_an_appointment_is_confirmed_checked_in_started_and_completed(
     ]
     started, completed = events[2], events[3]
     assert started.wait_seconds == 300  # from the scheduled start, as the patient came early
-    assert (completed.duration_seconds, completed.vitals) == (1200, {"pulse": 64})
+    assert completed.duration_seconds == 1200
+    assert completed.vitals == PersonalData(patient_id, {"pulse": 64})
     # A finished visit keeps its seat: the slot is not offered again.
     assert appointment_id in other_app.load(Slot, slot_id, "slot").allocations
 
@@ -435,7 +439,7 @@ def test_cancelling_inside_the_notice_is_late_and_charges_the_fee(
         True,
         Decimal("25.00"),
         "EUR",
-        "ill",
+        PersonalData(patient_id, "ill"),
     )
     assert sorted(names(events)) == [
         "Appointment.Cancelled",

@@ -16,12 +16,14 @@ START = (
     "import os, time\n"
     "from infra.settings import Settings\n"
     "from infra.bootstrap import build_scheduling, locate_database\n"
+    "from infra.crypto.wiring import personal_data_keys\n"
     "from infra.postgres.database import prepare\n"
     "settings = Settings.from_env(os.environ)\n"
     "db = locate_database(settings, lambda _: None)\n"
     "time.sleep(max(0.0, float(os.environ['START_AT']) - time.time()))\n"
     "prepare(db)\n"
-    "build_scheduling(settings, db, pool_size=1).close()\n"
+    "with personal_data_keys(settings, db.conninfo) as keys:\n"
+    "    build_scheduling(settings, db, keys, pool_size=1).close()\n"
     "print('started')\n"
 )
 

@@ -31,6 +31,7 @@ from projections.scheduling import SchedulingProjection
 from tests.builders import as_staff
 from tests.fakes import FixedClock
 from tests.integration.conftest import isolated_database
+from tests.keys import keyed_scheduling
 from workers.hold_sweeper import sweep_once
 
 STAFF = as_staff()
@@ -54,10 +55,11 @@ def store_env(database: Database) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(store_env: dict[str, str], clock: FixedClock) -> Iterator[Scheduling]:
-    scheduling = Scheduling(store_env, clock=clock)
-    yield scheduling
-    scheduling.close()
+def app(store_env: dict[str, str], clock: FixedClock, database: Database) -> Iterator[Scheduling]:
+    with keyed_scheduling(database) as keyed:
+        scheduling = keyed(store_env, clock=clock)
+        yield scheduling
+        scheduling.close()
 
 
 @pytest.fixture
@@ -95,7 +97,7 @@ def test_overdue_holds_are_expired_and_booked_ones_are_left_alone(
     booked = app.book(BookAppointment(appointment_id=kept.id), me)
 
     with ProjectionRunner(
-        application_class=Scheduling,
+        application_class=type(app),
         projection_class=SchedulingProjection,
         view_class=PostgresRowView,
         env=store_env,

@@ -32,6 +32,7 @@ from tests.builders import (
 )
 from tests.fakes import FixedClock, ScriptedDeliveries
 from tests.integration.conftest import isolated_database
+from tests.keys import keyed_scheduling
 from workers.kafka_projection import KafkaProjector, PoisonEventError
 
 
@@ -43,9 +44,10 @@ def db(pg_location: PostgresLocation) -> Iterator[Database]:
 
 @pytest.fixture
 def app(db: Database, clock: FixedClock) -> Iterator[Scheduling]:
-    scheduling = Scheduling(eventstore_env(db, 2), clock=clock)
-    yield scheduling
-    scheduling.close()
+    with keyed_scheduling(db) as keyed:
+        scheduling = keyed(eventstore_env(db, 2), clock=clock)
+        yield scheduling
+        scheduling.close()
 
 
 @pytest.fixture

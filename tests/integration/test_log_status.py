@@ -34,6 +34,7 @@ from tests.builders import (
 )
 from tests.databases import database_of_its_own
 from tests.fakes import FixedPositions
+from tests.keys import keyed_scheduling
 from workers.cli import main
 
 
@@ -45,11 +46,12 @@ def db(pg_location: PostgresLocation) -> Iterator[Database]:
 
 @pytest.fixture
 def log(db: Database) -> Iterator[Scheduling]:
-    app = Scheduling(eventstore_env(db, 2))  # the system clock: events are stamped now
-    try:
-        yield app
-    finally:
-        app.close()
+    with keyed_scheduling(db) as keyed:
+        app = keyed(eventstore_env(db, 2))  # the system clock: events are stamped now
+        try:
+            yield app
+        finally:
+            app.close()
 
 
 def execute(db: Database, statement: str, *params: Any) -> None:
@@ -98,7 +100,7 @@ def test_status_shows_each_readers_lag_until_it_catches_up_then_zero(
     assert behind["kafka"]["lag_events"] == 1
 
     with ProjectionRunner(
-        application_class=Scheduling,
+        application_class=type(log),
         projection_class=SchedulingProjection,
         view_class=PostgresRowView,
         env=eventstore_env(db, 2),

@@ -37,10 +37,10 @@ Outcome = CommandResult | Exception
 
 
 @pytest.fixture
-def racers(database: Database) -> Iterator[list[Scheduling]]:
+def racers(database: Database, scheduling_class: type[Scheduling]) -> Iterator[list[Scheduling]]:
     """One application per racer, each with a pool of its own (one connection, one spare)."""
     env = eventstore_env(database, pool_size=1)
-    apps = [Scheduling(env, clock=FixedClock(T0)) for _ in range(RACERS)]
+    apps = [scheduling_class(env, clock=FixedClock(T0)) for _ in range(RACERS)]
     try:
         for racer in apps:
             racer.head_position()  # connect now, so the race is not decided by connecting

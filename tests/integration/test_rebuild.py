@@ -29,6 +29,7 @@ from tests.builders import (
     register_provider,
 )
 from tests.databases import checksums, database_of_its_own, project_live
+from tests.keys import keyed_scheduling
 from workers.cli import main
 
 SCHEDULING = PROJECTIONS["scheduling"].tables
@@ -51,11 +52,12 @@ def populate(app: Scheduling) -> None:
 def template(pg_location: PostgresLocation) -> Iterator[Database]:
     with database_of_its_own(pg_location, "rebuild_template") as db:
         env = eventstore_env(db, 2)
-        app = Scheduling(env)
-        populate(app)
-        head = app.head_position()
-        app.close()
-        project_live(env, head)
+        with keyed_scheduling(db) as keyed:
+            app = keyed(env)
+            populate(app)
+            head = app.head_position()
+            app.close()
+            project_live(env, head, keyed)
         yield db
 
 
@@ -67,11 +69,12 @@ def db(pg_location: PostgresLocation, template: Database) -> Iterator[Database]:
 
 @pytest.fixture
 def log(db: Database) -> Iterator[Scheduling]:
-    app = Scheduling(eventstore_env(db, 2))
-    try:
-        yield app
-    finally:
-        app.close()
+    with keyed_scheduling(db) as keyed:
+        app = keyed(eventstore_env(db, 2))
+        try:
+            yield app
+        finally:
+            app.close()
 
 
 def query(db: Database, statement: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from commands.scheduling import Scheduling
+from domain.personal import ERASED
 from infra.postgres.database import Database, eventstore_env
 from infra.postgres.rebuild import PROJECTIONS, rebuild
 from infra.postgres.server import PostgresLocation
@@ -20,8 +21,11 @@ from projections.scheduling import SchedulingProjection
 from tests.builders import all_events
 from tests.databases import database_of_its_own, project_live
 from tests.every_event import drive_every_event, every_event_clock
+from tests.keys import keyed_scheduling
 
 ROW_PROJECTIONS = {p.name: p for p in (SchedulingProjection, AnalyticsProjection)}
+
+Logged = tuple[Database, set[type[Any]], type[Scheduling]]
 
 
 def query(db: Database, statement: str) -> list[tuple[Any, ...]]:
@@ -30,21 +34,24 @@ def query(db: Database, statement: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def every_event(pg_location: PostgresLocation) -> Iterator[tuple[Database, set[type[Any]]]]:
-    """A log with every kind of event the projections handle, projected live; and the event
-    classes it holds."""
-    with database_of_its_own(pg_location, "rebuild_every_event") as db:
+def every_event(pg_location: PostgresLocation) -> Iterator[Logged]:
+    """A log with every kind of event the projections handle, projected live; the event
+    classes it holds; and the Scheduling class bound to its personal-data keys."""
+    with (
+        database_of_its_own(pg_location, "rebuild_every_event") as db,
+        keyed_scheduling(db) as keyed,
+    ):
         env = eventstore_env(db, 2)
         clock = every_event_clock()
-        app = Scheduling(env, clock=clock)
+        app = keyed(env, clock=clock)
         try:
             drive_every_event(app, clock)
             recorded = {type(e) for e in all_events(app)}
             head = app.head_position()
         finally:
             app.close()
-        project_live(env, head)
-        yield db, recorded
+        project_live(env, head, keyed)
+        yield db, recorded, keyed
 
 
 def test_every_rebuilt_projection_is_checked_against_its_live_handlers() -> None:
@@ -53,13 +60,13 @@ def test_every_rebuilt_projection_is_checked_against_its_live_handlers() -> None
 
 @pytest.mark.parametrize("name", sorted(ROW_PROJECTIONS))
 def test_a_rebuild_equals_the_live_projection_for_every_event_it_handles(
-    every_event: tuple[Database, set[type[Any]]], name: str
+    every_event: Logged, name: str
 ) -> None:
-    db, recorded = every_event
+    db, recorded, keyed = every_event
     handled = set(ROW_PROJECTIONS[name].handlers)
     missing = sorted(c.__qualname__ for c in handled - recorded)
     assert missing == [], f"tests/every_event.py records no {missing}: add a command for each"
-    with closing(Scheduling(eventstore_env(db, 2))) as log:
+    with closing(keyed(eventstore_env(db, 2))) as log:
         outcome = rebuild(db.conninfo, log, name, diff=True)
 
     differing = [(d.table, d.live_samples, d.shadow_samples) for d in outcome.diffs if d.differs]
@@ -68,11 +75,11 @@ def test_a_rebuild_equals_the_live_projection_for_every_event_it_handles(
 
 
 def test_partial_directory_updates_are_merged_alike_live_and_rebuilt(
-    every_event: tuple[Database, set[type[Any]]],
+    every_event: Logged,
 ) -> None:
-    db, _ = every_event
+    db, _, keyed = every_event
     live = directory_rows(db)
-    with closing(Scheduling(eventstore_env(db, 2))) as log:
+    with closing(keyed(eventstore_env(db, 2))) as log:
         diffs = rebuild(db.conninfo, log, "scheduling", diff=True).diffs
 
     (profile,) = (row[0] for row in live["rm_providers"])
@@ -86,7 +93,8 @@ def test_partial_directory_updates_are_merged_alike_live_and_rebuilt(
         "fee_currency": "EUR",
         "languages": ["de"],
     }
-    assert live["rm_patients"] == [("Pat Q", "Europe/Berlin")]
+    # Merged, then erased: the name is the marker, the clear time zone kept.
+    assert live["rm_patients"] == [(ERASED, "Europe/Berlin")]
     assert not any(d.differs for d in diffs if d.table in ("rm_providers", "rm_patients"))
 
 

@@ -56,9 +56,11 @@ def pool(database: Database) -> Iterator[ConnectionPool[Any]]:
 
 
 @pytest.fixture
-def runner(store_env: dict[str, str]) -> Iterator[ProjectionRunner[Any, Any]]:
+def runner(
+    store_env: dict[str, str], scheduling_class: type[Scheduling]
+) -> Iterator[ProjectionRunner[Any, Any]]:
     with ExitStack() as stack:
-        running = search_runner(PostgresSearchView, store_env)(stack)
+        running = search_runner(PostgresSearchView, store_env, scheduling_class)(stack)
         yield running
         running.view.datastore.close()  # the runner leaves its view's pool open
 

@@ -59,10 +59,10 @@ def fake_backend(cluster: FakeCluster) -> OpenSearchBackend:
 
 @contextmanager
 def running(
-    backend: OpenSearchBackend, env: Mapping[str, str]
+    backend: OpenSearchBackend, env: Mapping[str, str], app_class: type[Scheduling]
 ) -> Iterator[ProjectionRunner[Any, OpenSearchSearchView]]:
     with ExitStack() as stack:
-        runner = search_runner(opensearch_search_view(backend), env)(stack)
+        runner = search_runner(opensearch_search_view(backend), env, app_class)(stack)
         view = runner.view
         yield runner
     view.datastore.close()  # once the runner has stopped: it leaves its view's pool open
@@ -85,13 +85,16 @@ class Fed:
 
 
 @pytest.fixture(scope="module")
-def fed(store_env: dict[str, str]) -> Fed:
+def fed(store_env: dict[str, str], scheduling_class: type[Scheduling]) -> Fed:
     """A provider registered and renamed, two slots, one booked for a visit completed with
     notes, and a patient registered last (search ignores it): projected into a fake cluster."""
     clock = FixedClock(T0)
     cluster = FakeCluster()
     backend = fake_backend(cluster)
-    with closing(Scheduling(store_env, clock=clock)) as app, running(backend, store_env) as runner:
+    with (
+        closing(scheduling_class(store_env, clock=clock)) as app,
+        running(backend, store_env, scheduling_class) as runner,
+    ):
         profile = ProviderProfile(
             name="Dr Ada Lovelace", time_zone="Europe/Berlin", specializations=["Cardiology"]
         )
@@ -175,14 +178,14 @@ def test_a_refused_document_stops_the_projection_before_its_position(
     head = register_and_position(app, "After")
     cluster.refused.add(str(refused))  # before the projection runs: no race with it
 
-    with running(backend, store_env) as runner:
+    with running(backend, store_env, type(app)) as runner:
         with pytest.raises(SearchIndexError, match="mapper_parsing_exception"):
             runner.wait(head, timeout=WAIT)
         assert position(runner.view) == before
     assert str(refused) not in stored_in(cluster, backend, "providers")
 
     cluster.refused.clear()  # the runner is restarted and tries the same event again
-    with running(backend, store_env) as runner:
+    with running(backend, store_env, type(app)) as runner:
         runner.wait(head, timeout=WAIT)
         assert position(runner.view) == head
     assert str(refused) in stored_in(cluster, backend, "providers")

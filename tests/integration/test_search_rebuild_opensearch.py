@@ -31,6 +31,7 @@ TEN = T0 + timedelta(hours=2)
 
 def test_a_rebuild_swaps_every_alias_to_a_fresh_index_holding_the_latest_documents(
     store_env: dict[str, str],
+    scheduling_class: type[Scheduling],
 ) -> None:
     clock = FixedClock(T0)
     cluster = FakeCluster()
@@ -39,7 +40,7 @@ def test_a_rebuild_swaps_every_alias_to_a_fresh_index_holding_the_latest_documen
     )
     backend.ensure_indices()
     before: dict[Kind, list[str]] = {kind: backend.indices_behind(kind) for kind in KINDS}
-    with closing(Scheduling(store_env, clock=clock)) as app:
+    with closing(scheduling_class(store_env, clock=clock)) as app:
         provider_id = register_provider(app, name="Dr Grace Hopper")
         patient_id = register_patient(app)
         slot_id = create_slot(app, provider_id, TEN)

@@ -36,8 +36,8 @@ VISIT = Visit(PATIENT, PROVIDER)
 
 
 def appointment() -> Appointment:
-    return Appointment(
-        id=uuid4(),
+    return Appointment.schedule(
+        appointment_id=uuid4(),
         patient_id=PATIENT,
         provider_id=PROVIDER,
         slot_id=uuid4(),

@@ -81,8 +81,8 @@ def new_appointment(slot: Slot, hold_until: datetime | None = None) -> Appointme
     slot.take_seat(
         appointment_id, "in_person", now, hold_until=hold_until, may_overbook=False, meta=META
     )
-    return Appointment(
-        id=appointment_id,
+    return Appointment.schedule(
+        appointment_id=appointment_id,
         patient_id=uuid4(),
         provider_id=slot.provider_id,
         slot_id=slot.id,

@@ -10,6 +10,7 @@ import pytest
 from domain.appointment import Appointment, Status
 from domain.errors import HoldExpiredError, InvalidTransitionError, TooEarlyError, TooLateError
 from domain.fhir_status import FHIR_STATUS
+from domain.personal import PersonalData
 from domain.policies import CancellationPolicy, CheckInWindow, NoShowPolicy
 from tests.builders import META
 
@@ -27,8 +28,8 @@ FEE = Decimal("25.00")
 
 
 def schedule(*, hold_expires_at: datetime | None = None) -> Appointment:
-    return Appointment(
-        id=uuid4(),
+    return Appointment.schedule(
+        appointment_id=uuid4(),
         patient_id=uuid4(),
         provider_id=uuid4(),
         slot_id=uuid4(),
@@ -84,7 +85,9 @@ def test_scheduling_without_a_hold_books_the_appointment() -> None:
     [scheduled] = appointment.collect_events()
     assert isinstance(scheduled, Appointment.Scheduled)
     assert scheduled.hold_expires_at is None
-    assert scheduled.symptoms == ["cough", "fever"]
+    # Free text about the patient is the patient's personal data, tagged with their id.
+    assert scheduled.symptoms == PersonalData(appointment.patient_id, ["cough", "fever"])
+    assert scheduled.reason == PersonalData(appointment.patient_id, "cough")
     assert scheduled.meta == META
     assert appointment.status is Status.BOOKED
     assert FHIR_STATUS[appointment.status] == "booked"
@@ -167,7 +170,9 @@ def test_an_appointment_goes_through_its_whole_lifecycle() -> None:
     assert started.wait_seconds == 5 * 60
     assert isinstance(completed, Appointment.Completed)
     assert completed.duration_seconds == 20 * 60
-    assert completed.vitals == {"bp": "120/80"}
+    assert completed.vitals == PersonalData(appointment.patient_id, {"bp": "120/80"})
+    assert isinstance(completed.notes, PersonalData)
+    assert isinstance(completed.private_notes, PersonalData)
     assert completed.follow_up_requested is True
     assert appointment.status is Status.COMPLETED
     assert FHIR_STATUS[appointment.status] == "fulfilled"
@@ -278,7 +283,9 @@ def test_reverting_a_no_show_restores_the_previous_status(
     [reverted] = appointment.collect_events()
     assert isinstance(reverted, Appointment.NoShowReverted)
     assert reverted.restored_status == restored.value
-    assert reverted.reason == "patient was in the waiting room"
+    assert reverted.reason == PersonalData(
+        appointment.patient_id, "patient was in the waiting room"
+    )
     assert appointment.status is restored
     assert appointment.status_before_no_show is None
 
@@ -305,7 +312,7 @@ def test_cancelling_with_enough_notice_is_not_late_and_charges_no_fee() -> None:
     assert late is False
     assert isinstance(cancelled, Appointment.Cancelled)
     assert (cancelled.late, cancelled.fee, cancelled.currency) == (False, None, None)
-    assert cancelled.reason == "travel"
+    assert cancelled.reason == PersonalData(appointment.patient_id, "travel")
     assert appointment.status is Status.CANCELLED
 
 

@@ -76,8 +76,8 @@ def new_slot(provider_id: UUID, capacity: int = 2) -> Slot:
 def new_appointment(slot: Slot, patient_id: UUID | None = None) -> Appointment:
     appointment_id = uuid4()
     slot.take_seat(appointment_id, "video", BEFORE, hold_until=None, may_overbook=False, meta=META)
-    return Appointment(
-        id=appointment_id,
+    return Appointment.schedule(
+        appointment_id=appointment_id,
         patient_id=patient_id or uuid4(),
         provider_id=slot.provider_id,
         slot_id=slot.id,

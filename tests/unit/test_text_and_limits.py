@@ -24,6 +24,7 @@ from domain.limits import (
 )
 from domain.money import check_amount, check_currency
 from domain.patient import Patient
+from domain.personal import PersonalData
 from domain.provider import Provider
 from domain.schedule import GenerationRequest, ScheduleError, Session, WeeklyHours
 from domain.slot import Slot
@@ -319,4 +320,4 @@ def test_a_booking_refuses_a_control_character_in_its_reason_or_symptoms() -> No
     with pytest.raises(ValidationError, match=r"^symptoms\[0\] contains"):
         Appointment.schedule(uuid.uuid4(), "pain", ["\u202ecough"], **booking)
     booked = Appointment.schedule(uuid.uuid4(), "pain,\nsince Monday", ["cough"], **booking)
-    assert booked.reason == "pain,\nsince Monday"
+    assert booked.reason == PersonalData(booking["patient_id"], "pain,\nsince Monday")

@@ -66,7 +66,10 @@ def cmd_project(args: argparse.Namespace) -> None:
 
 def _from_log(names: list[str]) -> None:
     with bootstrap.log_projections(settings(), names, say) as parts:
-        run_projection(parts.env, parts.rows, stop_on_signals(), parts.search, names, parts.report)
+        stop = stop_on_signals()
+        run_projection(
+            parts.env, parts.app_class, parts.rows, stop, parts.search, names, parts.report
+        )
 
 
 def _from_kafka(name: str, *, skip_poison: bool) -> None:

@@ -13,7 +13,7 @@ from psycopg import Cursor
 from psycopg.sql import SQL, Composed, Identifier
 
 from infra.postgres.tracking import AnnouncedTracking
-from projections.search import NoteDocument, ProviderDocument, SlotDocument
+from projections.search import NoteDocument, NotesErased, ProviderDocument, SlotDocument
 from projections.search_projection import SearchDocument, SearchSink
 
 PROVIDER_COLUMNS = (
@@ -176,6 +176,8 @@ def put_documents(cur: Cursor[Any], documents: Sequence[SearchDocument]) -> None
     put_providers(cur, [d for d in documents if isinstance(d, ProviderDocument)])
     put_slots(cur, [d for d in documents if isinstance(d, SlotDocument)])
     put_notes(cur, [d for d in documents if isinstance(d, NoteDocument)])
+    for erased in (d for d in documents if isinstance(d, NotesErased)):
+        cur.execute("DELETE FROM sr_notes WHERE patient_id = %s", (erased.patient_id,))
 
 
 class PostgresSearchView(AnnouncedTracking, SearchSink):

@@ -25,6 +25,7 @@ from domain.errors import (
     ValidationError,
 )
 from domain.patient import Patient
+from domain.personal import PersonalData
 from domain.provider import Provider
 from tests.builders import (
     STAFF,
@@ -124,7 +125,8 @@ def test_staff_register_a_patient_who_then_updates_their_details(app: Scheduling
     )
 
     registered = app.load(Patient, patient_id, "patient")
-    assert registered.details["phone"] == "+4930123456"
+    assert registered.details["phone"] == PersonalData(patient_id, "+4930123456")
+    assert registered.details["time_zone"] == "UTC"  # codes stay plain
     assert registered.birth_date == date(1990, 1, 2)
 
 
