@@ -12,7 +12,6 @@ A poison event is retried, then dead-lettered; by default the projection stops t
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,13 +20,14 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
+import structlog
 
 from commands.scheduling import Scheduling
 from projections.changes import Change
-from projections.delivery import Applicable, DeadLetter, ProjectionState
+from projections.delivery import Applicable, DeadLetter, ProjectionState, failure_summary
 from projections.integration import Catalog, IntegrationEvent, event_id
 
-log = logging.getLogger("slotwise.kafka_projection")
+log = structlog.stdlib.get_logger("slotwise.kafka_projection")
 
 
 class DeliveryLike(Protocol):
@@ -81,7 +81,7 @@ class KafkaProjector:
                 return self.changes_for(event), None
             except Exception as failure:
                 error = failure
-        return [], f"{type(error).__name__}: {error}"
+        return [], failure_summary(error) if error else None
 
     def _applicable(self, event: Any, event_type: str, position: int | None) -> Applicable:
         changes, error = self._changes(event)
@@ -148,7 +148,7 @@ class KafkaProjector:
                 return
             except Exception as failure:
                 error = failure
-        reason = item.error or f"{type(error).__name__}: {error}"
+        reason = item.error or (failure_summary(error) if error else "unknown failure")
         letter = DeadLetter(
             event_id=event_id(item.aggregate_id, item.version),
             position=item.position or 0,
@@ -208,7 +208,7 @@ class KafkaProjector:
             )
         plan = self._plan(events)
         self.counters.caught_up += len(plan)
-        log.info("caught up %d event(s) from the event store", len(plan))
+        log.info("caught up from the event store", events=len(plan))
         self._apply(plan, {})
 
 

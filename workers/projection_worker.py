@@ -7,13 +7,13 @@ projections carry on meanwhile; a stop request, or one thread ending, ends them 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
 from contextlib import ExitStack, closing
 from typing import Any
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import TrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
@@ -24,7 +24,7 @@ from projections.changes import RowView
 from projections.scheduling import SchedulingProjection
 from projections.search_projection import AggregateAt, SearchSink, search_projection
 
-log = logging.getLogger("slotwise.worker")
+log = structlog.stdlib.get_logger("slotwise.worker")
 
 PROJECTIONS: tuple[type[Projection[RowView]], ...] = (SchedulingProjection, AnalyticsProjection)
 
@@ -124,12 +124,14 @@ def run_one(
             with ExitStack() as stack:
                 runner = start(stack)
                 tried.set()
-                log.info("projection %s running", name)
+                log.info("projection running", projection=name)
                 backoff = 0.5
                 while not stop.is_set():
                     runner.run_forever(timeout=0.5)
         except Exception:
             tried.set()
-            log.exception("projection %s stopped on an error; retrying in %.1fs", name, backoff)
+            log.exception(
+                "projection stopped on an error; retrying", projection=name, backoff_s=backoff
+            )
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)

@@ -7,17 +7,17 @@ events may be duplicated (consumers ignore duplicates) but never lost."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import msgspec
+import structlog
 
 from commands.scheduling import Scheduling
 from projections.integration import Catalog, message_headers, message_key
 
-log = logging.getLogger("slotwise.relay")
+log = structlog.stdlib.get_logger("slotwise.relay")
 RELAY_NAME = "kafka"
 
 
@@ -92,7 +92,7 @@ def run_relay(
             backoff = 0.2
         except Exception:
             log.exception(
-                "relay batch failed; resending from the recorded position in %.1fs", backoff
+                "relay batch failed; resending from the recorded position", backoff_s=backoff
             )
             broken = True
             stop.wait(backoff)
