@@ -16,7 +16,7 @@ from projections.changes import Change
 _DIAG_NAMES = ("schema_name", "table_name", "column_name", "constraint_name")
 
 
-def failure_summary(error: BaseException) -> str:
+def failure_summary(error: BaseException, depth: int = 3) -> str:
     """What went wrong, without the values involved: the error's class, where it was raised and,
     for a database error, its SQLSTATE and the names of the table, column and constraint.
 
@@ -39,6 +39,11 @@ def failure_summary(error: BaseException) -> str:
         parts.append(
             f"at {'/'.join(PurePath(last.filename).parts[-2:])}:{last.lineno} in {last.name}"
         )
+    # A library's wrapper (eventsourcing's IntegrityError) hides the database's codes; its cause
+    # says them, even where it was re-raised `from None` (the context is kept then).
+    cause = error.__cause__ or error.__context__
+    if cause is not None and depth > 1:
+        parts.append(f"<- {failure_summary(cause, depth - 1)}")
     return " ".join(parts)
 
 

@@ -115,15 +115,26 @@ def _log_uncaught(
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, error, tb)
         return
-    _uncaught.critical("uncaught exception", exc_info=(kind, error, tb))
+    try:
+        _uncaught.critical("uncaught exception", exc_info=(kind, error, tb))
+    except Exception:
+        _last_resort(kind)
 
 
 def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_value is None or args.exc_type is SystemExit:
         return
     thread = args.thread.name if args.thread else None
-    _uncaught.critical(
-        "uncaught exception in a thread",
-        thread=thread,
-        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
-    )
+    try:
+        _uncaught.critical(
+            "uncaught exception in a thread",
+            thread=thread,
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+    except Exception:
+        _last_resort(args.exc_type)
+
+
+def _last_resort(kind: type[BaseException]) -> None:
+    # Logging itself failed: Python's default hook would print the message; say the class only.
+    print(f"uncaught {kind.__module__}.{kind.__qualname__} (logging failed)", file=sys.stderr)

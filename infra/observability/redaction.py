@@ -149,9 +149,9 @@ def render_exception(error: BaseException) -> str:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         chain.append(current)
-        current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__
-        )
+        # The context even when suppressed (`raise ... from None`): without messages it leaks
+        # nothing, and it is where a wrapped database error's codes are.
+        current = current.__cause__ or current.__context__
     lines: list[str] = []
     for link in reversed(chain):
         if lines:
