@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from eventsourcing.persistence import Transcoding
+
 from commands.context import CommandContext
 from commands.directory.messages import (
     PatientDetails,
@@ -44,8 +46,10 @@ def bench_database() -> Iterator[Database]:
         drop_database(location.conninfo, name)
 
 
-def scheduling(db: Database, pool_size: int = 8) -> Scheduling:
-    return Scheduling(eventstore_env(db, pool_size))
+def scheduling(
+    db: Database, pool_size: int = 8, personal_data: Transcoding | None = None
+) -> Scheduling:
+    return Scheduling(eventstore_env(db, pool_size), personal_data=personal_data)
 
 
 @dataclass(frozen=True)

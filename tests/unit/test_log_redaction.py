@@ -3,13 +3,14 @@ values by subject, exception messages by class and place, e-mail addresses in fr
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,7 @@ from commands.appointments.messages import BookAppointment
 from commands.directory.messages import PatientDetails, RegisterPatient
 from domain.errors import SlotFullError
 from domain.personal import PersonalData
+from infra.observability.access import AccessLog
 from infra.observability.logs import LogSettings, LogSettingsError, configure_logging
 from infra.observability.redaction import MASK, redact_value, render_exception
 from projections.delivery import failure_summary
@@ -195,3 +197,39 @@ def test_log_settings_default_by_mode_and_refuse_unknown_values() -> None:
     assert LogSettings.from_env({"SLOTWISE_LOG_FORMAT": "console"}).format == "console"
     with pytest.raises(LogSettingsError):
         LogSettings.from_env({"SLOTWISE_LOG_FORMAT": "xml"})
+
+
+def test_the_access_log_names_the_route_not_the_query_and_shares_the_correlation_id(
+    captured: io.StringIO,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen["headers"] = dict(scope["headers"])
+        scope["path_template"] = "/v1/search/notes"
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/v1/search/notes",
+        "query_string": f"q={NAME}".encode(),
+        "headers": [(b"host", b"api")],
+    }
+    asyncio.run(AccessLog(app)(scope, receive, send))
+
+    [line] = lines(captured)
+    assert_clean(captured.getvalue())
+    assert (line["method"], line["route"], line["status"]) == ("GET", "/v1/search/notes", 200)
+    correlation = line["correlation_id"].encode()
+    assert seen["headers"][b"x-correlation-id"] == correlation  # the command context reads it
+    assert (b"x-correlation-id", correlation) in sent[0]["headers"]
