@@ -84,6 +84,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             ),
         },
         plugins=[StrictStructSchema()],
+        # The process's entry point set up logging (infra/observability); Litestar's own config
+        # would replace the root handler and its redaction.
+        logging_config=None,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Slotwise",

@@ -6,14 +6,21 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import booking, http, projection_lag, rebuild, search
+from bench import booking, http, privacy, projection_lag, rebuild, search
 from bench.setup import bench_database
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--bookings", type=int, default=400, help="bookings per measurement")
+    parser.add_argument(
+        "--only", choices=["privacy"], help="run one section only (a quick check of it)"
+    )
     args = parser.parse_args()
+    if args.only == "privacy":
+        for line in privacy.report(args.bookings):
+            print(line, flush=True)
+        return
     with tempfile.TemporaryDirectory() as logs, bench_database() as db:
         print(f"bench: database {db.dbname}; {args.bookings} bookings per measurement", flush=True)
         for line in booking.report(db, args.bookings):
@@ -29,6 +36,9 @@ def main() -> None:
         with bench_database() as rebuild_db:
             for line in rebuild.report(rebuild_db, 1000):
                 print(line, flush=True)
+        print(flush=True)
+        for line in privacy.report(args.bookings):
+            print(line, flush=True)
         print(flush=True)
         with bench_database() as search_db:
             for line in search.report(search_db):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from eventsourcing.persistence import Transcoding
+
 from commands.context import CommandContext
 from commands.directory.messages import (
     PatientDetails,
@@ -52,9 +54,14 @@ def bench_database() -> Iterator[Database]:
         drop_database(location.conninfo, name)
 
 
-def scheduling(db: Database, pool_size: int = 8) -> Scheduling:
-    """Scheduling as every process wires it: personal data encrypted under the database's keys."""
-    return _KEYS[db.dbname].bind(Scheduling)(eventstore_env(db, pool_size))
+def scheduling(
+    db: Database, pool_size: int = 8, personal_data: Transcoding | None = None
+) -> Scheduling:
+    """Scheduling as every process wires it (personal data encrypted under the database's keys),
+    or with the given personal-data transcoding (the privacy bench's on/off comparison)."""
+    if personal_data is None:
+        return _KEYS[db.dbname].bind(Scheduling)(eventstore_env(db, pool_size))
+    return Scheduling(eventstore_env(db, pool_size), personal_data=personal_data)
 
 
 @dataclass(frozen=True)

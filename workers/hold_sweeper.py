@@ -6,9 +6,10 @@ in the meantime is left alone."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from uuid import UUID
+
+import structlog
 
 from commands.appointments.messages import ExpireHold
 from commands.context import CommandContext
@@ -18,7 +19,7 @@ from domain.actor import Actor, Role
 from domain.errors import InvalidTransitionError, NotFoundError, TooEarlyError
 from projections.queries import SchedulingQueries
 
-log = logging.getLogger("slotwise.holds")
+log = structlog.stdlib.get_logger("slotwise.holds")
 
 SWEEPER = Actor(UUID("00000000-0000-4000-8000-00000000a11d"), Role.SYSTEM)
 
@@ -51,7 +52,7 @@ def run_sweeper(
         try:
             count = sweep_once(scheduling, queries, clock)
             if count:
-                log.info("expired %d hold(s)", count)
+                log.info("holds expired", count=count)
         except Exception:
-            log.exception("hold sweep failed; retrying in %.0fs", interval)
+            log.exception("hold sweep failed; retrying", interval_s=interval)
         stop.wait(interval)

@@ -17,7 +17,6 @@ applied twice."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,14 +25,15 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
+import structlog
 
 from commands.scheduling import Scheduling
 from projections.changes import Change
-from projections.delivery import Applicable, DeadLetter, ProjectionState, reason_of
+from projections.delivery import Applicable, DeadLetter, ProjectionState, failure_summary
 from projections.integration import Catalog, IntegrationEvent, event_id
 from workers.resilience import Transient, keep_running, never
 
-log = logging.getLogger("slotwise.kafka_projection")
+log = structlog.stdlib.get_logger("slotwise.kafka_projection")
 
 
 class DeliveryLike(Protocol):
@@ -99,7 +99,7 @@ class KafkaProjector:
                 if self.transient(failure):
                     raise
                 error = failure
-        return [], reason_of(error)
+        return [], failure_summary(error)
 
     def _applicable(self, event: Any, event_type: str, position: int | None) -> Applicable:
         changes, error = self._changes(event)
@@ -184,7 +184,7 @@ class KafkaProjector:
             aggregate_id=item.aggregate_id,
             aggregate_version=item.version,
             event_type=item.event_type,
-            error=item.error or (reason_of(error) if error else "unknown"),
+            error=item.error or (failure_summary(error) if error else "unknown"),
             attempts=self.max_attempts,
             skipped=self.skip_poison,
             topic=self.catalog.topic_for(item.event_type),
@@ -215,7 +215,7 @@ class KafkaProjector:
         while self.stop is not None and not self.stop.wait(self.operator_poll):
             state = self.state.letter_state(letter.event_id)
             if state in ("skipped", "retry"):
-                log.info("dead letter for event %s: %s", letter.event_id, state)
+                log.info("dead letter resolved by an operator", event_id=str(letter.event_id), state=state)
                 return state
         raise PoisonEventError(
             f"{letter.event_type} v{letter.aggregate_version} of {letter.aggregate_id}: "
@@ -269,7 +269,7 @@ class KafkaProjector:
             )
         plan = self._plan(events)
         self.counters.caught_up += len(plan)
-        log.info("caught up %d event(s) from the event store", len(plan))
+        log.info("caught up from the event store", events=len(plan))
         self._apply(plan, {})
 
 

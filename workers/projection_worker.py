@@ -8,7 +8,6 @@ meanwhile; a stop request, or one thread ending, ends them all."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -16,6 +15,7 @@ from contextlib import ExitStack, closing
 from typing import Any
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import TrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
@@ -23,11 +23,11 @@ from eventsourcing.projection import Projection, ProjectionRunner
 from commands.scheduling import Scheduling
 from projections.analytics import AnalyticsProjection
 from projections.changes import RowView
-from projections.delivery import reason_of
+from projections.delivery import failure_summary
 from projections.scheduling import SchedulingProjection
 from projections.search_projection import AggregateAt, SearchSink, search_projection
 
-log = logging.getLogger("slotwise.worker")
+log = structlog.stdlib.get_logger("slotwise.worker")
 
 PROJECTIONS: tuple[type[Projection[RowView]], ...] = (SchedulingProjection, AnalyticsProjection)
 
@@ -145,7 +145,7 @@ def run_one(
             with ExitStack() as stack:
                 runner = start(stack)
                 tried.set()
-                log.info("projection %s running", name)
+                log.info("projection running", projection=name)
                 started = time.monotonic()
                 while not stop.is_set():
                     runner.run_forever(timeout=0.5)
@@ -154,9 +154,11 @@ def run_one(
                         report(name, None)
         except Exception as error:
             tried.set()
-            log.exception("projection %s stopped on an error; retrying in %.1fs", name, backoff)
+            log.exception(
+                "projection stopped on an error; retrying", projection=name, backoff_s=backoff
+            )
             failing = True
-            _report(report, name, reason_of(error))
+            _report(report, name, failure_summary(error))
             stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)
 
@@ -165,4 +167,4 @@ def _report(report: Report, name: str, error: str) -> None:
     try:
         report(name, error)
     except Exception:  # the database may be what failed; the log has the error
-        log.warning("could not record the error of projection %s", name, exc_info=True)
+        log.warning("could not record the error of a projection", projection=name, exc_info=True)

@@ -7,18 +7,18 @@ events may be duplicated (consumers ignore duplicates) but never lost."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import msgspec
+import structlog
 
 from commands.scheduling import Scheduling
 from projections.integration import Catalog, message_headers, message_key
 from workers.resilience import always, keep_running
 
-log = logging.getLogger("slotwise.relay")
+log = structlog.stdlib.get_logger("slotwise.relay")
 RELAY_NAME = "kafka"
 
 

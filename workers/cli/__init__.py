@@ -6,10 +6,11 @@ hands that to the loop in workers/ or api/; nothing here wires adapters itself."
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 
 from infra.bootstrap import SetupError
+from infra.observability.logs import LogSettings, LogSettingsError, configure_logging
 from infra.postgres.rebuild import RebuildError
 from infra.settings import SettingsError
 from workers.cli import deadletters, patients, projections, serve, supervise, tasks, worker
@@ -24,9 +25,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parser().parse_args(argv)
     try:
+        configure_logging(LogSettings.from_env(os.environ))
         args.func(args)
-    except (SettingsError, SetupError, RebuildError) as error:
+    except (SettingsError, SetupError, RebuildError, LogSettingsError) as error:
         sys.exit(f"slotwise: {error}")

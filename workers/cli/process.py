@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 
+import structlog
+
 from infra.settings import Settings
+
+_progress = structlog.stdlib.get_logger("slotwise")
 
 
 def settings() -> Settings:
@@ -17,7 +20,9 @@ def settings() -> Settings:
 
 
 def say(message: str) -> None:
-    print(f"slotwise: {message}", file=sys.stderr, flush=True)
+    """Progress for whoever runs the command, on the process's log (readable lines in dev mode,
+    JSON in production): one stream, so a log shipper never meets a stray plain line."""
+    _progress.info(message)
 
 
 def stop_on_signals() -> threading.Event:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from infra import bootstrap
+from infra.observability.redaction import redact_value
 from projections.status import PROJECTION_NAMES
 from workers.cli.process import say, settings
 
@@ -73,10 +74,11 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
     differing = [d for d in outcome.diffs if d.differs]
     for d in outcome.diffs:
         print(f"{d.table}: {d.only_live} row(s) only in live, {d.only_shadow} only in rebuild")
+        # Rows with their personal columns masked: ids and statuses show what differs.
         for sample in d.live_samples:
-            print(f"  live:    {json.dumps(sample, default=str)}")
+            print(f"  live:    {json.dumps(redact_value(sample), default=str)}")
         for sample in d.shadow_samples:
-            print(f"  rebuild: {json.dumps(sample, default=str)}")
+            print(f"  rebuild: {json.dumps(redact_value(sample), default=str)}")
     if differing:
         sys.exit(
             f"slotwise: {len(differing)} table(s) of {outcome.projection} differ from a rebuild "

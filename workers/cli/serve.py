@@ -15,6 +15,7 @@ import uvicorn
 from api.app import create_app
 from api.auth import mint_token
 from domain.actor import Role
+from infra.observability.access import AccessLog
 from infra.settings import DEV_SIGNING_KEY, Settings, SettingsError
 from workers.cli.process import say, settings
 
@@ -36,11 +37,13 @@ def register(commands: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     config = settings()
+    # No log config for uvicorn: its loggers reach the one handler `main` set up. Its access
+    # log is off; AccessLog writes one without query strings, with the correlation id.
     uvicorn.run(
-        create_app(config),
+        AccessLog(create_app(config)),
         host=args.host or config.host,
         port=args.port or config.port,
-        log_level="info",
+        log_config=None,
         access_log=False,
     )
 

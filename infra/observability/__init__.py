@@ -1,0 +1,1 @@
+"""Logs: one structlog setup for every process, with personal data kept out (redaction.py)."""
