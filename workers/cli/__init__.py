@@ -12,13 +12,13 @@ import sys
 from infra.bootstrap import SetupError
 from infra.postgres.rebuild import RebuildError
 from infra.settings import SettingsError
-from workers.cli import projections, serve, supervise, tasks, worker
+from workers.cli import audit, projections, serve, supervise, tasks, worker
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="slotwise", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
-    for group in (serve, worker, tasks, supervise, projections):
+    for group in (serve, worker, tasks, supervise, projections, audit):
         group.register(commands)
     return root
 

@@ -22,6 +22,8 @@ FANOUT = [
     ["worker", "project", "search", "--source", "log"],
 ]
 
+ALWAYS = [["worker", "holds"], ["worker", "seal"]]
+
 
 def register(commands: Any) -> None:
     run = commands.add_parser("run", help="migrate, then run the API and its workers")
@@ -41,7 +43,7 @@ def cmd_run(_: argparse.Namespace) -> None:
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker
         children = [
             subprocess.Popen([sys.executable, "-m", "workers.cli", *args], env=env)  # noqa: S603
-            for args in [*(FANOUT if kafka else DIRECT), ["worker", "holds"], ["serve"]]
+            for args in [*(FANOUT if kafka else DIRECT), *ALWAYS, ["serve"]]
         ]
         stopping = stop_on_signals()
         while not stopping.wait(0.5):
