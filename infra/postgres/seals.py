@@ -78,6 +78,7 @@ class PostgresSeals:
         """Seal the next events that can no longer change, and sign a checkpoint if due."""
         with self._pool.connection() as conn, conn.transaction():
             head, horizon = self._lock_head(conn)
+            limit = policy.batch_limit(head.size, limit)
             rows = conn.execute(self._after, (head.position, limit)).fetchall()
             records = [_record(row) for row in rows]
             count = sealable(head.position, [r.position for r in records], horizon)

@@ -70,6 +70,11 @@ class CheckpointPolicy:
     every_events: int
     every_seconds: float
 
+    def batch_limit(self, size: int, limit: int) -> int:
+        """At most `limit`, ending a batch at the next multiple of `every_events`: count
+        checkpoints then fall on those sizes, however the batches ran (and restarts)."""
+        return min(limit, self.every_events - size % self.every_events)
+
     def due(self, size: int, last_size: int, seconds_since_last: float | None) -> bool:
         """Whether to sign a checkpoint at `size`, the last one being at `last_size`
         (`seconds_since_last` is None when there is none yet)."""
