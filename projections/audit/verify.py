@@ -75,7 +75,8 @@ def _lookahead(records: Iterable[LogRecord]) -> Iterator[tuple[LogRecord, LogRec
 
 def _compare(record: LogRecord, after: LogRecord | None, seal: Seal, previous: int) -> Finding:
     """Why `record` is not the one sealed as `seal` (their positions differ)."""
-    if record.position <= previous or (after is not None and after.position == seal.position):
+    swapped = after is not None and after.position == seal.position < record.position
+    if record.position <= previous or swapped:
         first = min(record.position, seal.position)
         msg = f"positions {seal.position} and {record.position} are out of log order"
         return Finding("reordered", msg, first)

@@ -122,7 +122,7 @@ def test_an_insert_in_flight_holds_the_seal_back_until_it_ends(
         fast.commit()
         assert late == early + 1
         batch = store.seal_batch(1000, EVERY_10, SIGNER)
-        assert batch.at_gap and batch.sealed == 0
+        assert (batch.at_gap, batch.sealed) == (True, 0)
         assert not store.confirm_gaps(lock_timeout_ms=100)  # the insert is still in flight
         assert store.seal_batch(1000, EVERY_10, SIGNER).sealed == 0
         assert store.head()[1] == early - 1
