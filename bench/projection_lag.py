@@ -24,7 +24,8 @@ def _watermark(conn: psycopg.Connection[tuple[object, ...]]) -> int:
     row = conn.execute(
         "SELECT notification_id FROM scheduling_tracking WHERE application_name = 'Slotwise'"
     ).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0  # type: ignore[call-overload]
+    position = row[0] if row else None
+    return position if isinstance(position, int) else 0
 
 
 def _measure(db: Database, count: int, rate: float) -> list[float]:

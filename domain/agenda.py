@@ -31,11 +31,31 @@ class AgendaEntry:
 
 
 class PatientAgenda(Aggregate):
+    class Opened(Aggregate.Created):
+        patient_id: UUID
+        day: date
+        meta: EventMeta
+
+    class Entered(Aggregate.Event):
+        appointment_id: UUID
+        start: datetime
+        end: datetime
+        hold_expires_at: datetime | None
+        meta: EventMeta
+
+    class Confirmed(Aggregate.Event):
+        appointment_id: UUID
+        meta: EventMeta
+
+    class Withdrawn(Aggregate.Event):
+        appointment_id: UUID
+        meta: EventMeta
+
     @staticmethod
     def create_id(patient_id: UUID, day: date) -> UUID:
         return uuid5(AGENDA_NAMESPACE, f"{patient_id}/{day.isoformat()}")
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, patient_id: UUID, day: date, meta: EventMeta) -> None:
         self.patient_id = patient_id
         self.day = day
@@ -57,7 +77,7 @@ class PatientAgenda(Aggregate):
                 raise AppointmentOverlapError(msg)
         self._entered(appointment_id, time.start, time.end, hold_expires_at, meta)
 
-    @event("Entered")
+    @event(Entered)
     def _entered(
         self,
         appointment_id: UUID,
@@ -73,7 +93,7 @@ class PatientAgenda(Aggregate):
         if entry is not None and entry.hold_expires_at is not None:
             self._confirmed(appointment_id, meta)
 
-    @event("Confirmed")
+    @event(Confirmed)
     def _confirmed(self, appointment_id: UUID, meta: EventMeta) -> None:
         entry = self.entries[appointment_id]
         self.entries[appointment_id] = AgendaEntry(entry.start, entry.end, None)
@@ -82,6 +102,6 @@ class PatientAgenda(Aggregate):
         if appointment_id in self.entries:
             self._withdrawn(appointment_id, meta)
 
-    @event("Withdrawn")
+    @event(Withdrawn)
     def _withdrawn(self, appointment_id: UUID, meta: EventMeta) -> None:
         del self.entries[appointment_id]

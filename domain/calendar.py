@@ -20,11 +20,26 @@ CALENDAR_NAMESPACE = UUID("6f1c1d1e-8a57-4c59-9d0e-2f0a6d1c9e11")
 
 
 class ProviderCalendar(Aggregate):
+    class Opened(Aggregate.Created):
+        provider_id: UUID
+        day: date
+        meta: EventMeta
+
+    class SlotPlaced(Aggregate.Event):
+        slot_id: UUID
+        start: datetime
+        end: datetime
+        meta: EventMeta
+
+    class SlotRemoved(Aggregate.Event):
+        slot_id: UUID
+        meta: EventMeta
+
     @staticmethod
     def create_id(provider_id: UUID, day: date) -> UUID:
         return uuid5(CALENDAR_NAMESPACE, f"{provider_id}/{day.isoformat()}")
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, provider_id: UUID, day: date, meta: EventMeta) -> None:
         self.provider_id = provider_id
         self.day = day
@@ -52,7 +67,7 @@ class ProviderCalendar(Aggregate):
             raise SlotOverlapError(msg)
         self._placed(slot_id, time.start, time.end, meta)
 
-    @event("SlotPlaced")
+    @event(SlotPlaced)
     def _placed(self, slot_id: UUID, start: datetime, end: datetime, meta: EventMeta) -> None:
         self.entries[slot_id] = (start, end)
 
@@ -60,7 +75,7 @@ class ProviderCalendar(Aggregate):
         if slot_id in self.entries:
             self._removed(slot_id, meta)
 
-    @event("SlotRemoved")
+    @event(SlotRemoved)
     def _removed(self, slot_id: UUID, meta: EventMeta) -> None:
         del self.entries[slot_id]
         self.removed.add(slot_id)

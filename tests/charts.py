@@ -15,14 +15,22 @@ CLEAR_VALUES = ("Grace Hopper", "+4930123456", "cough", "pulse", "penicillin")
 
 
 class Chart(Aggregate):
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        patient_id: UUID
+        name: PersonalData
+        details: dict[str, Any]
+
+    class Noted(Aggregate.Event):
+        note: PersonalData
+
+    @event(Opened)
     def __init__(self, patient_id: UUID, name: PersonalData, details: dict[str, Any]) -> None:
         self.patient_id = patient_id
         self.name = name
         self.details = details
         self.notes: list[PersonalData] = []
 
-    @event("Noted")
+    @event(Noted)
     def note(self, note: PersonalData) -> None:
         self.notes.append(note)
 

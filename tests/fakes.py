@@ -1,17 +1,57 @@
-"""Fakes of our own ports (commands/ports.py). The one place tests get them from."""
+"""Fakes of our own ports (commands/ports.py and the read-side Protocols). The one place tests
+get them from. Each fake subclasses the port it stands in for, so mypy checks every method
+against the port and a port that changes fails the type check instead of a test at run time."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.persistence import Tracking
+
+from api.deps import ReadModel
+from commands.ports import Clock, KeyStore
 from domain.personal import SubjectErasedError
+from infra.kafka.deliveries import Delivery
+from projections.analytics_queries import (
+    AnalyticsQueries,
+    AppointmentAnalytics,
+    AppointmentFigures,
+    Counts,
+    Grouping,
+    Utilization,
+    UtilizationReport,
+)
+from projections.changes import Change, Delete, RowView, Update
+from projections.queries import (
+    AppointmentFilter,
+    AppointmentView,
+    NoShowRow,
+    Page,
+    ProviderSchedule,
+    SchedulingQueries,
+    SlotFilter,
+    SlotView,
+)
+from projections.search import (
+    NoteHit,
+    NoteScope,
+    ProviderQuery,
+    ProviderResults,
+    SearchBackend,
+    SlotQuery,
+    SlotResults,
+    Suggestion,
+)
+from projections.search_projection import AggregateAt, SearchDocument, SearchSink
+from workers.kafka_projection import Deliveries
 
 
-class FixedClock:
+class FixedClock(Clock):
     """A `commands.ports.Clock` that stands still until a test sets or advances it."""
 
     def __init__(self, at: datetime) -> None:
@@ -36,14 +76,14 @@ class FixedClock:
         return at.astimezone(UTC)
 
 
-class BrokenClock:
+class BrokenClock(Clock):
     """A clock whose failure stands in for any unexpected internal error."""
 
     def now(self) -> datetime:
         raise RuntimeError("secret internal detail: connection string postgres://user:pw@db")
 
 
-class StillQueries:
+class StillQueries(SchedulingQueries):
     """A `projections.queries.SchedulingQueries` whose read model never moves and holds nothing."""
 
     def __init__(self, position: int = 0) -> None:
@@ -55,30 +95,28 @@ class StillQueries:
     def position(self) -> int:
         return self._position
 
-    def appointment(self, appointment_id: object) -> None:
+    def appointment(self, appointment_id: UUID) -> AppointmentView | None:
         return None
 
-    def appointments(self, wanted: object, now: datetime) -> object:
-        from projections.queries import Page
-
+    def appointments(self, wanted: AppointmentFilter, now: datetime) -> Page[AppointmentView]:
         return Page(items=[], limit=50, offset=0, next_offset=None)
 
-    def available_slots(self, wanted: object, now: datetime) -> object:
-        from projections.queries import Page
-
+    def available_slots(self, wanted: SlotFilter, now: datetime) -> Page[SlotView]:
         return Page(items=[], limit=50, offset=0, next_offset=None)
 
-    def schedule(self, provider_id: object, first: object, last: object, now: datetime) -> None:
+    def schedule(
+        self, provider_id: UUID, first_day: date, last_day: date, now: datetime
+    ) -> ProviderSchedule | None:
         return None
 
-    def no_shows(self, start_from: datetime, start_to: datetime) -> list[object]:
+    def no_shows(self, start_from: datetime, start_to: datetime) -> list[NoShowRow]:
         return []
 
-    def expired_holds(self, now: datetime, limit: int) -> list[object]:
+    def expired_holds(self, now: datetime, limit: int) -> list[UUID]:
         return []
 
 
-class StillAnalytics:
+class StillAnalytics(AnalyticsQueries):
     """A `projections.analytics_queries.AnalyticsQueries` whose model never moves and is empty,
     so every figure is a zero count or a null ratio."""
 
@@ -92,10 +130,12 @@ class StillAnalytics:
         return self._position
 
     def appointments(
-        self, start_from: datetime, start_to: datetime, group_by: object, provider_id: object
-    ) -> object:
-        from projections.analytics_queries import AppointmentAnalytics, AppointmentFigures, Counts
-
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        group_by: Grouping | None,
+        provider_id: UUID | None = None,
+    ) -> AppointmentAnalytics:
         empty = Counts(
             appointments=0,
             booked=0,
@@ -113,11 +153,9 @@ class StillAnalytics:
             groups=[],
         )
 
-    def utilization(self, start_from: datetime, start_to: datetime, provider_id: object) -> object:
-        from decimal import Decimal
-
-        from projections.analytics_queries import Utilization, UtilizationReport
-
+    def utilization(
+        self, start_from: datetime, start_to: datetime, provider_id: UUID | None = None
+    ) -> UtilizationReport:
         return UtilizationReport(
             start_from=start_from,
             start_to=start_to,
@@ -126,7 +164,7 @@ class StillAnalytics:
         )
 
 
-class MemoryRows:
+class MemoryRows(RowView):
     """A `projections.changes.RowView` on dicts, applying changes as PostgresRowView does to
     tables: an upsert inserts the row or sets the given columns, an update or delete of a
     missing row does nothing. It records each tracking position it was given."""
@@ -136,9 +174,12 @@ class MemoryRows:
         self.positions: list[int] = []
         self.versions: dict[Any, int] = {}
 
-    def apply(self, changes: Sequence[Any], tracking: Any, identity: Any = None) -> None:
-        from projections.changes import Delete, Update
-
+    def apply(
+        self,
+        changes: Sequence[Change],
+        tracking: Tracking,
+        identity: tuple[UUID, int] | None = None,
+    ) -> None:
         for change in changes:
             table = self.tables.setdefault(change.table, {})
             key = tuple(sorted(change.key.items()))
@@ -149,28 +190,32 @@ class MemoryRows:
                     table[key].update(change.values)
             else:
                 table.setdefault(key, dict(change.key)).update(change.values)
-        self.positions.append(tracking.notification_id)
+        self.insert_tracking(tracking)
         if identity is not None:
             aggregate_id, version = identity
             self.versions[aggregate_id] = max(self.versions.get(aggregate_id, 0), version)
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        self.positions.append(tracking.notification_id)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        return max(self.positions, default=None)
 
     def row(self, table: str, **key: Any) -> dict[str, Any] | None:
         return self.tables.get(table, {}).get(tuple(sorted(key.items())))
 
 
-class ScriptedDeliveries:
+class ScriptedDeliveries(Deliveries):
     """A `workers.kafka_projection.Deliveries` that hands out prepared messages in order."""
 
     def __init__(self) -> None:
-        self.queue: list[Any] = []
+        self.queue: list[Delivery] = []
         self.closed = False
 
     def push(self, topic: str, partition: int, offset: int, value: bytes) -> None:
-        from infra.kafka.deliveries import Delivery
-
         self.queue.append(Delivery(topic, partition, offset, value))
 
-    def poll(self, max_messages: int, timeout: float) -> list[Any]:
+    def poll(self, max_messages: int, timeout: float) -> list[Delivery]:
         batch, self.queue = self.queue[:max_messages], self.queue[max_messages:]
         return batch
 
@@ -178,34 +223,30 @@ class ScriptedDeliveries:
         self.closed = True
 
 
-class RecordingSearch:
+class RecordingSearch(SearchBackend, ReadModel):
     """A `projections.search.SearchBackend` (and its position) that finds nothing and
     records what it was asked, so edge tests can check what a request turned into."""
 
     def __init__(self, position: int = 0) -> None:
         self._position = position
-        self.asked: list[tuple[str, Any]] = []
+        self.asked: list[tuple[str, object]] = []
 
     def wait_for(self, position: int, timeout: float) -> bool:
         return self._position >= position
 
-    def providers(self, query: Any, now: datetime) -> Any:
-        from projections.search import ProviderResults
-
+    def providers(self, query: ProviderQuery, now: datetime) -> ProviderResults:
         self.asked.append(("providers", query))
         return ProviderResults(hits=[], total=0, facets={}, limit=query.limit, offset=query.offset)
 
-    def slots(self, query: Any, now: datetime) -> Any:
-        from projections.search import SlotResults
-
+    def slots(self, query: SlotQuery, now: datetime) -> SlotResults:
         self.asked.append(("slots", query))
         return SlotResults(hits=[], total=0, limit=query.limit, offset=query.offset)
 
-    def autocomplete(self, prefix: str, limit: int) -> list[Any]:
+    def autocomplete(self, prefix: str, limit: int) -> list[Suggestion]:
         self.asked.append(("autocomplete", (prefix, limit)))
         return []
 
-    def notes(self, text: str, scope: Any, limit: int) -> list[Any]:
+    def notes(self, text: str, scope: NoteScope, limit: int) -> list[NoteHit]:
         self.asked.append(("notes", (text, scope, limit)))
         return []
 
@@ -216,9 +257,9 @@ class ReplayLoader:
 
     def __init__(self, events: Sequence[Any] = ()) -> None:
         self.events: list[Any] = list(events)
-        self.loaded: list[tuple[Any, int]] = []
+        self.loaded: list[tuple[UUID, int]] = []
 
-    def __call__(self, aggregate_id: Any, version: int) -> object:
+    def __call__(self, aggregate_id: UUID, version: int) -> object:
         self.loaded.append((aggregate_id, version))
         aggregate: Any = None
         for event in self.events:
@@ -227,22 +268,28 @@ class ReplayLoader:
         return aggregate
 
 
-class MemorySearchSink:
+class MemorySearchSink(SearchSink):
     """A `projections.search_projection.SearchSink` that keeps what it was given: every write
     (documents and position) in order."""
 
     def __init__(self) -> None:
-        self.writes: list[tuple[list[Any], int]] = []
+        self.writes: list[tuple[list[SearchDocument], int]] = []
 
-    def write(self, documents: Sequence[Any], tracking: Any) -> None:
+    def write(self, documents: Sequence[SearchDocument], tracking: Tracking) -> None:
         self.writes.append((list(documents), tracking.notification_id))
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        self.writes.append(([], tracking.notification_id))
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        return max(self.positions, default=None)
 
     @property
     def positions(self) -> list[int]:
         return [position for _, position in self.writes]
 
 
-class InMemoryKeyStore:
+class InMemoryKeyStore(KeyStore):
     """A `commands.ports.KeyStore` in a dict, with the same rules as the real one: one key per
     subject, and never one again after it was destroyed."""
 
@@ -261,3 +308,8 @@ class InMemoryKeyStore:
     def destroy(self, subject: UUID) -> None:
         self.keys.pop(subject, None)
         self.destroyed.add(subject)
+
+
+if TYPE_CHECKING:
+    # AggregateAt is a callable type, not a class to derive from: check the loader against it.
+    _loads_aggregates: AggregateAt = ReplayLoader()

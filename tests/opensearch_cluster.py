@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,10 @@ class Recorded:
     response: Any = None
 
 
+# A route's handler: the request and its path's parts -> status and decoded response.
+Route = Callable[[Recorded, list[str]], tuple[int, Any]]
+
+
 @dataclass
 class FakeCluster:
     indices: dict[str, dict[str, tuple[int, Json]]] = field(default_factory=dict)
@@ -46,7 +50,7 @@ class FakeCluster:
     def answer(self, request: Recorded) -> tuple[int, Any]:
         self.requests.append(request)
         method, parts = request.method, [p for p in request.path.split("/") if p]
-        routes = [
+        routes: list[tuple[str, list[str | None], Route]] = [
             ("HEAD", ["_alias", None], self._has_alias),
             ("GET", ["_alias", None], self._get_alias),
             ("POST", ["_aliases"], self._update_aliases),

@@ -75,9 +75,14 @@ class OpenSearchSpec:
         self._registered = 0
         self._tightener = Tightener(self._resolve, close=strict)
         self._operations = list(self._index_operations())
-        self.registry: Registry[Any] = Registry(retrieve=self._retrieve)
+        self.registry: Registry[Any] = self._retrieving()
 
     # -- files and references -------------------------------------------------------------
+    def _retrieving(self) -> Registry[Any]:
+        # Registry is an attrs class whose `retrieve` is the alias of a private field; mypy
+        # does not read referencing's attrs wrapper, so it knows no such argument.
+        return Registry(retrieve=self._retrieve)  # type: ignore[call-arg]
+
     def _load(self, uri: str) -> Any:
         if uri not in self._raw:
             path = Path(unquote(urlsplit(uri).path))
@@ -147,8 +152,7 @@ class OpenSearchSpec:
         if len(self._resources) != self._registered:
             # keep what was retrieved, so later validations skip loading and crawling again
             self._registered = len(self._resources)
-            retrieving = Registry(retrieve=self._retrieve)
-            self.registry = retrieving.with_resources(self._resources.items())
+            self.registry = self._retrieving().with_resources(self._resources.items())
         return Draft202012Validator({"$ref": schema_uri}, registry=self.registry)
 
     # -- validation -------------------------------------------------------------------------

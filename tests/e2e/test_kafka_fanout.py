@@ -26,6 +26,7 @@ from projections.analytics import TABLES as ANALYTICS_TABLES
 from projections.analytics import AnalyticsProjection
 from projections.scheduling import TABLES, SchedulingProjection
 from tests.conftest import Stack, utcnow, wait_until
+from tests.databases import checksums
 from tests.scenario import STAFF, ok, patient, provider, slot
 
 pytestmark = pytest.mark.timeout(240)
@@ -92,19 +93,6 @@ def projecting(stack: KafkaStack) -> bool:
 READ_MODEL_TABLES = (*TABLES, *ANALYTICS_TABLES)
 
 
-def checksums(conninfo: str) -> dict[str, str]:
-    with psycopg.connect(conninfo) as conn:
-        return {
-            table: str(
-                conn.execute(
-                    f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                    f"FROM {table} t"
-                ).fetchone()[0]  # type: ignore[index]
-            )
-            for table in READ_MODEL_TABLES
-        }
-
-
 def rebuilt_checksums(pg_location: PostgresLocation, source: Database) -> dict[str, str]:
     """Project the source's whole event store straight into an empty database."""
     target = fresh_database(pg_location, "rebuild")
@@ -125,8 +113,9 @@ def rebuilt_checksums(pg_location: PostgresLocation, source: Database) -> dict[s
                 env=env,
             ) as runner:
                 runner.wait(head, timeout=60)
+                assert isinstance(runner.view, PostgresRowView)
                 runner.view.datastore.close()
-        return checksums(target.conninfo)
+        return checksums(target.conninfo, READ_MODEL_TABLES)
     finally:
         drop_database(pg_location.conninfo, target.dbname)
 
@@ -246,4 +235,6 @@ def test_killed_workers_and_a_broker_that_restarts_empty_lose_and_duplicate_noth
     assert applied[0] == in_store[0]
     assert applied[1] == in_store[1]
     # And the rows equal a fresh rebuild: nothing applied twice or out of order.
-    assert checksums(db.conninfo) == rebuilt_checksums(pg_location, db), kafka_stack.logs()
+    assert checksums(db.conninfo, READ_MODEL_TABLES) == rebuilt_checksums(pg_location, db), (
+        kafka_stack.logs()
+    )

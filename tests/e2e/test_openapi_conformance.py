@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.actor import Role
-from infra.bootstrap import Database
+from infra.postgres.database import Database
 from tests.conftest import Stack, auth, wait_until
 
 EXAMPLES_PER_OPERATION = 25

@@ -214,7 +214,7 @@ def lead_times(store_env: dict[str, str], week: Week) -> dict[str, Decimal]:
 
 
 def mean_lead(lead_times: dict[str, Decimal], *names: str) -> Decimal:
-    return (sum(lead_times[n] for n in names) / len(names)).quantize(Decimal("0.1"))
+    return (sum((lead_times[n] for n in names), Decimal(0)) / len(names)).quantize(Decimal("0.1"))
 
 
 def figures(*skip: str, **expected: Any) -> dict[str, Any]:

@@ -251,11 +251,15 @@ def test_blocking_a_window_blocks_every_slot_it_touches_and_unblocking_reopens_t
     slot_ids = [create_slot(app, provider_id, s) for s in starts]
     patient_id = register_patient(app)
     booked = book(app, slot_ids[1], patient_id).id
-    window = {"provider_id": provider_id, "start": TEN + timedelta(minutes=15)}
-    window["end"] = TEN + timedelta(minutes=75)  # 10:15-11:15 cuts into 10:00 and 11:00
+    window = BlockWindow(
+        provider_id=provider_id,
+        start=TEN + timedelta(minutes=15),
+        end=TEN + timedelta(minutes=75),  # 10:15-11:15 cuts into 10:00 and 11:00
+        reason="staff meeting",
+    )
     before = app.head_position()
 
-    blocked = app.block_window(BlockWindow(**window, reason="staff meeting"), as_staff())
+    blocked = app.block_window(window, as_staff())
 
     statuses = [other_app.load(Slot, s, "slot").status for s in slot_ids]
     assert statuses == [
@@ -274,7 +278,9 @@ def test_blocking_a_window_blocks_every_slot_it_touches_and_unblocking_reopens_t
         book(app, slot_ids[2], patient_id)
     head = app.head_position()
 
-    unblocked = app.unblock_window(UnblockWindow(**window), as_staff())
+    unblocked = app.unblock_window(
+        UnblockWindow(provider_id=provider_id, start=window.start, end=window.end), as_staff()
+    )
 
     assert [other_app.load(Slot, s, "slot").status for s in slot_ids] == [SlotStatus.OPEN] * 5
     reopened = events_between(app, head, unblocked.position)

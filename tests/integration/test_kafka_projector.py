@@ -4,6 +4,7 @@ version gaps, events Kafka never delivers, and poison events."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -69,7 +70,9 @@ def log_of(app: Scheduling) -> list[tuple[int, Any]]:
     ]
 
 
-def deliveries(log: list[tuple[int, Any]], skip: set[int] = frozenset()) -> ScriptedDeliveries:  # type: ignore[assignment]
+def deliveries(
+    log: list[tuple[int, Any]], skip: AbstractSet[int] = frozenset()
+) -> ScriptedDeliveries:
     catalog = Catalog()
     scripted = ScriptedDeliveries()
     for offset, (position, event) in enumerate(log):

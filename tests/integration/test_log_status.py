@@ -104,6 +104,7 @@ def test_status_shows_each_readers_lag_until_it_catches_up_then_zero(
         env=eventstore_env(db, 2),
     ) as runner:
         runner.wait(head, timeout=20)
+    assert isinstance(runner.view, PostgresRowView)
     runner.view.datastore.close()  # the runner leaves its view's pool open
     execute(db, "UPDATE relay_positions SET position = %s", head)
 

@@ -111,7 +111,7 @@ def test_the_event_store_rows_hold_no_clear_personal_value(
     assert destroyed is None
     assert len(bytes(wrapped)) == 12 + 32 + 16  # nonce, the data key encrypted, tag
 
-    loaded = reader().repository.get(chart.id)
+    loaded: Chart = reader().repository.get(chart.id)
     assert isinstance(loaded, Chart)
     assert loaded.details == chart.details
     assert loaded.notes == chart.notes
@@ -133,7 +133,7 @@ def test_destroying_a_key_makes_every_read_the_tombstone(
     assert grace.patient_id not in keys
     erased = PersonalData.erased(grace.patient_id)
     for one in (app, reader()):
-        loaded = one.repository.get(grace.id)
+        loaded: Chart = one.repository.get(grace.id)
         assert loaded.name == erased
         assert loaded.details["symptoms"] == [erased]
         assert loaded.notes == [erased]

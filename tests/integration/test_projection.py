@@ -37,7 +37,7 @@ from infra.postgres.database import Database, eventstore_env
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.rows import PostgresRowView
 from infra.postgres.server import PostgresLocation
-from projections.changes import Change, Delete
+from projections.changes import Change, Delete, RowView
 from projections.queries import AppointmentFilter, SlotFilter
 from projections.scheduling import APPOINTMENTS, SchedulingProjection
 from tests.builders import (
@@ -76,8 +76,8 @@ def queries(database: Database) -> Iterator[PostgresSchedulingQueries]:
 
 
 def projection_runner(
-    env: dict[str, str], view_class: type[PostgresRowView] = PostgresRowView
-) -> ProjectionRunner[Scheduling, PostgresRowView]:
+    env: dict[str, str], view_class: type[RowView] = PostgresRowView
+) -> ProjectionRunner[Scheduling, RowView]:
     return ProjectionRunner(
         application_class=Scheduling,
         projection_class=SchedulingProjection,
@@ -87,7 +87,7 @@ def projection_runner(
 
 
 @pytest.fixture
-def runner(store_env: dict[str, str]) -> Iterator[ProjectionRunner[Scheduling, PostgresRowView]]:
+def runner(store_env: dict[str, str]) -> Iterator[ProjectionRunner[Scheduling, RowView]]:
     with projection_runner(store_env) as running:
         yield running
 
@@ -102,7 +102,7 @@ def rows(database: Database, query: str, **params: Any) -> list[dict[str, Any]]:
 
 def test_appointment_listings_filter_and_page_in_a_stable_order(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     queries: PostgresSchedulingQueries,
 ) -> None:
     provider_id = register_provider(app)
@@ -156,7 +156,7 @@ def test_appointment_listings_filter_and_page_in_a_stable_order(
 
 def test_upcoming_and_history_listings_split_active_from_finished_visits(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     queries: PostgresSchedulingQueries,
     clock: FixedClock,
 ) -> None:
@@ -194,7 +194,7 @@ def test_upcoming_and_history_listings_split_active_from_finished_visits(
 
 def test_available_slots_leave_out_full_blocked_and_started_slots_and_count_live_holds(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     queries: PostgresSchedulingQueries,
 ) -> None:
     provider_id = register_provider(app)
@@ -251,7 +251,7 @@ def test_available_slots_leave_out_full_blocked_and_started_slots_and_count_live
 
 def test_a_provider_day_is_the_providers_local_day_with_summary_counts(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     queries: PostgresSchedulingQueries,
 ) -> None:
     provider_id = register_provider(app, zone="America/New_York")  # UTC-5 in November
@@ -296,7 +296,7 @@ def test_a_provider_day_is_the_providers_local_day_with_summary_counts(
 
 def test_a_provider_day_across_the_fall_back_change_lasts_25_hours(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     queries: PostgresSchedulingQueries,
     clock: FixedClock,
 ) -> None:
@@ -315,7 +315,7 @@ def test_a_provider_day_across_the_fall_back_change_lasts_25_hours(
 
 
 def test_the_schedule_of_an_unknown_provider_is_none(
-    queries: PostgresSchedulingQueries, runner: ProjectionRunner[Scheduling, PostgresRowView]
+    queries: PostgresSchedulingQueries, runner: ProjectionRunner[Scheduling, RowView]
 ) -> None:
     assert queries.schedule(UUID(int=7), date(2026, 11, 24), date(2026, 11, 24), T0) is None
 
@@ -325,7 +325,7 @@ def test_the_schedule_of_an_unknown_provider_is_none(
 
 def test_the_no_show_rate_counts_due_visits_only_and_is_null_when_none_were_due(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     queries: PostgresSchedulingQueries,
     clock: FixedClock,
 ) -> None:
@@ -366,7 +366,7 @@ def test_the_no_show_rate_counts_due_visits_only_and_is_null_when_none_were_due(
 
 def test_a_reschedule_moves_the_seat_between_slot_rows(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     queries: PostgresSchedulingQueries,
 ) -> None:
     provider_id = register_provider(app)
@@ -395,7 +395,7 @@ def test_a_reschedule_moves_the_seat_between_slot_rows(
 
 def test_a_profile_update_keeps_the_rest_of_the_profile_in_the_read_model(
     app: Scheduling,
-    runner: ProjectionRunner[Scheduling, PostgresRowView],
+    runner: ProjectionRunner[Scheduling, RowView],
     database: Database,
 ) -> None:
     provider_id = register_provider(app, name="Dr Ada Lovelace", zone="Europe/Berlin")
@@ -540,7 +540,7 @@ def test_an_event_the_view_cannot_apply_stops_the_projection_just_before_it(
 
 
 def test_waiting_for_a_position_is_bounded(
-    queries: PostgresSchedulingQueries, runner: ProjectionRunner[Scheduling, PostgresRowView]
+    queries: PostgresSchedulingQueries, runner: ProjectionRunner[Scheduling, RowView]
 ) -> None:
     """The read side's wait_for gives up at its timeout instead of hanging."""
     assert not queries.wait_for(queries.position() + 1_000_000, timeout=0.05)

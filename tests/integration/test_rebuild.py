@@ -67,6 +67,7 @@ def template(pg_location: PostgresLocation) -> Iterator[Database]:
                 env=env,
             ) as runner:
                 runner.wait(head, timeout=30)
+            assert isinstance(runner.view, PostgresRowView)
             runner.view.datastore.close()  # the runner leaves its view's pool open
         yield db
 

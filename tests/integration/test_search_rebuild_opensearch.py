@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from commands.appointments.messages import CheckIn, CompleteAppointment, StartAppointment
 from commands.directory.messages import ProviderProfile, UpdateProvider
 from commands.scheduling import Scheduling
 from infra.opensearch.index import OpenSearchBackend
+from infra.opensearch.mappings import KINDS, Kind
 from tests.builders import (
     T0,
     as_staff,
@@ -36,7 +38,7 @@ def test_a_rebuild_swaps_every_alias_to_a_fresh_index_holding_the_latest_documen
         "http://opensearch.invalid:9200", connection_class=RecordingConnection, cluster=cluster
     )
     backend.ensure_indices()
-    before = {kind: backend.indices_behind(kind) for kind in ("providers", "slots", "notes")}
+    before: dict[Kind, list[str]] = {kind: backend.indices_behind(kind) for kind in KINDS}
     with closing(Scheduling(store_env, clock=clock)) as app:
         provider_id = register_provider(app, name="Dr Grace Hopper")
         patient_id = register_patient(app)
@@ -52,7 +54,9 @@ def test_a_rebuild_swaps_every_alias_to_a_fresh_index_holding_the_latest_documen
             as_staff(),
         )
         counts = rebuild_search(app, backend, lambda: datetime.now(UTC))
-        versions = {i: app.repository.get(i).version for i in (provider_id, slot_id, visit)}
+        versions: dict[UUID, int] = {
+            i: app.repository.get(i).version for i in (provider_id, slot_id, visit)
+        }
 
     assert counts["providers"] >= 1
     assert counts["slots"] >= 1

@@ -138,7 +138,9 @@ def test_a_hold_is_not_booked_until_it_is_converted() -> None:
     slot = new_slot(provider.id)
     appointment = new_appointment(slot, hold_until=START - timedelta(days=2, minutes=-10))
     held = project(events(provider, slot, appointment))
-    assert held.row(APPOINTMENTS, id=appointment.id)["booked_at"] is None
+    held_row = held.row(APPOINTMENTS, id=appointment.id)
+    assert held_row is not None
+    assert held_row["booked_at"] is None
     assert held.row(SEATS, slot_id=slot.id, appointment_id=appointment.id) == {
         "slot_id": slot.id,
         "appointment_id": appointment.id,
@@ -155,7 +157,9 @@ def test_a_hold_is_not_booked_until_it_is_converted() -> None:
     assert row is not None
     assert row["status"] == "booked"
     assert row["booked_at"] == converted[0].timestamp
-    assert held.row(SEATS, slot_id=slot.id, appointment_id=appointment.id)["held"] is False
+    seat = held.row(SEATS, slot_id=slot.id, appointment_id=appointment.id)
+    assert seat is not None
+    assert seat["held"] is False
 
 
 def test_an_expired_hold_is_cancelled_without_being_booked() -> None:
@@ -200,7 +204,9 @@ def test_a_no_show_and_its_reversal_restore_the_earlier_status() -> None:
     appointment.confirm(META)
     appointment.mark_no_show(START + GRACE.grace, GRACE, META)
     rows = project(events(provider, slot, appointment))
-    assert rows.row(APPOINTMENTS, id=appointment.id)["status"] == "no_show"
+    row = rows.row(APPOINTMENTS, id=appointment.id)
+    assert row is not None
+    assert row["status"] == "no_show"
 
     appointment.revert_no_show("came late", META)
     for event in events(appointment):
@@ -277,7 +283,9 @@ def test_slot_seats_follow_takes_and_releases_and_the_status_follows_blocks() ->
     slot.unblock(META)
     for event in events(slot):
         rows.apply(changes_for(event), Tracking("Slotwise", 99))
-    assert rows.row(SLOTS, id=slot.id)["status"] == "open"
+    row = rows.row(SLOTS, id=slot.id)
+    assert row is not None
+    assert row["status"] == "open"
 
 
 def test_applying_every_event_twice_changes_nothing() -> None:

@@ -93,6 +93,7 @@ def test_scheduling_without_a_hold_books_the_appointment() -> None:
 def test_scheduling_with_a_hold_leaves_the_appointment_held() -> None:
     appointment = schedule(hold_expires_at=BOOKED_AT + HOLD)
     [scheduled] = appointment.collect_events()
+    assert isinstance(scheduled, Appointment.Scheduled)
     assert scheduled.hold_expires_at == BOOKED_AT + HOLD
     assert appointment.status is Status.HELD
     assert FHIR_STATUS[appointment.status] == "pending"
@@ -177,6 +178,7 @@ def test_a_late_patient_waits_from_check_in_not_from_the_start() -> None:
     appointment = given_checked_in(at=START + timedelta(minutes=10))
     appointment.begin(START + timedelta(minutes=12), META)
     [started] = appointment.collect_events()
+    assert isinstance(started, Appointment.Started)
     assert started.wait_seconds == 2 * 60
 
 
@@ -313,6 +315,7 @@ def test_cancelling_late_charges_the_fee() -> None:
     late = appointment.cancel(now, "sick", NOTICE, FEE, "EUR", META)
     [cancelled] = appointment.collect_events()
     assert late is True
+    assert isinstance(cancelled, Appointment.Cancelled)
     assert (cancelled.late, cancelled.fee, cancelled.currency) == (True, FEE, "EUR")
     assert cancelled.at == now
 
@@ -321,6 +324,7 @@ def test_cancelling_late_without_a_fee_is_late_but_charges_nothing() -> None:
     appointment = given_booked()
     assert appointment.cancel(START, "sick", NOTICE, None, "EUR", META) is True
     [cancelled] = appointment.collect_events()
+    assert isinstance(cancelled, Appointment.Cancelled)
     assert (cancelled.late, cancelled.fee, cancelled.currency) == (True, None, None)
 
 
@@ -328,6 +332,7 @@ def test_cancelling_a_hold_is_never_late() -> None:
     appointment = given_held()
     assert appointment.cancel(BOOKED_AT + TICK, "changed mind", NOTICE, FEE, "EUR", META) is False
     [cancelled] = appointment.collect_events()
+    assert isinstance(cancelled, Appointment.Cancelled)
     assert cancelled.fee is None
 
 

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.personal import ERASED, PersonalData, SubjectErasedError
+from domain.personal import ERASED, JSONValue, PersonalData, SubjectErasedError
 from infra.crypto.aead import new_key
 from infra.crypto.cache import CachedKeyStore
 from infra.crypto.kek import (
@@ -47,8 +47,10 @@ def stored(transcoding: PersonalDataAsCiphertext, value: PersonalData) -> dict[s
 @pytest.mark.parametrize(
     "value", ["Grace Hopper", ["cough", "fever"], {"pulse": 72, "temperature": 37.2}, ""]
 )
-def test_a_value_round_trips_encrypted(personal: PersonalDataAsCiphertext, value: object) -> None:
-    original = PersonalData(GRACE, value)  # type: ignore[arg-type]
+def test_a_value_round_trips_encrypted(
+    personal: PersonalDataAsCiphertext, value: JSONValue
+) -> None:
+    original = PersonalData(GRACE, value)
     data = stored(personal, original)
     assert set(data) == {"subject", "v", "nonce", "ct"}
     assert data["subject"] == GRACE.hex

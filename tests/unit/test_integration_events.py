@@ -103,13 +103,16 @@ def run_scenario() -> tuple[Scheduling, list[tuple[int, Any]]]:
         ),
         plain,
     )
-    window = {
-        "provider_id": provider,
-        "start": START + timedelta(days=1),
-        "end": START + timedelta(days=2),
-    }
-    app.block_window(BlockWindow(reason="training", **window), plain)
-    app.unblock_window(UnblockWindow(**window), plain)
+    window = BlockWindow(
+        provider_id=provider,
+        start=START + timedelta(days=1),
+        end=START + timedelta(days=2),
+        reason="training",
+    )
+    app.block_window(window, plain)
+    app.unblock_window(
+        UnblockWindow(provider_id=provider, start=window.start, end=window.end), plain
+    )
     held = app.hold(HoldAppointment(slot_id=first, appointment_type="in_person"), me).id
     app.book(BookAppointment(appointment_id=held), me)
     app.confirm(ConfirmAppointment(appointment_id=held), me)

@@ -48,7 +48,7 @@ def test_personal_data_is_stored_encrypted_and_read_back_clear(app: SlotwiseAppl
         assert value.encode() not in raw
     assert b"Europe/Berlin" in raw  # what is not personal stays plain
 
-    loaded = app.repository.get(chart.id)
+    loaded: Chart = app.repository.get(chart.id)
     assert isinstance(loaded, Chart)
     assert loaded.name == PersonalData(GRACE, "Grace Hopper")
     assert loaded.details == chart.details
@@ -64,7 +64,7 @@ def test_after_the_key_is_destroyed_every_value_reads_as_erased(
 
     keys.destroy(GRACE)
 
-    loaded = app.repository.get(chart.id)
+    loaded: Chart = app.repository.get(chart.id)
     erased = PersonalData.erased(GRACE)
     assert loaded.name == erased
     assert loaded.details["phone"] == erased
@@ -138,6 +138,6 @@ def test_events_written_with_plain_values_load_wrapped_through_an_upcaster(
     monkeypatch.setattr(Chart.Opened, "class_version", 2, raising=False)
     monkeypatch.setattr(Chart.Opened, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)
 
-    loaded = app.repository.get(old.id)
+    loaded: Chart = app.repository.get(old.id)
     assert loaded.name == PersonalData(GRACE, "Grace Hopper")
     assert loaded.details == {"phone": PersonalData(GRACE, "+4930123456")}

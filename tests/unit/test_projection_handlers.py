@@ -4,6 +4,7 @@ row-projection base both row read models share."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -23,8 +24,10 @@ META = EventMeta(
 )
 
 
-def unblocked() -> Slot.Unblocked:
-    return Slot.Unblocked(
+def unblocked(event_class: type[Slot.Unblocked] = Slot.Unblocked) -> Slot.Unblocked:
+    # eventsourcing makes each event class a dataclass in its metaclass, which mypy cannot see:
+    # it knows the base event's fields only, not `meta`.
+    return event_class(  # type: ignore[call-arg]
         originator_id=uuid4(), originator_version=2, timestamp=datetime.now(UTC), meta=META
     )
 
@@ -42,10 +45,7 @@ def test_an_event_of_a_subclass_is_handled_by_the_handler_of_the_class_it_derive
 
     handlers: Handlers[str] = Handlers(str)
     handlers.on(Slot.Unblocked)(lambda event: "unblocked")
-    event = Reopened(
-        originator_id=uuid4(), originator_version=2, timestamp=datetime.now(UTC), meta=META
-    )
-    assert handlers(event) == "unblocked"
+    assert handlers(unblocked(Reopened)) == "unblocked"
 
 
 def test_an_event_without_a_handler_gets_a_fresh_default_each_time() -> None:
@@ -56,11 +56,15 @@ def test_an_event_without_a_handler_gets_a_fresh_default_each_time() -> None:
     assert handlers(unblocked()) == []
 
 
+def write_nothing(event: Appointment.Event, /, **values: Any) -> list[Change]:
+    return []
+
+
 def test_lifecycle_extras_for_an_event_outside_the_lifecycle_are_refused() -> None:
     extras: Handlers[Values] = Handlers(dict)
     extras.on(Appointment.Scheduled)(lambda event: {"x": 1})
     with pytest.raises(ValueError, match=r"Appointment\.Scheduled"):
-        register_lifecycle(Handlers(list), lambda event, **values: [], extras)
+        register_lifecycle(Handlers(list), write_nothing, extras)
 
 
 def test_the_scheduling_model_handles_every_event_analytics_does_and_the_patients() -> None:

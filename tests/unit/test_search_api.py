@@ -63,7 +63,7 @@ def problem(response: Any, status: int, slug: str) -> str:
 def test_provider_search_parameters_become_one_provider_query(
     client: TestClient[Any], search: RecordingSearch
 ) -> None:
-    params: list[tuple[str, str]] = [
+    params: tuple[tuple[str, str], ...] = (
         ("q", "heart"),
         ("specialization", "Cardiology"),
         ("specialization", "Neurology"),
@@ -78,7 +78,7 @@ def test_provider_search_parameters_become_one_provider_query(
         ("sort", "distance"),
         ("limit", "5"),
         ("offset", "10"),
-    ]
+    )
 
     response = client.get("/v1/search/providers", params=params, headers=bearer(Role.PATIENT))
 

@@ -200,7 +200,7 @@ def test_each_event_indexes_its_aggregate_as_it_was_at_that_version() -> None:
     provider.update({"name": "Dr Ada King"}, META)
     stream += events(visit, provider)
     sink = MemorySearchSink()
-    projection = SearchProjection(sink, ReplayLoader(stream))  # type: ignore[arg-type]
+    projection = SearchProjection(sink, ReplayLoader(stream))
 
     for position, event in enumerate(stream, start=1):
         projection.process_event(event, Tracking("Slotwise", position))
@@ -209,11 +209,15 @@ def test_each_event_indexes_its_aggregate_as_it_was_at_that_version() -> None:
     written = {type(e).__qualname__: docs for e, (docs, _) in zip(stream, sink.writes, strict=True)}
     (registered,) = written["Provider.Registered"]
     (renamed,) = written["Provider.ProfileUpdated"]
+    assert isinstance(registered, ProviderDocument)
+    assert isinstance(renamed, ProviderDocument)
     assert (registered.name, registered.version) == ("Dr Ada Lovelace", 1)
     assert (renamed.name, renamed.version) == ("Dr Ada King", 2)
     assert written["Patient.Registered"] == []
     (created,) = written["Slot.Created"]
     (taken,) = written["Slot.SeatTaken"]
+    assert isinstance(created, SlotDocument)
+    assert isinstance(taken, SlotDocument)
     assert (created.free_seats, taken.free_seats, taken.version) == (2, 1, 2)
     assert written["Appointment.Scheduled"] == written["Appointment.Started"] == []
     (notes,) = written["Appointment.Completed"]
@@ -241,12 +245,16 @@ def test_the_slot_document_counts_seats_as_of_the_event_so_a_rebuild_writes_the_
 def test_the_runner_gets_a_search_projection_class_it_can_build_from_the_view_alone() -> None:
     loader = ReplayLoader()
     bound = search_projection(loader)
-    projection = bound(MemorySearchSink())  # type: ignore[arg-type, call-arg]
+    sink = MemorySearchSink()
+    # The runner builds the class from the view alone; its type says SearchProjection, whose own
+    # constructor also takes the loader.
+    projection = bound(sink)  # type: ignore[call-arg]
 
     assert bound.name == SearchProjection.name == "search"
     assert isinstance(projection, SearchProjection)
     projection.process_event(object(), Tracking("Slotwise", 7))
-    assert projection.view.positions == [7]  # type: ignore[attr-defined]
+    assert projection.view is sink
+    assert sink.positions == [7]
     assert loader.loaded == [], "an event of no indexed aggregate loads nothing"
 
 

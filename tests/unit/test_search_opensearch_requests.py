@@ -134,6 +134,11 @@ def _providers(**query: Any) -> Callable[[OpenSearchBackend, Directory], object]
     return lambda backend, _: backend.providers(ProviderQuery(**query), NOW)
 
 
+def _refresh_and_drop(backend: OpenSearchBackend, _: Directory) -> None:
+    backend.refresh()
+    backend.drop_indices()
+
+
 SCENARIOS: dict[str, Callable[[OpenSearchBackend, Directory], object]] = {
     "seeding only": lambda backend, _: None,
     "providers: everyone": _providers(),
@@ -197,7 +202,7 @@ SCENARIOS: dict[str, Callable[[OpenSearchBackend, Directory], object]] = {
         backend.rebuild("slots", [slot(people.ada.id, NOW + DAY)], keep_old=True),
         backend.rebuild("slots", [slot(people.ada.id, NOW + DAY)]),
     ],
-    "refresh and drop": lambda backend, _: (backend.refresh(), backend.drop_indices()),
+    "refresh and drop": _refresh_and_drop,
 }
 
 

@@ -175,6 +175,7 @@ def test_an_expired_hold_stops_counting_without_any_sweeper() -> None:
     booked = take(slot, now=NOW + HOLD)
 
     [taken] = slot.collect_events()
+    assert isinstance(taken, Slot.SeatTaken)
     assert taken.appointment_id == booked
     assert taken.overbooked is False
     assert slot.booked_appointment_ids(NOW + HOLD) == [booked]
@@ -221,7 +222,9 @@ def test_a_caller_allowed_to_overbook_may_go_past_capacity_up_to_the_allowance()
     take(slot, may_overbook=True)
     take(slot, may_overbook=True)
     take(slot, may_overbook=True)
-    flags = [e.overbooked for e in slot.collect_events()]
+    taken = slot.collect_events()
+    assert all(isinstance(e, Slot.SeatTaken) for e in taken)
+    flags = [e.overbooked for e in taken if isinstance(e, Slot.SeatTaken)]
     assert flags == [False, True, True]
     assert slot.live_seats(NOW) == 3
     with pytest.raises(SlotFullError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from uuid import UUID, uuid4
 
@@ -70,7 +71,7 @@ def test_a_patient_cannot_see_or_act_on_another_patients_appointment(
     held = patient_holds(app, patient_id, create_slot(app, provider_id, TEN + timedelta(hours=1)))
     new_slot = create_slot(app, provider_id, TEN + timedelta(hours=2))
     stranger = as_(patient(patient_registers(app)))
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: app.confirm(ConfirmAppointment(appointment_id=appointment_id), stranger),
         lambda: app.check_in(CheckIn(appointment_id=appointment_id), stranger),
         lambda: app.cancel(CancelAppointment(appointment_id=appointment_id, reason="x"), stranger),
