@@ -4,6 +4,7 @@ and sealing it to the end."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -38,7 +39,7 @@ def rolled_back_insert(app: Scheduling, originator_id: UUID) -> None:
         app.recorder.insert_events([clash])
 
 
-def store_on(app: Scheduling, pool: ConnectionPool, origin: str) -> PostgresSeals:  # type: ignore[type-arg]
+def store_on(app: Scheduling, pool: ConnectionPool[Any], origin: str) -> PostgresSeals:
     return PostgresSeals(pool, events_table(app), origin)
 
 
