@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from commands.application import Policies
 from commands.ports import Clock, SystemClock
 from commands.scheduling import Scheduling
+from infra.audit import wiring as audit
 from infra.crypto.wiring import PersonalDataKeys, personal_data_keys
 from infra.devstack.kafka_broker import find_or_start_kafka
 from infra.devstack.postgres_server import find_or_start_postgres
@@ -346,6 +347,24 @@ def dead_letters(settings: Settings, say: Say = print) -> Iterator[DeadLetters]:
     """The projections' dead letters, for an operator to inspect, skip or retry."""
     with connection_pool(database(settings, say).conninfo, max_size=1) as pool:
         yield PostgresDeadLetters(pool)
+
+
+@contextmanager
+def sealer(settings: Settings, say: Say = print) -> Iterator[audit.Sealer]:
+    """The sealer's store, signing key, checkpoint directory and LISTEN wake-up."""
+    with ExitStack() as stack:
+        db, app, pool = _worker(settings, say, stack)
+        channel: str = app.recorder.channel_name  # type: ignore[attr-defined]
+        listener = stack.enter_context(closing(LogListener(db.conninfo, channel)))
+        yield audit.sealer(settings, app, pool, listener.wait)
+
+
+@contextmanager
+def audit_log(settings: Settings, say: Say = print) -> Iterator[audit.AuditLog]:
+    """The sealed log, its checkpoints and their directory (`audit export`, `verify --live`)."""
+    with ExitStack() as stack:
+        _, app, pool = _worker(settings, say, stack)
+        yield audit.audit_log(settings, app, pool)
 
 
 @contextmanager

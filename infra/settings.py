@@ -15,6 +15,11 @@ DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
 # The key-encryption key used when SLOTWISE_KEK is unset in dev and test mode; refused otherwise.
 DEV_KEK = hashlib.sha256(b"slotwise-dev-only-key-encryption-key").digest()
 KEK_BYTES = 32
+# The development checkpoint-signing key's material (base64 of 0x01 || seed), refused outside
+# dev and test mode; infra/crypto/note.py derives the same key from the same seed.
+DEV_AUDIT_KEY = base64.b64encode(
+    b"\x01" + hashlib.sha256(b"slotwise-dev-only-audit-signing-key").digest()
+).decode()
 SearchBackendName = Literal["postgres", "opensearch"]
 SEARCH_BACKENDS: tuple[SearchBackendName, ...] = ("postgres", "opensearch")
 
@@ -85,6 +90,28 @@ def _keks(
     return kek, version, tuple(retired)
 
 
+def _name(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if "+" in value or any(c.isspace() for c in value):
+        raise SettingsError(f"{name} must have no spaces and no '+' (it names a signing key)")
+    return value
+
+
+def _audit_signing_key(env: Mapping[str, str], mode: str) -> str | None:
+    """The checkpoint signing key (a C2SP signer key). None when unset: dev and test mode then
+    use the well-known development key, and anything else that signs refuses to start."""
+    raw = env.get("SLOTWISE_AUDIT_SIGNING_KEY", "").strip()
+    if not raw:
+        return None
+    parts = raw.split("+", 4)
+    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+        msg = "SLOTWISE_AUDIT_SIGNING_KEY reads PRIVATE+KEY+<name>+<id>+<key> "
+        raise SettingsError(msg + "(`slotwise audit keygen NAME` makes one)")
+    if parts[4] == DEV_AUDIT_KEY and mode not in ("dev", "test"):
+        raise SettingsError("SLOTWISE_AUDIT_SIGNING_KEY is the development key: make your own")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str
@@ -110,6 +137,12 @@ class Settings:
     retired_keks: tuple[tuple[int, bytes], ...] = field(default=(), repr=False)
     max_read_waiters: int = 256  # reads waiting for a position at once, per API process
     key_cache_seconds: float = 60.0
+    audit_origin: str = "slotwise/event-log"
+    audit_signing_key: str | None = field(default=None, repr=False)
+    audit_trusted_keys: tuple[str, ...] = ()
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: float = 60.0
+    audit_checkpoint_dir: Path | None = None  # default: <state dir>/checkpoints
 
     @property
     def dev(self) -> bool:
@@ -160,4 +193,12 @@ class Settings:
             retired_keks=retired_keks,
             max_read_waiters=_int(env, "SLOTWISE_MAX_READ_WAITERS", 256),
             key_cache_seconds=float(env.get("SLOTWISE_KEY_CACHE_SECONDS", "60")),
+            audit_origin=_name(env, "SLOTWISE_AUDIT_ORIGIN", "slotwise/event-log"),
+            audit_signing_key=_audit_signing_key(env, mode),
+            audit_trusted_keys=tuple(env.get("SLOTWISE_AUDIT_TRUSTED_KEYS", "").split()),
+            audit_checkpoint_every=_int(env, "SLOTWISE_AUDIT_CHECKPOINT_EVERY", 1000),
+            audit_checkpoint_seconds=float(env.get("SLOTWISE_AUDIT_CHECKPOINT_SECONDS", "60")),
+            audit_checkpoint_dir=Path(env["SLOTWISE_AUDIT_CHECKPOINT_DIR"]).resolve()
+            if env.get("SLOTWISE_AUDIT_CHECKPOINT_DIR")
+            else None,
         )

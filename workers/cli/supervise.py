@@ -26,7 +26,11 @@ FANOUT: Children = [
     # Search loads each aggregate from the event store, so it reads the log directly.
     ("search", ["worker", "project", "search", "--source", "log"]),
 ]
-ALWAYS: Children = [("holds", ["worker", "holds"]), ("api", ["serve"])]
+ALWAYS: Children = [
+    ("holds", ["worker", "holds"]),
+    ("sealer", ["worker", "seal"]),
+    ("api", ["serve"]),
+]
 
 
 def register(commands: Any) -> None:

@@ -14,6 +14,7 @@ from workers.hold_sweeper import run_sweeper
 from workers.kafka_projection import KafkaProjector, run_kafka_projection
 from workers.projection_worker import run_projection
 from workers.relay import run_relay
+from workers.sealer import run_sealer
 
 ROW_PROJECTIONS = ("scheduling", "analytics")
 LOG_PROJECTIONS = (*ROW_PROJECTIONS, "search")  # search loads aggregates: the log only
@@ -50,6 +51,8 @@ def register(commands: Any) -> None:
     project.set_defaults(func=cmd_project, parser=project)
     kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_holds)
     kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
+    seal = kinds.add_parser("seal", help="seal the event log and sign checkpoints (docs/audit.md)")
+    seal.set_defaults(func=cmd_seal)
 
 
 def cmd_project(args: argparse.Namespace) -> None:
@@ -102,3 +105,16 @@ def cmd_relay(_: argparse.Namespace) -> None:
 def cmd_holds(_: argparse.Namespace) -> None:
     with bootstrap.hold_sweeper(settings(), say) as parts:
         run_sweeper(parts.app, parts.queries, parts.clock, stop_on_signals())
+
+
+def cmd_seal(_: argparse.Namespace) -> None:
+    with bootstrap.sealer(settings(), say) as parts:
+        say(f"sealing {parts.store.origin} as {parts.signer.verifier().text()}")
+        run_sealer(
+            parts.store,
+            parts.signer,
+            parts.files,
+            parts.policy,
+            parts.wait_for_new_events,
+            stop_on_signals(),
+        )
