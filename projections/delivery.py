@@ -78,8 +78,6 @@ class DeadLetter:
     topic: str | None = None
 
 
-
-
 class ProjectionState(Protocol):
     def versions(self, ids: Iterable[UUID]) -> dict[UUID, int]: ...
 

@@ -215,7 +215,11 @@ class KafkaProjector:
         while self.stop is not None and not self.stop.wait(self.operator_poll):
             state = self.state.letter_state(letter.event_id)
             if state in ("skipped", "retry"):
-                log.info("dead letter resolved by an operator", event_id=str(letter.event_id), state=state)
+                log.info(
+                    "dead letter resolved by an operator",
+                    event_id=str(letter.event_id),
+                    state=state,
+                )
                 return state
         raise PoisonEventError(
             f"{letter.event_type} v{letter.aggregate_version} of {letter.aggregate_id}: "
