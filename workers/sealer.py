@@ -90,10 +90,10 @@ def run_sealer(
                 else:
                     stop.wait(0.2)
                 continue
+            if batch.sealed == 0:
+                # Inside the handler too: the LISTEN connection is lost when the database is.
+                wait_for_new_events(idle_wait)
         except Exception:
             log.exception("sealing failed; retrying from the sealed head in %.1fs", backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, 10.0)
-            continue
-        if batch.sealed == 0:
-            wait_for_new_events(idle_wait)

@@ -30,6 +30,7 @@ from projections.audit.verify import verify
 from tests.audit_support import SIGNER, fill, rolled_back_insert, seal_to_end, store_on
 from tests.conftest import ROOT, wait_until
 from tests.databases import database_of_its_own
+from tests.keys import keyed_scheduling
 
 EVERY_10 = CheckpointPolicy(every_events=10, every_seconds=3600)
 
@@ -42,11 +43,12 @@ def db(pg_location: PostgresLocation) -> Iterator[Database]:
 
 @pytest.fixture
 def log(db: Database) -> Iterator[Scheduling]:
-    app = Scheduling(eventstore_env(db, 2))
-    try:
-        yield app
-    finally:
-        app.close()
+    with keyed_scheduling(db) as keyed:
+        app = keyed(eventstore_env(db, 2))
+        try:
+            yield app
+        finally:
+            app.close()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from projections.audit.sealing import CheckpointPolicy, Head, seal
 from projections.audit.verify import Report, verify
 from tests.audit_support import SIGNER, fill, rolled_back_insert, seal_to_end, store_on
 from tests.conftest import ROOT
+from tests.keys import keyed_scheduling
 
 ORIGIN = "slotwise.test/export"
 EVERY_8 = CheckpointPolicy(every_events=8, every_seconds=3600)
@@ -36,7 +37,11 @@ EVERY_8 = CheckpointPolicy(every_events=8, every_seconds=3600)
 def export(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run's export: bookings, a rolled-back insert (a real gap), more bookings; sealed with
     a checkpoint every 8 events."""
-    app = Scheduling(eventstore_env(database, 2))
+    with keyed_scheduling(database) as keyed:
+        return _export(keyed(eventstore_env(database, 2)), database, tmp_path_factory)
+
+
+def _export(app: Scheduling, database: Database, tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         provider_id = fill(app, 4)
         rolled_back_insert(app, provider_id)

@@ -114,7 +114,7 @@ def test_a_stopped_projection_stays_up_reports_itself_and_goes_on_after_a_skip(
     assert thread.is_alive(), "a stopped projection waits for the operator"
     stopped = status_of(pool, app, "scheduling")
     assert stopped.position < poison
-    assert "NUL" in (stopped.last_error or "")
+    assert "DataError" in (stopped.last_error or ""), "named by class, without the value"
     assert not status_of(pool, app, "analytics").stopped
 
     listed = json.loads(cli("deadletters", "list", "scheduling", "--json").split("\n")[0])
