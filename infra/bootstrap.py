@@ -19,7 +19,7 @@ from commands.application import Policies
 from commands.ports import Clock, SystemClock
 from commands.scheduling import Scheduling
 from infra.audit import wiring as audit
-from infra.crypto.wiring import PersonalDataKeys, personal_data_keys
+from infra.crypto.wiring import PersonalDataKeys, kek_rotation, personal_data_keys
 from infra.devstack.kafka_broker import find_or_start_kafka
 from infra.devstack.postgres_server import find_or_start_postgres
 from infra.kafka import transient as kafka_transient
@@ -376,3 +376,10 @@ def local_kafka(settings: Settings, say: Say = print) -> Iterator[str]:
         yield broker.bootstrap
     finally:
         broker.stop()
+
+
+@contextmanager
+def key_rotation(settings: Settings, say: Say = print) -> Iterator[Callable[[], int]]:
+    """Re-wraps the data keys under the current KEK (`slotwise keys rotate`)."""
+    with kek_rotation(settings, database(settings, say).conninfo) as rotate:
+        yield rotate

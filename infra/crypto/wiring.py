@@ -5,7 +5,7 @@ the process is given."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -16,7 +16,7 @@ from commands.application import SlotwiseApplication
 from infra.crypto.cache import CachedKeyStore
 from infra.crypto.eviction import KeyEvictions
 from infra.crypto.kek import KeyRing
-from infra.crypto.key_store import PostgresKeyStore, verify_key_ring
+from infra.crypto.key_store import PostgresKeyStore, rotate_kek, verify_key_ring
 from infra.crypto.transcoding import PersonalDataAsCiphertext
 from infra.settings import Settings
 
@@ -48,3 +48,14 @@ def personal_data_keys(
             yield PersonalDataKeys(cache, PersonalDataAsCiphertext(cache))
         finally:
             evictions.close()
+
+
+@contextmanager
+def kek_rotation(settings: Settings, conninfo: str) -> Iterator[Callable[[], int]]:
+    """Re-wrapping every data key under the current KEK (`SLOTWISE_KEK`, `SLOTWISE_KEK_VERSION`),
+    opening the older ones with the retired KEKs (`SLOTWISE_KEK_RETIRED`); events are untouched.
+    The ring is checked against the stored keys first, so a missing retired KEK is refused."""
+    ring = KeyRing.from_settings(settings)
+    with ConnectionPool(conninfo, min_size=1, max_size=1, open=True) as pool:
+        verify_key_ring(pool, ring)
+        yield lambda: rotate_kek(pool, ring)

@@ -13,13 +13,23 @@ from infra.bootstrap import SetupError
 from infra.observability.logs import LogSettings, LogSettingsError, configure_logging
 from infra.postgres.rebuild import RebuildError
 from infra.settings import SettingsError
-from workers.cli import audit, deadletters, patients, projections, serve, supervise, tasks, worker
+from workers.cli import (
+    audit,
+    deadletters,
+    keys,
+    patients,
+    projections,
+    serve,
+    supervise,
+    tasks,
+    worker,
+)
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="slotwise", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
-    for group in (serve, worker, tasks, supervise, projections, deadletters, patients, audit):
+    for group in (serve, worker, tasks, supervise, projections, deadletters, patients, audit, keys):
         group.register(commands)
     return root
 
