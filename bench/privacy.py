@@ -59,11 +59,15 @@ Side = Callable[[Database, int], Iterator[Scheduling]]
 
 
 @contextmanager
-def encrypted(db: Database, pool_size: int) -> Iterator[Scheduling]:
+def _with_keys(
+    db: Database, pool_size: int, transcoding: Callable[[CachedKeyStore], Transcoding]
+) -> Iterator[Scheduling]:
+    # Both sides make (and cache) a data key per patient at registration, as production does;
+    # they differ only in whether the personal values are encrypted.
     ring = KeyRing(KeyEncryptionKey(1, os.urandom(32)))
     with ConnectionPool(db.conninfo, min_size=1, max_size=pool_size) as pool:
         keys = CachedKeyStore(PostgresKeyStore(pool, ring))
-        app = scheduling(db, pool_size, personal_data=PersonalDataAsCiphertext(keys))
+        app = scheduling(db, pool_size, personal_data=transcoding(keys), keys=keys)
         try:
             yield app
         finally:
@@ -71,12 +75,15 @@ def encrypted(db: Database, pool_size: int) -> Iterator[Scheduling]:
 
 
 @contextmanager
-def in_clear(db: Database, pool_size: int) -> Iterator[Scheduling]:
-    app = scheduling(db, pool_size, personal_data=PersonalDataInClear())
-    try:
+def encrypted(db: Database, pool_size: int) -> Iterator[Scheduling]:
+    with _with_keys(db, pool_size, PersonalDataAsCiphertext) as app:
         yield app
-    finally:
-        app.close()
+
+
+@contextmanager
+def in_clear(db: Database, pool_size: int) -> Iterator[Scheduling]:
+    with _with_keys(db, pool_size, lambda _: PersonalDataInClear()) as app:
+        yield app
 
 
 SIDES: dict[str, Callable[[Database, int], Any]] = {"off": in_clear, "on": encrypted}

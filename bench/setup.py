@@ -20,6 +20,7 @@ from commands.directory.messages import (
     RegisterPatient,
     RegisterProvider,
 )
+from commands.ports import KeyStore
 from commands.scheduling import Scheduling
 from commands.slots.messages import CreateSlot
 from domain.actor import Actor, Role
@@ -55,13 +56,16 @@ def bench_database() -> Iterator[Database]:
 
 
 def scheduling(
-    db: Database, pool_size: int = 8, personal_data: Transcoding | None = None
+    db: Database,
+    pool_size: int = 8,
+    personal_data: Transcoding | None = None,
+    keys: KeyStore | None = None,
 ) -> Scheduling:
     """Scheduling as every process wires it (personal data encrypted under the database's keys),
-    or with the given personal-data transcoding (the privacy bench's on/off comparison)."""
+    or with the given personal-data transcoding and keys (the privacy bench's on/off sides)."""
     if personal_data is None:
         return _KEYS[db.dbname].bind(Scheduling)(eventstore_env(db, pool_size))
-    return Scheduling(eventstore_env(db, pool_size), personal_data=personal_data)
+    return Scheduling(eventstore_env(db, pool_size), personal_data=personal_data, keys=keys)
 
 
 @dataclass(frozen=True)
