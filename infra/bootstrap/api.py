@@ -1,0 +1,67 @@
+"""The API process's adapters: the keyed application, the read-model queries, search, the
+read-your-writes position listener and the log status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+from commands.ports import Clock, SystemClock
+from commands.scheduling import Scheduling
+from infra.bootstrap.base import (
+    TRACKED,
+    Say,
+    database,
+    keyed,
+    opensearch_module,
+)
+from infra.postgres.database import (
+    events_table,
+)
+from infra.postgres.pool import connection_pool
+from infra.postgres.positions import LogPositions
+from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.search.backend import PostgresSearch
+from infra.postgres.status import PostgresStatus
+from infra.settings import Settings
+from projections.analytics_queries import AnalyticsQueries
+from projections.queries import SchedulingQueries
+from projections.search import SearchBackend
+from projections.status import StatusQueries
+
+
+@dataclass(frozen=True)
+class ApiAdapters:
+    scheduling: Scheduling
+    queries: SchedulingQueries
+    analytics: AnalyticsQueries
+    search: SearchBackend
+    positions: LogPositions  # enter it (async with) in the API's event loop
+    status: StatusQueries
+    clock: Clock
+
+
+@contextmanager
+def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
+    """What the API's handlers use, on a pool of the configured size."""
+    db = database(settings, say)
+    with ExitStack() as stack:
+        app = keyed(settings, db, stack)
+        pool = stack.enter_context(connection_pool(db.conninfo, settings.pool_size))
+        search: SearchBackend = PostgresSearch(pool)
+        if settings.search_backend == "opensearch":
+            search = opensearch_module(settings).OpenSearchBackend.from_url(settings.opensearch_url)
+            stack.callback(search.close)  # type: ignore[attr-defined]
+        yield ApiAdapters(
+            scheduling=app,
+            queries=PostgresSchedulingQueries(pool),
+            analytics=PostgresAnalyticsQueries(pool),
+            search=search,
+            positions=LogPositions(
+                db.conninfo, events_table(app), TRACKED, max_waiters=settings.max_read_waiters
+            ),
+            status=PostgresStatus(pool, app, TRACKED),
+            clock=SystemClock(),
+        )
