@@ -14,6 +14,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from api.auth import jwt_auth
 from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
+from api.controllers.audit import AuditController
 from api.controllers.directory import DirectoryController
 from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
@@ -49,6 +50,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     read_wait_seconds=settings.read_wait_seconds,
                     max_page_size=settings.max_page_size,
                     status=adapters.status,
+                    audit=adapters.audit,
                 )
                 yield
 
@@ -71,6 +73,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             ReportController,
             AnalyticsController,
             SearchController,
+            AuditController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -27,6 +27,7 @@ from domain.errors import ValidationError
 from domain.limits import check_instant
 from domain.text import check_text
 from projections.analytics_queries import AnalyticsQueries
+from projections.audit.proofs import AuditProofs
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
@@ -51,6 +52,7 @@ class Services:
     read_wait_seconds: float
     max_page_size: int
     status: StatusQueries | None = None  # the log readers' lag, for /metrics
+    audit: AuditProofs | None = None  # proofs over the sealed log, for auditors
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -303,6 +305,7 @@ PARTS = {
     "clock": "clock",
     "page_cap": "max_page_size",
     "log_status": "status",
+    "audit": "audit",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

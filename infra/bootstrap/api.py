@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from commands.ports import Clock, SystemClock
 from commands.scheduling import Scheduling
+from infra.audit.wiring import seals
 from infra.bootstrap.base import (
     TRACKED,
     Say,
@@ -27,6 +28,7 @@ from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
 from projections.analytics_queries import AnalyticsQueries
+from projections.audit.proofs import AuditProofs
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
@@ -41,6 +43,7 @@ class ApiAdapters:
     positions: LogPositions  # enter it (async with) in the API's event loop
     status: StatusQueries
     clock: Clock
+    audit: AuditProofs
 
 
 @contextmanager
@@ -64,4 +67,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             ),
             status=PostgresStatus(pool, app, TRACKED),
             clock=SystemClock(),
+            audit=AuditProofs(seals(settings, app, pool)),
         )
