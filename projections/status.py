@@ -11,7 +11,7 @@ PROJECTION_NAMES = ("scheduling", "analytics")
 @dataclass(frozen=True)
 class Progress:
     name: str
-    kind: str  # "projection" or "relay"
+    kind: str  # "projection", "relay" or "sealer" (named by its log's origin)
     position: int
     lag_events: int
     # Age of the oldest event not yet applied; 0 when caught up.

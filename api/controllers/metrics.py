@@ -44,7 +44,7 @@ class LogCollector(Collector):
                     labels=[kind],
                 ),
             }
-            for kind in ("projection", "relay")
+            for kind in ("projection", "relay", "sealer")
         }
         letters = GaugeMetricFamily(
             "slotwise_projection_dead_letters", "Dead-lettered events", labels=["projection"]

@@ -65,7 +65,7 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             positions=LogPositions(
                 db.conninfo, events_table(app), TRACKED, max_waiters=settings.max_read_waiters
             ),
-            status=PostgresStatus(pool, app, TRACKED),
+            status=PostgresStatus(pool, app, TRACKED, settings.audit_origin),
             clock=SystemClock(),
             audit=AuditProofs(seals(settings, app, pool)),
         )

@@ -1,5 +1,6 @@
-"""Where each projection and the relay stand against the head of the event log, read from
-PostgreSQL (shared by `slotwise projections status` and the API's /metrics)."""
+"""Where each projection, the relay and the sealer (given its log's origin) stand against the
+head of the event log, read from PostgreSQL (shared by `slotwise projections status` and the
+API's /metrics)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ class PostgresStatus:
         pool: ConnectionPool[Any],
         log: Scheduling,
         projections: Sequence[str] = PROJECTION_NAMES,
+        audit_origin: str | None = None,
     ) -> None:
         self._pool = pool
         self._log = log
         self._projections = tuple(projections)
+        self._audit_origin = audit_origin
         self._events = sql.Identifier(events_table(log))
 
     def status(self) -> LogStatus:
@@ -51,6 +54,11 @@ class PostgresStatus:
                     "SELECT relay, position FROM relay_positions ORDER BY relay"
                 )
             ]
+            if self._audit_origin is not None:
+                sealed = conn.execute(
+                    "SELECT position FROM audit_heads WHERE log = %s", (self._audit_origin,)
+                ).fetchone()
+                positions.append((self._audit_origin, "sealer", int(sealed[0]) if sealed else 0))
             readers = [
                 Progress(
                     name=name,

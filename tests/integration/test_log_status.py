@@ -98,6 +98,8 @@ def test_status_shows_each_readers_lag_until_it_catches_up_then_zero(
     assert behind["scheduling"]["last_error"] == "x"
     assert behind["kafka"]["kind"] == "relay"
     assert behind["kafka"]["lag_events"] == 1
+    assert behind["slotwise/event-log"]["kind"] == "sealer"  # the configured origin, unsealed
+    assert behind["slotwise/event-log"]["lag_events"] == 2
 
     with ProjectionRunner(
         application_class=type(log),
@@ -109,6 +111,13 @@ def test_status_shows_each_readers_lag_until_it_catches_up_then_zero(
     assert isinstance(runner.view, PostgresRowView)
     runner.view.datastore.close()  # the runner leaves its view's pool open
     execute(db, "UPDATE relay_positions SET position = %s", head)
+    execute(
+        db,
+        "INSERT INTO audit_heads (log, size, position, chain, tree) "
+        "VALUES ('slotwise/event-log', %s, %s, '', '')",
+        head,
+        head,
+    )
 
     caught_up = status_json(db, monkeypatch, capsys)
 
@@ -117,6 +126,8 @@ def test_status_shows_each_readers_lag_until_it_catches_up_then_zero(
     assert caught_up["scheduling"]["lag_seconds"] == 0
     assert caught_up["kafka"]["lag_events"] == caught_up["kafka"]["lag_seconds"] == 0
     assert caught_up["analytics"]["lag_events"] == 2, "analytics has not run at all"
+    assert caught_up["slotwise/event-log"]["position"] == head
+    assert caught_up["slotwise/event-log"]["lag_events"] == 0
 
 
 def gauge(text: str, name: str) -> float:
@@ -136,7 +147,7 @@ def postgres_services(pool: ConnectionPool[Any], log: Scheduling) -> Services:
         clock=SystemClock(),
         read_wait_seconds=0.1,
         max_page_size=50,
-        status=PostgresStatus(pool, log),
+        status=PostgresStatus(pool, log, audit_origin="slotwise.test/status"),
     )
 
 
@@ -162,6 +173,8 @@ def test_metrics_serve_request_counts_and_log_gauges_without_a_token_or_rate_lim
     assert gauge(text, 'slotwise_projection_lag_seconds{projection="scheduling"}') >= 0
     assert gauge(text, 'slotwise_projection_dead_letters{projection="scheduling"}') == 0
     assert gauge(text, 'slotwise_relay_lag_events{relay="kafka"}') == 1
+    assert gauge(text, 'slotwise_sealer_position{sealer="slotwise.test/status"}') == 0
+    assert gauge(text, 'slotwise_sealer_lag_events{sealer="slotwise.test/status"}') == 1
     health = re.search(r'^slotwise_requests_total\{[^}]*path="/health"[^}]*\} (\S+)$', text, re.M)
     assert health, text
     assert float(health.group(1)) >= 1
