@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get
-from litestar.params import FromPath
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
 
-from api.deps import MAX_OFFSET, Injected, MinPosition, aware, reads
+from api.deps import MAX_OFFSET, VERSIONED, Injected, MinPosition, aware, reads
+from api.fhir.cancel import cancel_command, result_parameters
 from api.fhir.resources import (
     FHIR_JSON,
     Json,
@@ -23,7 +24,9 @@ from api.fhir.resources import (
     searchset,
 )
 from api.problems import EXCEPTION_HANDLERS
+from commands.context import CommandContext
 from commands.ports import Clock
+from commands.scheduling import Scheduling
 from domain.access import may_see
 from domain.actor import Actor
 from domain.errors import NotFoundError, ValidationError
@@ -161,3 +164,22 @@ class FhirController(Controller):
             else f"{request.url.path}?{urlencode({**query, '_offset': after})}"
         )
         return searchset(resources, here, nxt)
+
+    @post(
+        "/Appointment/{appointment_id:str}/$cancel",
+        status_code=200,
+        media_type=FHIR_JSON,
+        sync_to_thread=True,
+        dependencies=VERSIONED,
+    )
+    def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        appointment_id: FromPath[str],
+        data: JSONBody[Any],
+    ) -> Json:
+        """The cancel command: If-Match (W/"n") and Idempotency-Key as on the JSON API."""
+        result = scheduling.cancel(cancel_command(appointment_id, data), context)
+        return result_parameters(request, result)

@@ -117,6 +117,12 @@ def capability_statement(now: datetime) -> Json:
                             {"name": "status", "type": "token"},
                             {"name": "_count", "type": "number"},
                         ],
+                        "operation": [
+                            {
+                                "name": "cancel",
+                                "definition": "https://slotwise.example/fhir/OperationDefinition/Appointment-cancel",
+                            }
+                        ],
                     }
                 ],
             }

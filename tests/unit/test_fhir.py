@@ -14,13 +14,21 @@ from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.parameters import Parameters
 from litestar.testing import TestClient
 
 from api.app import create_app
 from api.deps import Services
 from domain.actor import Role
 from projections.queries import AppointmentFilter, AppointmentView, Page
-from tests.builders import in_memory_app
+from tests.builders import (
+    appointment_of,
+    book,
+    create_slot,
+    in_memory_app,
+    register_patient,
+    register_provider,
+)
 from tests.fakes import FixedClock, FixedPositions, RecordingSearch, StillAnalytics, StillQueries
 from tests.unit.test_api_edges import bearer, settings
 
@@ -236,3 +244,38 @@ def test_reads_past_the_log_head_are_refused(client: TestClient[Any]) -> None:
     )
     assert response.status_code in (422, 503)
     assert response.headers["content-type"].startswith("application/fhir+json")
+
+
+def test_cancel_operation_runs_the_cancel_command_with_if_match() -> None:
+    clock = FixedClock(NOW)
+    app = in_memory_app(clock)
+    provider_id = register_provider(app)
+    patient_id = register_patient(app)
+    slot_id = create_slot(app, provider_id, start=NOW + timedelta(days=2))
+    appointment_id = book(app, slot_id, patient_id).id
+    services = Services(
+        scheduling=app,
+        queries=StillQueries(position=5),
+        analytics=StillAnalytics(position=3),
+        search=RecordingSearch(),
+        positions=FixedPositions(head=10, scheduling=5, analytics=3, search=4),
+        clock=clock,
+        read_wait_seconds=0.01,
+        max_page_size=2,
+    )
+    body = {"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "ill"}]}
+    url = f"/fhir/r4/Appointment/{appointment_id}/$cancel"
+    with TestClient(create_app(settings(), services)) as c:
+        stale = c.post(url, json=body, headers={**STAFF, "If-Match": 'W/"99"'})
+        outcome(stale, 412, "conflict")
+        outcome(c.post(url, json={"reason": "ill"}, headers=STAFF), 422, "invalid")
+        outcome(
+            c.post(f"/fhir/r4/Appointment/{uuid.uuid4()}/$cancel", json=body, headers=STAFF),
+            404,
+            "not-found",
+        )
+        done = c.post(url, json=body, headers=STAFF)
+        assert done.status_code == 200, done.text
+        Parameters.model_validate(done.json())
+        outcome(c.post(url, json=body, headers=STAFF), 409, "conflict")
+    assert appointment_of(app, appointment_id).status.value == "cancelled"
