@@ -279,3 +279,15 @@ def test_cancel_operation_runs_the_cancel_command_with_if_match() -> None:
         Parameters.model_validate(done.json())
         outcome(c.post(url, json=body, headers=STAFF), 409, "conflict")
     assert appointment_of(app, appointment_id).status.value == "cancelled"
+
+
+def test_unauthenticated_is_an_outcome_and_fhir_json_bodies_are_read(
+    client: TestClient[Any],
+) -> None:
+    outcome(client.get("/fhir/r4/metadata"), 401, "login")
+    response = client.post(
+        f"/fhir/r4/Appointment/{uuid.uuid4()}/$cancel",
+        content=b'{"resourceType":"Parameters","parameter":[{"name":"reason","valueString":"x"}]}',
+        headers={**STAFF, "Content-Type": "application/fhir+json"},
+    )
+    outcome(response, 404, "not-found")
