@@ -22,6 +22,7 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
+from api.fhir.controller import FhirController
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
 from api.strict import StrictStructSchema
 from infra import bootstrap
@@ -74,6 +75,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AnalyticsController,
             SearchController,
             AuditController,
+            FhirController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

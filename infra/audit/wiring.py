@@ -1,5 +1,5 @@
 """What the sealer, the audit CLI and the API's audit routes are made of, given the database
-pieces bootstrap.py already built: the signing key from the settings (the development key only
+pieces infra.bootstrap already built: the signing key from the settings (the development key only
 in dev and test mode), the trusted verifier keys, the store and the checkpoint directory."""
 
 from __future__ import annotations
