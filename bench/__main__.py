@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import booking, http, privacy, projection_lag, rebuild, search
+from bench import audit, booking, http, privacy, projection_lag, rebuild, search
 from bench.setup import bench_database
 
 
@@ -14,9 +14,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--bookings", type=int, default=400, help="bookings per measurement")
     parser.add_argument(
-        "--only", choices=["privacy"], help="run one section only (a quick check of it)"
+        "--only", choices=["privacy", "audit"], help="run one section only (a quick check of it)"
     )
     args = parser.parse_args()
+    if args.only == "audit":
+        with bench_database() as audit_db:
+            for line in audit.report(audit_db, 200):
+                print(line, flush=True)
+        return
     if args.only == "privacy":
         for line in privacy.report(args.bookings):
             print(line, flush=True)
@@ -42,6 +47,10 @@ def main() -> None:
         print(flush=True)
         with bench_database() as search_db:
             for line in search.report(search_db):
+                print(line, flush=True)
+        print(flush=True)
+        with bench_database() as audit_db:
+            for line in audit.report(audit_db, 200):
                 print(line, flush=True)
 
 
