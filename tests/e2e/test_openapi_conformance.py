@@ -166,5 +166,9 @@ def test_every_answer_is_documented_and_no_input_makes_a_server_error(
 
     assert not unexpected, "\n".join(unexpected)
     # The seed lets requests past "not found": most operations answered a success at least once.
+    # The auditor's routes answer 404 until a sealer (not run in this stack) has signed a
+    # checkpoint, so they are left out of this count; tests/unit/test_audit_api.py and
+    # tests/integration/test_audit_proofs.py cover their successes.
+    reachable = [op for op in operations if not op.path.startswith("/v1/audit/")]
     succeeded = {label for label, statuses in seen.items() if any(s < 300 for s in statuses)}
-    assert len(succeeded) > len(operations) // 2, sorted(seen.items())
+    assert len(succeeded) > len(reachable) // 2, sorted(seen.items())
