@@ -14,12 +14,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--bookings", type=int, default=400, help="bookings per measurement")
     parser.add_argument(
-        "--only", choices=["privacy", "audit"], help="run one section only (a quick check of it)"
+        "--only",
+        choices=["booking", "privacy", "audit"],
+        help="run one section only (a quick check of it)",
     )
     args = parser.parse_args()
     if args.only == "audit":
         with bench_database() as audit_db:
             for line in audit.report(audit_db, 200):
+                print(line, flush=True)
+        return
+    if args.only == "booking":
+        with bench_database() as booking_db:
+            for line in booking.report(booking_db, args.bookings):
                 print(line, flush=True)
         return
     if args.only == "privacy":

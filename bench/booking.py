@@ -144,13 +144,17 @@ def measure(db: Database, writers: int, count: int) -> tuple[Run, Run, float]:
     return ours, base, per_booking
 
 
+# Writer counts measured, each beside the raw baseline at the same count.
+WRITERS = (1, 4, 16)
+
+
 def report(db: Database, count: int) -> list[str]:
     lines = [
         "## Booking through the application layer vs plain psycopg (same rows, same durability)",
         f"{'writers':>7} {'bookings/s':>11} {'events/s':>9} {'base tx/s':>10} "
         f"{'base rows/s':>11} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'base p99':>8}",
     ]
-    for writers in (1, 4):
+    for writers in WRITERS:
         ours, base, per_booking = measure(db, writers, count)
         ratio = ours.rows_per_s / base.rows_per_s
         lines.append(
