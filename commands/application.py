@@ -296,7 +296,9 @@ class SlotwiseApplication(Application[UUID]):
         recordings = self.save(*aggregates)
         if outcome.after_save is not None:
             outcome.after_save()
-        position = max((r.notification.id for r in recordings), default=self.head_position())
+        positions = [r.notification.id for r in recordings]
+        # Only a command that recorded nothing asks for the head (one more round trip).
+        position = max(positions) if positions else self.head_position()
         return CommandResult(id=outcome.id, ids=outcome.ids, position=position)
 
     def _stored_result(self, rid: UUID | None, digest: str) -> CommandResult | None:
