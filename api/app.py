@@ -24,6 +24,7 @@ from api.controllers.slots import ScheduleController, SlotController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.fhir.controller import FhirController
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
+from api.read_audit import record_reads
 from api.strict import StrictStructSchema
 from infra import bootstrap
 from infra.settings import Settings
@@ -52,6 +53,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     max_page_size=settings.max_page_size,
                     status=adapters.status,
                     audit=adapters.audit,
+                    access=adapters.access,
                 )
                 yield
 
@@ -79,6 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,
+        before_send=[record_reads],
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -51,6 +51,7 @@ def mint_token(
         exp=datetime.now(UTC) + ttl,
         sub=str(subject),
         iss=issuer,
+        jti=uuid4().hex,  # the token's id, recorded in access records
         extras={"role": role.value},
     )
     return token.encode(secret, ALGORITHM)

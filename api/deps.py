@@ -18,6 +18,7 @@ from litestar.di import Dependency, Provide
 from litestar.params import HeaderParameter, QueryParameter, SkipValidationMarker
 
 from api.problems import ReadModelBehindError
+from api.read_audit import provide_access
 from commands.context import CommandContext
 from commands.idempotency import MAX_KEY_LENGTH
 from commands.ports import Clock
@@ -27,6 +28,7 @@ from domain.errors import ValidationError
 from domain.limits import check_instant
 from domain.text import check_text
 from projections.analytics_queries import AnalyticsQueries
+from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
@@ -53,6 +55,9 @@ class Services:
     max_page_size: int
     status: StatusQueries | None = None  # the log readers' lag, for /metrics
     audit: AuditProofs | None = None  # proofs over the sealed log, for auditors
+    # Read audit: where access records go (api/read_audit.py). The app's own lifespan always
+    # sets it; services built without it (unit tests, the bench's "off" side) record nothing.
+    access: AccessLog | None = None
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -312,6 +317,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "services": _provide(provide_services),
     "actor": _provide(provide_actor),
     "context": _provide(provide_context),
+    "access": _provide(provide_access),
     "position": reads(SchedulingProjection.name),  # the controllers of other models override it
     **{name: _part(attribute) for name, attribute in PARTS.items()},
 }

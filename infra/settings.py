@@ -143,6 +143,9 @@ class Settings:
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
     audit_checkpoint_dir: Path | None = None  # default: <state dir>/checkpoints
+    audit_access_origin: str = "slotwise/access-log"  # the access records' sealed log
+    # Anomaly report: an actor reading more distinct patients than this in the period asked.
+    audit_distinct_patients: int = 50
 
     @property
     def dev(self) -> bool:
@@ -201,4 +204,6 @@ class Settings:
             audit_checkpoint_dir=Path(env["SLOTWISE_AUDIT_CHECKPOINT_DIR"]).resolve()
             if env.get("SLOTWISE_AUDIT_CHECKPOINT_DIR")
             else None,
+            audit_access_origin=_name(env, "SLOTWISE_AUDIT_ACCESS_ORIGIN", "slotwise/access-log"),
+            audit_distinct_patients=_int(env, "SLOTWISE_AUDIT_DISTINCT_PATIENTS", 50),
         )

@@ -25,6 +25,7 @@ from projections.analytics_queries import (
     Utilization,
     UtilizationReport,
 )
+from projections.audit.access import AccessLog, AccessRecord
 from projections.changes import Change, Delete, Redact, RowView, Update
 from projections.positions import BeyondLogHeadError, PositionWaits, TooManyWaitersError
 from projections.queries import (
@@ -339,3 +340,17 @@ class InMemoryKeyStore(KeyStore):
 if TYPE_CHECKING:
     # AggregateAt is a callable type, not a class to derive from: check the loader against it.
     _loads_aggregates: AggregateAt = ReplayLoader()
+
+
+class MemoryAccessLog(AccessLog):
+    """A `projections.audit.access.AccessLog` keeping records in a list; `broken` makes every
+    append fail, as a database outage would."""
+
+    def __init__(self) -> None:
+        self.records: list[AccessRecord] = []
+        self.broken = False
+
+    def append(self, records: Sequence[AccessRecord]) -> None:
+        if self.broken:
+            raise ConnectionError("the access log is unavailable")
+        self.records.extend(records)

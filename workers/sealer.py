@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -71,25 +72,35 @@ def run_sealer(
     wait_for_new_events: Callable[[float], Any],
     stop: threading.Event,
     limit: int = 500,
+    gap_patience: float = 0.0,
 ) -> None:
     """Seal until stopped: woken by LISTEN/NOTIFY, polling as a fallback (and at least as
-    often as a timed checkpoint may fall due)."""
+    often as a timed checkpoint may fall due). A missing position is first waited for up to
+    `gap_patience` seconds (an insert in flight fills it) before the lock that confirms it."""
     restored = files.write_missing((c.size, c.note) for c in store.checkpoints())
     if restored:
         log.info("wrote %d checkpoint file(s) missing from the directory", restored)
     backoff = 0.2
     idle_wait = max(0.05, min(1.0, policy.every_seconds))
+    stuck_since: float | None = None
     while not stop.is_set():
         try:
             batch = seal_once(store, signer, files, policy, limit)
             backoff = 0.2
             if batch.at_gap and batch.sealed == 0:
                 # A missing position: an insert in flight, or one rolled back for good.
+                now = time.monotonic()
+                stuck_since = stuck_since if stuck_since is not None else now
+                if now - stuck_since < gap_patience:
+                    stop.wait(0.05)
+                    continue
+                stuck_since = None
                 if store.confirm_gaps():
                     log.info("positions missing before the log head are gaps; sealing on")
                 else:
                     stop.wait(0.2)
                 continue
+            stuck_since = None
             if batch.sealed == 0:
                 # Inside the handler too: the LISTEN connection is lost when the database is.
                 wait_for_new_events(idle_wait)

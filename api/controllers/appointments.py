@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.deps import VERSIONED, Injected, MinPosition, Offset, optional_aware, page_size
 from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
+from api.read_audit import audits_reads
 from api.schemas import CancelBody, CompleteBody, ReasonBody, RescheduleBody
 from api.strict import StrictBody
 from commands.appointments.messages import (
@@ -35,6 +36,7 @@ from domain.access import may_see
 from domain.actor import Actor
 from domain.appointment import ACTIVE, Status
 from domain.errors import NotFoundError
+from projections.audit.access import Access
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,
@@ -252,6 +254,7 @@ class AppointmentController(Controller):
     ) -> CommandResult:
         return scheduling.expire_hold(ExpireHold(appointment_id=appointment_id), context)
 
+    @audits_reads("Appointment")
     @get(
         "/",
         sync_to_thread=True,
@@ -265,6 +268,7 @@ class AppointmentController(Controller):
         actor: Injected[Actor],
         position: Injected[MinPosition],
         page_cap: Injected[int],
+        access: Injected[Access],
         patient_id: FromQuery[UUID | None] = None,
         provider_id: FromQuery[UUID | None] = None,
         status: FromQuery[list[Status] | None] = None,
@@ -282,8 +286,9 @@ class AppointmentController(Controller):
             limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return _list(queries, clock, actor, wanted)
+        return _list(queries, clock, actor, wanted, access)
 
+    @audits_reads("Appointment")
     @get(
         "/upcoming",
         sync_to_thread=True,
@@ -297,6 +302,7 @@ class AppointmentController(Controller):
         actor: Injected[Actor],
         position: Injected[MinPosition],
         page_cap: Injected[int],
+        access: Injected[Access],
         limit: FromQuery[int] = 50,
         offset: Offset = 0,
     ) -> Page[AppointmentView]:
@@ -307,8 +313,9 @@ class AppointmentController(Controller):
             limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return _list(queries, clock, actor, wanted)
+        return _list(queries, clock, actor, wanted, access)
 
+    @audits_reads("Appointment")
     @get(
         "/history",
         sync_to_thread=True,
@@ -322,6 +329,7 @@ class AppointmentController(Controller):
         actor: Injected[Actor],
         position: Injected[MinPosition],
         page_cap: Injected[int],
+        access: Injected[Access],
         limit: FromQuery[int] = 50,
         offset: Offset = 0,
     ) -> Page[AppointmentView]:
@@ -331,8 +339,9 @@ class AppointmentController(Controller):
             limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return _list(queries, clock, actor, wanted)
+        return _list(queries, clock, actor, wanted, access)
 
+    @audits_reads("Appointment", action="read")
     @get(
         "/{appointment_id:uuid}",
         sync_to_thread=True,
@@ -344,9 +353,12 @@ class AppointmentController(Controller):
         queries: Injected[SchedulingQueries],
         actor: Injected[Actor],
         position: Injected[MinPosition],
+        access: Injected[Access],
         appointment_id: FromPath[UUID],
     ) -> Response[AppointmentView]:
         found = queries.appointment(appointment_id)
+        if found is not None:
+            access.saw(found)  # a refusal is recorded with whose appointment it was
         if found is None or not may_see(actor, found):
             raise NotFoundError(f"appointment {appointment_id} not found")
         return Response(found, headers={"ETag": f'"{found.version}"'})
@@ -357,5 +369,8 @@ def _list(
     clock: Injected[Clock],
     actor: Injected[Actor],
     wanted: AppointmentFilter,
+    access: Access,
 ) -> Page[AppointmentView]:
-    return queries.appointments(scoped(actor, wanted), clock.now())
+    page = queries.appointments(scoped(actor, wanted), clock.now())
+    access.saw(*page.items)
+    return page

@@ -18,10 +18,12 @@ from litestar.params import FromQuery, QueryParameter
 
 from api.deps import Injected, MinPosition, Offset, optional_aware, reads
 from api.openapi import QUERY, documented
+from api.read_audit import audits_reads
 from commands.appointments.messages import AppointmentType
 from commands.ports import Clock
 from domain.actor import Actor
 from domain.errors import ValidationError
+from projections.audit.access import Access
 from projections.search import (
     MAX_PAGE,
     MAX_SUGGESTIONS,
@@ -168,6 +170,7 @@ class SearchController(Controller):
             raise ValidationError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
         return Suggestions(suggestions=search.autocomplete(prefix, limit))
 
+    @audits_reads("ClinicalNote")
     @get(
         "/notes",
         sync_to_thread=True,
@@ -179,6 +182,7 @@ class SearchController(Controller):
         search: Injected[SearchBackend],
         actor: Injected[Actor],
         position: Injected[MinPosition],
+        access: Injected[Access],
         q: FromQuery[str],
         limit: FromQuery[int] = 20,
     ) -> NoteHits:
@@ -191,4 +195,8 @@ class SearchController(Controller):
         scope = note_scope(actor)
         if scope is None:
             return NoteHits(hits=[])
-        return NoteHits(hits=search.notes(q, scope, limit))
+        hits = search.notes(q, scope, limit)
+        access.saw(
+            patients=[h.patient_id for h in hits], resources=[h.appointment_id for h in hits]
+        )
+        return NoteHits(hits=hits)

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.deps import Injected, MinPosition, Offset, optional_aware, page_size
 from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
+from api.read_audit import audits_reads
 from api.schemas import ReasonBody
 from api.strict import StrictBody
 from commands.appointments.messages import AppointmentType
@@ -27,6 +28,7 @@ from commands.slots.messages import (
 from commands.structs import CommandResult
 from domain.actor import Actor
 from domain.errors import ForbiddenError, NotFoundError, ValidationError
+from projections.audit.access import Access
 from projections.queries import (
     Page,
     ProviderSchedule,
@@ -166,6 +168,7 @@ class ScheduleController(Controller):
     path = "/v1/providers"
     tags = ["schedule"]
 
+    @audits_reads("Schedule")
     @get(
         "/{provider_id:uuid}/schedule",
         sync_to_thread=True,
@@ -178,6 +181,7 @@ class ScheduleController(Controller):
         clock: Injected[Clock],
         actor: Injected[Actor],
         position: Injected[MinPosition],
+        access: Injected[Access],
         provider_id: FromPath[UUID],
         day: FromQuery[date],
         last_day: FromQuery[date | None] = None,
@@ -191,4 +195,5 @@ class ScheduleController(Controller):
         found = queries.schedule(provider_id, day, last, clock.now())
         if found is None:
             raise NotFoundError(f"provider {provider_id} not found")
+        access.saw(*found.appointments, resources=[provider_id])
         return found

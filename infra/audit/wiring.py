@@ -14,6 +14,8 @@ from psycopg_pool import ConnectionPool
 from commands.scheduling import Scheduling
 from infra.audit.files import CheckpointDirectory
 from infra.crypto.note import NoteKeyError, NoteSignerKey, NoteVerifiers
+from infra.postgres.access import ACCESS_TABLE
+from infra.postgres.audit_index import write_index
 from infra.postgres.database import events_table
 from infra.postgres.seals import PostgresSeals
 from infra.settings import Settings, SettingsError
@@ -43,13 +45,29 @@ def verifiers(settings: Settings, keys: Iterable[str] = (), required: Iterable[s
         raise SettingsError(str(error)) from None
 
 
-def checkpoint_directory(settings: Settings) -> CheckpointDirectory:
+def checkpoint_directory(settings: Settings, origin: str | None = None) -> CheckpointDirectory:
     root = settings.audit_checkpoint_dir or Path(settings.state_dir) / "checkpoints"
-    return CheckpointDirectory(root, settings.audit_origin)
+    return CheckpointDirectory(root, origin or settings.audit_origin)
 
 
 def seals(settings: Settings, app: Scheduling, pool: ConnectionPool[Any]) -> PostgresSeals:
-    return PostgresSeals(pool, events_table(app), settings.audit_origin)
+    """The event log's seals; its sealer also writes the auditor's index of it."""
+    return PostgresSeals(pool, events_table(app), settings.audit_origin, write_index)
+
+
+def access_seals(settings: Settings, pool: ConnectionPool[Any]) -> PostgresSeals:
+    """The access records' seals: the same tables and code, an origin of their own."""
+    return PostgresSeals(pool, ACCESS_TABLE, settings.audit_access_origin)
+
+
+LOGS = ("events", "access")
+
+
+def log_seals(
+    settings: Settings, app: Scheduling, pool: ConnectionPool[Any], log: str
+) -> PostgresSeals:
+    """The seals of `log`: "events" (the event store) or "access" (the access records)."""
+    return access_seals(settings, pool) if log == "access" else seals(settings, app, pool)
 
 
 @dataclass(frozen=True)
@@ -58,22 +76,29 @@ class Sealer:
     signer: NoteSignerKey
     files: CheckpointDirectory
     policy: CheckpointPolicy
-    wait_for_new_events: Callable[[float], bool]
+    wait_for_new_events: Callable[[float], Any]
+    # How long a missing position may stay missing before the sealer takes the lock that
+    # confirms it is a gap: 0 for the event store (its inserts commit in order), longer for
+    # the access records, whose concurrent inserts leave short-lived holes all the time.
+    gap_patience: float = 0.0
 
 
 def sealer(
     settings: Settings,
     app: Scheduling,
     pool: ConnectionPool[Any],
-    wait_for_new_events: Callable[[float], bool],
+    wait_for_new_events: Callable[[float], Any],
+    log: str = "events",
 ) -> Sealer:
     policy = CheckpointPolicy(settings.audit_checkpoint_every, settings.audit_checkpoint_seconds)
+    store = log_seals(settings, app, pool, log)
     return Sealer(
-        seals(settings, app, pool),
+        store,
         signing_key(settings),
-        checkpoint_directory(settings),
+        checkpoint_directory(settings, store.origin),
         policy,
         wait_for_new_events,
+        gap_patience=1.0 if log == "access" else 0.0,
     )
 
 
@@ -86,5 +111,8 @@ class AuditLog:
     settings: Settings
 
 
-def audit_log(settings: Settings, app: Scheduling, pool: ConnectionPool[Any]) -> AuditLog:
-    return AuditLog(seals(settings, app, pool), checkpoint_directory(settings), settings)
+def audit_log(
+    settings: Settings, app: Scheduling, pool: ConnectionPool[Any], log: str = "events"
+) -> AuditLog:
+    store = log_seals(settings, app, pool, log)
+    return AuditLog(store, checkpoint_directory(settings, store.origin), settings)

@@ -17,6 +17,7 @@ from infra.bootstrap.base import (
     keyed,
     opensearch_module,
 )
+from infra.postgres.access import PostgresAccessLog
 from infra.postgres.database import (
     events_table,
 )
@@ -28,6 +29,7 @@ from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
 from projections.analytics_queries import AnalyticsQueries
+from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
@@ -44,6 +46,7 @@ class ApiAdapters:
     status: StatusQueries
     clock: Clock
     audit: AuditProofs
+    access: AccessLog
 
 
 @contextmanager
@@ -68,4 +71,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             status=PostgresStatus(pool, app, TRACKED, settings.audit_origin),
             clock=SystemClock(),
             audit=AuditProofs(seals(settings, app, pool)),
+            access=PostgresAccessLog(pool),
         )

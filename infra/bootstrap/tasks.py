@@ -103,11 +103,14 @@ def dead_letters(settings: Settings, say: Say = print) -> Iterator[DeadLetters]:
 
 
 @contextmanager
-def audit_log(settings: Settings, say: Say = print) -> Iterator[audit.AuditLog]:
-    """The sealed log, its checkpoints and their directory (`audit export`, `verify --live`)."""
+def audit_log(
+    settings: Settings, say: Say = print, log: str = "events"
+) -> Iterator[audit.AuditLog]:
+    """A sealed log ("events" or "access"), its checkpoints and their directory (`audit
+    export`, `verify --live`)."""
     with ExitStack() as stack:
         _, app, pool = worker_parts(settings, say, stack)
-        yield audit.audit_log(settings, app, pool)
+        yield audit.audit_log(settings, app, pool, log)
 
 
 @contextmanager

@@ -4,6 +4,7 @@ projections, the hold sweeper and the sealer."""
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
@@ -144,10 +145,14 @@ def hold_sweeper(settings: Settings, say: Say = print) -> Iterator[HoldSweeper]:
 
 
 @contextmanager
-def sealer(settings: Settings, say: Say = print) -> Iterator[audit.Sealer]:
-    """The sealer's store, signing key, checkpoint directory and LISTEN wake-up."""
+def sealer(settings: Settings, say: Say = print, log: str = "events") -> Iterator[audit.Sealer]:
+    """The sealer of `log` ("events" or "access"): its store, signing key, checkpoint
+    directory and wake-up (the event store's LISTEN; access records are polled)."""
     with ExitStack() as stack:
         db, app, pool = worker_parts(settings, say, stack)
+        if log == "access":
+            yield audit.sealer(settings, app, pool, time.sleep, log)
+            return
         channel: str = app.recorder.channel_name  # type: ignore[attr-defined]
         listener = stack.enter_context(closing(LogListener(db.conninfo, channel)))
         yield audit.sealer(settings, app, pool, listener.wait)

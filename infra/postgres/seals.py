@@ -8,7 +8,7 @@ head and the seals of the last committed batch; the next one resumes from there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +47,20 @@ def _seal(row: tuple[Any, ...]) -> Seal:
     return Seal(int(row[0]), int(row[1]), bytes(row[2]), bytes(row[3]))
 
 
+Index = Callable[[psycopg.Connection[Any], Sequence[LogRecord]], None]
+"""Called with the records of each batch in the transaction that seals them."""
+
+
 class PostgresSeals:
-    def __init__(self, pool: ConnectionPool[Any], events_table: str, origin: str) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        events_table: str,
+        origin: str,
+        index: Index | None = None,
+    ) -> None:
         self._pool = pool
+        self._index = index
         self._events = sql.Identifier(events_table)
         self.origin = origin
         self._after = sql.SQL(
@@ -95,6 +106,8 @@ class PostgresSeals:
                     "updated_at = now() WHERE log = %s",
                     (head.size, head.position, head.chain, head.tree.to_bytes(), self.origin),
                 )
+                if self._index is not None:
+                    self._index(conn, records[:count])
             signed = self._checkpoint_if_due(conn, head, policy, signer)
         return Batch(len(seals), head.size, signed, count < len(records))
 

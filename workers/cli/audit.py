@@ -18,11 +18,13 @@ from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedC
 from infra import bootstrap
 from infra.audit.export import ExportError, read_manifest, read_records, read_seals, write_export
 from infra.audit.files import read_notes
-from infra.audit.wiring import verifiers
+from infra.audit.wiring import LOGS, verifiers
 from infra.crypto.note import NoteKeyError, NoteSignerKey, NoteVerifiers
 from projections.audit.checkpoint import CheckpointError
 from projections.audit.verify import Report, verify
 from workers.cli.process import say, settings
+
+LOG_HELP = "events: the event store (default); access: the read audit's access records"
 
 
 def register(commands: Any) -> None:
@@ -30,6 +32,7 @@ def register(commands: Any) -> None:
     tasks = group.add_subparsers(dest="task", required=True)
     export = tasks.add_parser("export", help="write the log, its leaves and checkpoints to DIR")
     export.add_argument("directory", type=Path, metavar="DIR")
+    export.add_argument("--log", choices=LOGS, default="events", help=LOG_HELP)
     export.set_defaults(func=cmd_export)
     check = tasks.add_parser(
         "verify",
@@ -40,6 +43,7 @@ def register(commands: Any) -> None:
     )
     check.add_argument("directory", type=Path, nargs="?", metavar="DIR")
     check.add_argument("--live", action="store_true", help="verify the database instead")
+    check.add_argument("--log", choices=LOGS, default="events", help=f"with --live: {LOG_HELP}")
     check.add_argument("--key", action="append", default=[], help="a trusted verifier key")
     check.add_argument(
         "--key-file", action="append", default=[], type=Path, help="keys, one a line"
@@ -76,7 +80,7 @@ def _progress(description: str, total: int | None) -> Iterator[Callable[[int], N
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    with bootstrap.audit_log(settings(), say) as log:
+    with bootstrap.audit_log(settings(), say, args.log) as log:
         store = log.store
         notes = [(c.size, c.note) for c in store.checkpoints()]
         with _progress("exporting events", store.count_events()) as progress:
@@ -137,7 +141,7 @@ def cmd_verify(args: argparse.Namespace) -> None:
 def _verify_live(args: argparse.Namespace, extra: list[tuple[str, str]]) -> None:
     config = settings()
     trusted = verifiers(config, _keys(args), args.require)
-    with bootstrap.audit_log(config, say) as log:
+    with bootstrap.audit_log(config, say, args.log) as log:
         store = log.store
         notes = [(f"database:{c.size}", c.note) for c in store.checkpoints()]
         notes += [(f"file:{name}", note) for name, note in read_notes(log.files.path)] + extra

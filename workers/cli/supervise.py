@@ -29,6 +29,7 @@ FANOUT: Children = [
 ALWAYS: Children = [
     ("holds", ["worker", "holds"]),
     ("sealer", ["worker", "seal"]),
+    ("access-sealer", ["worker", "seal", "--log", "access"]),
     ("api", ["serve"]),
 ]
 

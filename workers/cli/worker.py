@@ -9,6 +9,7 @@ import argparse
 from typing import Any
 
 from infra import bootstrap
+from infra.audit.wiring import LOGS
 from workers.cli.process import say, settings, stop_on_signals
 from workers.hold_sweeper import run_sweeper
 from workers.kafka_projection import KafkaProjector, run_kafka_projection
@@ -52,6 +53,12 @@ def register(commands: Any) -> None:
     kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_holds)
     kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
     seal = kinds.add_parser("seal", help="seal the event log and sign checkpoints (docs/audit.md)")
+    seal.add_argument(
+        "--log",
+        choices=LOGS,
+        default="events",
+        help="events: the event store (default); access: the read audit's access records",
+    )
     seal.set_defaults(func=cmd_seal)
 
 
@@ -107,8 +114,8 @@ def cmd_holds(_: argparse.Namespace) -> None:
         run_sweeper(parts.app, parts.queries, parts.clock, stop_on_signals())
 
 
-def cmd_seal(_: argparse.Namespace) -> None:
-    with bootstrap.sealer(settings(), say) as parts:
+def cmd_seal(args: argparse.Namespace) -> None:
+    with bootstrap.sealer(settings(), say, args.log) as parts:
         say(f"sealing {parts.store.origin} as {parts.signer.verifier().text()}")
         run_sealer(
             parts.store,
@@ -117,4 +124,5 @@ def cmd_seal(_: argparse.Namespace) -> None:
             parts.policy,
             parts.wait_for_new_events,
             stop_on_signals(),
+            gap_patience=parts.gap_patience,
         )
