@@ -15,6 +15,7 @@ from api.auth import jwt_auth
 from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.audit import AuditController
+from api.controllers.audit_trail import AuditTrailController
 from api.controllers.directory import DirectoryController
 from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
@@ -54,6 +55,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     status=adapters.status,
                     audit=adapters.audit,
                     access=adapters.access,
+                    trail=adapters.trail,
+                    history=adapters.history,
+                    anomaly_threshold=settings.audit_distinct_patients,
                 )
                 yield
 
@@ -77,6 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AnalyticsController,
             SearchController,
             AuditController,
+            AuditTrailController,
             FhirController,
         ],
         dependencies=DEPENDENCIES,

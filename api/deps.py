@@ -30,6 +30,8 @@ from domain.text import check_text
 from projections.analytics_queries import AnalyticsQueries
 from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
+from projections.audit.trail import AuditTrail
+from projections.history import History
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
@@ -58,6 +60,9 @@ class Services:
     # Read audit: where access records go (api/read_audit.py). The app's own lifespan always
     # sets it; services built without it (unit tests, the bench's "off" side) record nothing.
     access: AccessLog | None = None
+    trail: AuditTrail | None = None  # audit queries, for auditors
+    history: History | None = None  # as-of views from the event log
+    anomaly_threshold: int = 50  # distinct patients an actor may read in a period unremarked
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -311,6 +316,9 @@ PARTS = {
     "page_cap": "max_page_size",
     "log_status": "status",
     "audit": "audit",
+    "trail": "trail",
+    "history": "history",
+    "anomaly_threshold": "anomaly_threshold",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

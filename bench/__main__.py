@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import audit, booking, http, privacy, projection_lag, rebuild, search
+from bench import audit, booking, http, privacy, projection_lag, read_audit, rebuild, search
 from bench.setup import bench_database
 
 
@@ -15,13 +15,18 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=400, help="bookings per measurement")
     parser.add_argument(
         "--only",
-        choices=["booking", "privacy", "audit"],
+        choices=["booking", "privacy", "audit", "read-audit"],
         help="run one section only (a quick check of it)",
     )
     args = parser.parse_args()
     if args.only == "audit":
         with bench_database() as audit_db:
             for line in audit.report(audit_db, 200):
+                print(line, flush=True)
+        return
+    if args.only == "read-audit":
+        with tempfile.TemporaryDirectory() as logs, bench_database() as read_db:
+            for line in read_audit.report(read_db, 200, Path(logs)):
                 print(line, flush=True)
         return
     if args.only == "booking":
@@ -58,6 +63,10 @@ def main() -> None:
         print(flush=True)
         with bench_database() as audit_db:
             for line in audit.report(audit_db, 200):
+                print(line, flush=True)
+        print(flush=True)
+        with bench_database() as read_db:
+            for line in read_audit.report(read_db, 200, Path(logs)):
                 print(line, flush=True)
 
 

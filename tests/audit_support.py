@@ -3,18 +3,25 @@ and sealing it to the end."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+import uvicorn
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg_pool import ConnectionPool
 
+from api.app import create_app
 from commands.scheduling import Scheduling
 from infra.crypto.note import NoteSignerKey
-from infra.postgres.database import events_table
+from infra.postgres.database import Database, events_table
 from infra.postgres.seals import PostgresSeals
+from infra.settings import Settings
 from projections.audit.sealing import CheckpointPolicy
 from tests.builders import create_slot, patient_books, patient_registers, register_provider
 
@@ -55,3 +62,35 @@ def seal_to_end(store: PostgresSeals, policy: CheckpointPolicy, limit: int = 13)
             continue
         if batch.sealed == 0:
             return signed
+
+
+def api_settings(db: Database, state: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "SLOTWISE_MODE": "test",
+            "DATABASE_URL": db.conninfo,
+            "SLOTWISE_STATE_DIR": str(state),
+            "SLOTWISE_POOL_SIZE": "8",
+        }
+    )
+
+
+@contextmanager
+def serving(settings: Settings, port: int) -> Iterator[str]:
+    """The real API (create_app's own wiring) served by uvicorn in a thread of this process."""
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = datetime.now(UTC) + timedelta(seconds=30)
+    while not server.started:
+        assert thread.is_alive(), "the API did not start"
+        assert datetime.now(UTC) < deadline, "the API did not start in time"
+        threading.Event().wait(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

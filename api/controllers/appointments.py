@@ -10,6 +10,7 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from api.as_of import AS_OF_HEADERS, AsOfPosition, AsOfTime, headers, wanted_position
 from api.deps import VERSIONED, Injected, MinPosition, Offset, optional_aware, page_size
 from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
 from api.read_audit import audits_reads
@@ -37,6 +38,7 @@ from domain.actor import Actor
 from domain.appointment import ACTIVE, Status
 from domain.errors import NotFoundError
 from projections.audit.access import Access
+from projections.history import History
 from projections.queries import (
     AppointmentFilter,
     AppointmentView,
@@ -345,7 +347,7 @@ class AppointmentController(Controller):
     @get(
         "/{appointment_id:uuid}",
         sync_to_thread=True,
-        response_headers=[ETAG],
+        response_headers=[ETAG, *AS_OF_HEADERS],
         **documented("getAppointment", *QUERY, *FOUND_OR_NOT),
     )
     def get_appointment(
@@ -354,14 +356,25 @@ class AppointmentController(Controller):
         actor: Injected[Actor],
         position: Injected[MinPosition],
         access: Injected[Access],
+        history: Injected[History],
         appointment_id: FromPath[UUID],
+        as_of: AsOfTime = None,
+        as_of_position: AsOfPosition = None,
     ) -> Response[AppointmentView]:
-        found = queries.appointment(appointment_id)
+        """The appointment now, or (staff and auditors) as it was at `as_of` or after
+        `as_of_position`, rebuilt from the event log and labelled in the response headers."""
+        at = wanted_position(actor, history, as_of, as_of_position)
+        extra: dict[str, str] = {}
+        if at is None:
+            found = queries.appointment(appointment_id)
+        else:
+            found = history.appointment(appointment_id, at)
+            extra = headers(history.label(at))
         if found is not None:
             access.saw(found)  # a refusal is recorded with whose appointment it was
         if found is None or not may_see(actor, found):
             raise NotFoundError(f"appointment {appointment_id} not found")
-        return Response(found, headers={"ETag": f'"{found.version}"'})
+        return Response(found, headers={"ETag": f'"{found.version}"', **extra})
 
 
 def _list(

@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.deps import Injected, MinPosition, Offset, optional_aware, page_size
+from api.as_of import AS_OF_HEADERS, AsOfPosition, AsOfTime, headers, wanted_position
+from api.deps import Injected, MinPosition, Offset, aware, optional_aware, page_size
 from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
 from api.read_audit import audits_reads
 from api.schemas import ReasonBody
@@ -29,6 +30,7 @@ from commands.structs import CommandResult
 from domain.actor import Actor
 from domain.errors import ForbiddenError, NotFoundError, ValidationError
 from projections.audit.access import Access
+from projections.history import History
 from projections.queries import (
     Page,
     ProviderSchedule,
@@ -172,6 +174,7 @@ class ScheduleController(Controller):
     @get(
         "/{provider_id:uuid}/schedule",
         sync_to_thread=True,
+        response_headers=AS_OF_HEADERS,
         summary="Day or range schedule",
         **documented("getProviderSchedule", *QUERY, *GUARDED, *FOUND_OR_NOT),
     )
@@ -182,18 +185,30 @@ class ScheduleController(Controller):
         actor: Injected[Actor],
         position: Injected[MinPosition],
         access: Injected[Access],
+        history: Injected[History],
         provider_id: FromPath[UUID],
         day: FromQuery[date],
         last_day: FromQuery[date | None] = None,
-    ) -> ProviderSchedule:
-        """The schedule names patients, so only staff, auditors and the provider may read it."""
+        as_of: AsOfTime = None,
+        as_of_position: AsOfPosition = None,
+    ) -> Response[ProviderSchedule]:
+        """The schedule names patients, so only staff, auditors and the provider may read it.
+        Staff and auditors may ask for it as it was at `as_of` or after `as_of_position`,
+        rebuilt from the event log and labelled in the response headers."""
         if not may_see_schedule(actor, provider_id):
             raise ForbiddenError("only staff, auditors and the provider may read this schedule")
         last = last_day or day
         if last < day or (last - day).days > MAX_RANGE.days:
             raise ValidationError(f"last_day must be on or after day, within {MAX_RANGE.days}")
-        found = queries.schedule(provider_id, day, last, clock.now())
+        at = wanted_position(actor, history, as_of, as_of_position)
+        extra: dict[str, str] = {}
+        if at is None:
+            found = queries.schedule(provider_id, day, last, clock.now())
+        else:
+            now = aware(as_of, "as_of") if as_of is not None else clock.now()
+            found = history.schedule(provider_id, day, last, at, now)
+            extra = headers(history.label(at))
         if found is None:
             raise NotFoundError(f"provider {provider_id} not found")
         access.saw(*found.appointments, resources=[provider_id])
-        return found
+        return Response(found, headers=extra)

@@ -18,9 +18,11 @@ from infra.bootstrap.base import (
     opensearch_module,
 )
 from infra.postgres.access import PostgresAccessLog
+from infra.postgres.audit_trail import PostgresAuditTrail
 from infra.postgres.database import (
     events_table,
 )
+from infra.postgres.history import PostgresHistory
 from infra.postgres.pool import connection_pool
 from infra.postgres.positions import LogPositions
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
@@ -31,6 +33,8 @@ from infra.settings import Settings
 from projections.analytics_queries import AnalyticsQueries
 from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
+from projections.audit.trail import AuditTrail
+from projections.history import History
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
@@ -47,6 +51,8 @@ class ApiAdapters:
     clock: Clock
     audit: AuditProofs
     access: AccessLog
+    trail: AuditTrail
+    history: History
 
 
 @contextmanager
@@ -72,4 +78,8 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             clock=SystemClock(),
             audit=AuditProofs(seals(settings, app, pool)),
             access=PostgresAccessLog(pool),
+            history=PostgresHistory(pool, app, events_table(app), settings.audit_origin),
+            trail=PostgresAuditTrail(
+                pool, settings.audit_origin, settings.audit_access_origin, TRACKED
+            ),
         )

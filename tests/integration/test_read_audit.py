@@ -5,7 +5,6 @@ log, and an UPDATE of one record's bytes is named by its position by the verifie
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,10 +14,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from psycopg_pool import ConnectionPool
 
-from api.app import create_app
 from commands.scheduling import Scheduling
 from domain.actor import Role
 from infra.crypto.note import NoteVerifiers
@@ -26,12 +23,11 @@ from infra.postgres.access import ACCESS_TABLE
 from infra.postgres.database import Database, eventstore_env
 from infra.postgres.seals import PostgresSeals
 from infra.postgres.server import PostgresLocation
-from infra.settings import Settings
 from projections.audit.access import AccessRecord
 from projections.audit.sealing import CheckpointPolicy
 from projections.audit.verify import verify
-from tests.audit_support import SIGNER, fill, seal_to_end
-from tests.conftest import auth, free_port, wait_until
+from tests.audit_support import SIGNER, api_settings, fill, seal_to_end, serving
+from tests.conftest import auth, free_port
 from tests.databases import database_of_its_own, project_live
 from tests.keys import keyed_scheduling
 
@@ -62,25 +58,9 @@ def booked(db: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:
 
 @pytest.fixture(scope="module")
 def api(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = Settings.from_env(
-        {
-            "SLOTWISE_MODE": "test",
-            "DATABASE_URL": db.conninfo,
-            "SLOTWISE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-            "SLOTWISE_POOL_SIZE": "8",
-        }
-    )
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=30, what="the API to start")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    settings = api_settings(db, tmp_path_factory.mktemp("state"))
+    with serving(settings, free_port()) as url:
+        yield url
 
 
 def records(db: Database) -> list[tuple[int, AccessRecord]]:
