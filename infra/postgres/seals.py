@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from projections.audit.chain import GENESIS, LogRecord
 from projections.audit.checkpoint import Checkpoint, NoteSigner
-from projections.audit.merkle import CompactRange
+from projections.audit.merkle import CompactRange, Node
 from projections.audit.sealing import CheckpointPolicy, Head, Seal, seal, sealable
 
 _COLUMNS = "notification_id, originator_id, originator_version, topic, state"
@@ -93,7 +93,8 @@ class PostgresSeals:
             rows = conn.execute(self._after, (head.position, limit)).fetchall()
             records = [_record(row) for row in rows]
             count = sealable(head.position, [r.position for r in records], horizon)
-            seals = seal(head, records[:count])
+            nodes: list[Node] = []
+            seals = seal(head, records[:count], nodes)
             if seals:
                 with conn.cursor() as cur:
                     cur.executemany(
@@ -101,6 +102,12 @@ class PostgresSeals:
                         "VALUES (%s, %s, %s, %s, %s)",
                         [(self.origin, s.index, s.position, s.leaf, s.chain) for s in seals],
                     )
+                    if nodes:
+                        cur.executemany(
+                            "INSERT INTO audit_nodes (log, level, idx, hash) "
+                            "VALUES (%s, %s, %s, %s)",
+                            [(self.origin, n.level, n.index, n.hash) for n in nodes],
+                        )
                 conn.execute(
                     "UPDATE audit_heads SET size = %s, position = %s, chain = %s, tree = %s, "
                     "updated_at = now() WHERE log = %s",
@@ -197,6 +204,28 @@ class PostgresSeals:
                 (self.origin, start, end),
             ).fetchall()
         return [bytes(r[0]) for r in rows]
+
+    def nodes(self, blocks: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored roots of the perfect subtrees `blocks` ((level, index); level 0: leaves)."""
+        leaves = [index for level, index in blocks if level == 0]
+        inner = [(level, index) for level, index in blocks if level > 0]
+        found: dict[tuple[int, int], bytes] = {}
+        with self._pool.connection() as conn:
+            if leaves:
+                for index, leaf in conn.execute(
+                    "SELECT leaf_index, leaf FROM audit_seals WHERE log = %s "
+                    "AND leaf_index = ANY(%s)",
+                    (self.origin, leaves),
+                ):
+                    found[(0, int(index))] = bytes(leaf)
+            if inner:
+                for level, index, digest in conn.execute(
+                    "SELECT level, idx, hash FROM audit_nodes WHERE log = %s AND "
+                    "(level, idx) IN (SELECT * FROM unnest(%s::smallint[], %s::bigint[]))",
+                    (self.origin, [b[0] for b in inner], [b[1] for b in inner]),
+                ):
+                    found[(int(level), int(index))] = bytes(digest)
+        return found
 
     def seal_at(self, position: int) -> Seal | None:
         with self._pool.connection() as conn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -42,6 +43,51 @@ def root_of(hashes: Sequence[bytes]) -> bytes:
     return tree.root()
 
 
+@dataclass(frozen=True)
+class Node:
+    """The root of the perfect subtree over leaves index*2^level .. (index+1)*2^level - 1."""
+
+    level: int
+    index: int
+    hash: bytes
+
+
+def perfect_blocks(start: int, end: int) -> list[tuple[int, int]]:
+    """Leaves start..end-1 as perfect subtrees (level, index), largest first, when `start` is
+    aligned as in RFC 6962's recursion (a multiple of the largest power of two below end -
+    start); the range's root is then the right fold of their roots with `node_hash`."""
+    blocks = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        while start % (1 << level):
+            level -= 1
+        blocks.append((level, start >> level))
+        start += 1 << level
+    return blocks
+
+
+def stored_subtrees(
+    nodes: Callable[[Sequence[tuple[int, int]]], dict[tuple[int, int], bytes]],
+    leaf_hashes: Callable[[int, int], Sequence[bytes]],
+) -> Subtree:
+    """Subtree roots from stored perfect-subtree roots: `nodes(blocks)` gives those it has (leaf
+    hashes at level 0 included); a missing one is computed from its leaves."""
+
+    def subtree(start: int, end: int) -> bytes:
+        blocks = perfect_blocks(start, end)
+        found = nodes(blocks)
+        roots = [
+            found.get((level, index)) or root_of(leaf_hashes(index << level, (index + 1) << level))
+            for level, index in blocks
+        ]
+        result = roots[-1]
+        for left in reversed(roots[:-1]):
+            result = node_hash(left, result)
+        return result
+
+    return subtree
+
+
 class CompactRange:
     """The roots of the perfect subtrees that make up leaves 0..size-1, largest first: enough
     to append a leaf and to give the root of the tree so far."""
@@ -52,14 +98,19 @@ class CompactRange:
         self.size = size
         self.nodes = list(nodes)
 
-    def append(self, leaf: bytes) -> None:
+    def append(self, leaf: bytes) -> list[Node]:
+        """Append a leaf; the perfect subtrees this completes (level 1 and up), smallest first:
+        a store that keeps them can give any proof in O(log n) reads (`stored_subtrees`)."""
         self.nodes.append(leaf)
         self.size += 1
+        completed = []
         # Each trailing 0 bit of the new size means two subtrees of equal height to merge.
         merges = (self.size & -self.size).bit_length() - 1
-        for _ in range(merges):
+        for level in range(1, merges + 1):
             right = self.nodes.pop()
             self.nodes[-1] = node_hash(self.nodes[-1], right)
+            completed.append(Node(level, (self.size >> level) - 1, self.nodes[-1]))
+        return completed
 
     def root(self) -> bytes:
         if not self.nodes:

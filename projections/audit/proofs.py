@@ -8,12 +8,13 @@ check it against a root the log's key has signed."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from domain.errors import NotFoundError, ValidationError
 from projections.audit.checkpoint import Checkpoint
-from projections.audit.merkle import consistency_proof, inclusion_proof, subtrees
+from projections.audit.merkle import consistency_proof, inclusion_proof, stored_subtrees
 from projections.audit.sealing import Seal
 
 
@@ -28,6 +29,7 @@ class SealedLog(Protocol):
     def latest_checkpoint(self) -> StoredNote | None: ...
     def checkpoint_at(self, size: int) -> StoredNote | None: ...
     def leaf_hashes(self, start: int, end: int) -> list[bytes]: ...
+    def nodes(self, blocks: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]: ...
     def seal_at(self, position: int) -> Seal | None: ...
     def position_of(self, originator_id: Any, version: int) -> int | None: ...
 
@@ -116,7 +118,9 @@ class AuditProofs:
             raise ValidationError(
                 f"position {position} is leaf {seal.index}, not in a tree of size {tree_size}"
             )
-        path = inclusion_proof(subtrees(self._log.leaf_hashes), seal.index, tree_size)
+        path = inclusion_proof(
+            stored_subtrees(self._log.nodes, self._log.leaf_hashes), seal.index, tree_size
+        )
         return InclusionProof(
             position, seal.index, Hashes.of([seal.leaf]), tree_size, Hashes.of(path), checkpoint
         )
@@ -125,5 +129,7 @@ class AuditProofs:
         new_size, checkpoint = self._signed_size(to_size, "to")
         if not 0 <= from_size <= new_size:
             raise ValidationError(f"from={from_size} must be between 0 and to={new_size}")
-        proof = consistency_proof(subtrees(self._log.leaf_hashes), from_size, new_size)
+        proof = consistency_proof(
+            stored_subtrees(self._log.nodes, self._log.leaf_hashes), from_size, new_size
+        )
         return ConsistencyProof(from_size, new_size, Hashes.of(proof), checkpoint)

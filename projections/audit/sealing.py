@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from projections.audit.chain import GENESIS, LogRecord, chain_hash
-from projections.audit.merkle import CompactRange, leaf_hash
+from projections.audit.merkle import CompactRange, Node, leaf_hash
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ class OutOfOrderError(ValueError):
     """Records offered for sealing do not come after the head in log order."""
 
 
-def seal(head: Head, records: Sequence[LogRecord]) -> list[Seal]:
-    """Seal `records` (in log order, after the head), advancing `head` in place."""
+def seal(head: Head, records: Sequence[LogRecord], nodes: list[Node] | None = None) -> list[Seal]:
+    """Seal `records` (in log order, after the head), advancing `head` in place; the perfect
+    subtrees this completes are added to `nodes` when given."""
     seals = []
     for record in records:
         if record.position <= head.position:
@@ -45,7 +46,9 @@ def seal(head: Head, records: Sequence[LogRecord]) -> list[Seal]:
         entry = record.entry()
         leaf = leaf_hash(entry)
         head.chain = chain_hash(head.chain, entry)
-        head.tree.append(leaf)
+        completed = head.tree.append(leaf)
+        if nodes is not None:
+            nodes.extend(completed)
         seals.append(Seal(head.size, record.position, leaf, head.chain))
         head.size += 1
         head.position = record.position

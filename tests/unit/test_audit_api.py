@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +55,9 @@ class MemoryLog:
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:
         return self.leaves[start:end]
+
+    def nodes(self, blocks: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        return {}  # no stored subtree roots: every one is computed from the leaves
 
     def seal_at(self, position: int) -> Seal | None:
         index, rest = divmod(position, 10)

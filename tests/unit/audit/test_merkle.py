@@ -4,7 +4,7 @@ against a brute-force implementation written straight from the RFC's recursive d
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 
 import pytest
@@ -18,6 +18,7 @@ from projections.audit.merkle import (
     leaf_hash,
     root_from_inclusion,
     root_of,
+    stored_subtrees,
     subtrees,
     verify_consistency,
     verify_inclusion,
@@ -188,3 +189,41 @@ def test_a_corrupted_consistency_proof_is_refused(change: str) -> None:
         old, new = new, old
     with pytest.raises(ProofError):
         verify_consistency(6, 8, old, new, proof)
+
+
+def test_proofs_from_stored_subtree_roots_match_brute_force_and_read_log_n_hashes(
+    big: tuple[list[bytes], Callable[..., bytes], Callable[..., list[bytes]]],
+) -> None:
+    """The sealer keeps the roots of the perfect subtrees each append completes; proofs built
+    from them need no leaf beyond those, and read O(log n) stored hashes per subtree."""
+    leaves, _, brute = big
+    store: dict[tuple[int, int], bytes] = {}
+    tree = CompactRange()
+    for index, leaf in enumerate(leaves):
+        store[(0, index)] = leaf
+        for node in tree.append(leaf):
+            store[(node.level, node.index)] = node.hash
+    reads: list[int] = []
+
+    def nodes(blocks: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        reads.append(len(blocks))
+        return {b: store[b] for b in blocks if b in store}
+
+    def no_leaves(start: int, end: int) -> list[bytes]:
+        raise AssertionError(f"leaves {start}..{end} read although their root is stored")
+
+    stored = stored_subtrees(nodes, no_leaves)
+    for size in range(1, MAX_SIZE + 1):
+        for index in range(0, size, 7):
+            assert inclusion_proof(stored, index, size) == brute("inclusion", index, size)
+        for old in range(1, size + 1, 5):
+            assert consistency_proof(stored, old, size) == brute("consistency", old, size)
+    assert max(reads) <= MAX_SIZE.bit_length()
+
+
+def test_a_missing_stored_root_is_computed_from_its_leaves(
+    big: tuple[list[bytes], Callable[..., bytes], Callable[..., list[bytes]]],
+) -> None:
+    leaves, _, brute = big
+    stored = stored_subtrees(lambda blocks: {}, lambda start, end: leaves[start:end])
+    assert inclusion_proof(stored, 77, 300) == brute("inclusion", 77, 300)
