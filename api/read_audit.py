@@ -8,10 +8,12 @@ outcome, including the refusals a guard or the handler raises (401, 403, 404), b
 `before_send` hook: it sees the final status of every response, after the exception handlers.
 If the record cannot be stored, the client gets a 503 instead of the data, so no answered read
 goes unrecorded; the record's commit precedes the response, so a process killed after the
-client saw a 200 has committed its record."""
+client saw a 200 has committed its record. Records of concurrent requests share one transaction
+(a group commit, `GroupCommit`): each request still waits for the commit that holds its own."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, UNAVAILABLE, UNAVAILA
 from domain.actor import Actor
 from projections.audit.access import (
     Access,
+    AccessLog,
     AccessRecord,
     patients_of,
     purpose,
@@ -150,6 +153,52 @@ def _refuse(message: Message) -> None:
     ]
 
 
+class GroupCommit:
+    """Appends records in batches: while one batch is being committed (in a worker thread),
+    the records of other requests gather for the next, so under load one commit serves many
+    requests. `append` returns once the commit holding its record is done, or raises its error
+    for every request of a batch that failed."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[AccessLog, AccessRecord, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def append(self, log: AccessLog, record: AccessRecord) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((log, record, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(done)  # a client that goes away does not cancel the write
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            by_log: dict[int, list[tuple[AccessLog, AccessRecord, asyncio.Future[None]]]] = {}
+            for item in batch:
+                by_log.setdefault(id(item[0]), []).append(item)
+            for items in by_log.values():
+                try:
+                    await anyio.to_thread.run_sync(items[0][0].append, [r for _, r, _ in items])
+                except Exception as error:  # every request of the batch answers 503
+                    for _, _, done in items:
+                        if not done.done():
+                            done.set_exception(error)
+                else:
+                    for _, _, done in items:
+                        if not done.done():
+                            done.set_result(None)
+
+
+def _group(scope: Scope) -> GroupCommit:
+    """The app's group commit (one per application, created in its event loop)."""
+    state = scope["app"].state
+    found = getattr(state, "read_audit_group", None)
+    if not isinstance(found, GroupCommit):
+        found = GroupCommit()
+        state.read_audit_group = found
+    return found
+
+
 async def record_reads(message: Message, scope: Scope) -> None:
     """The app's `before_send` hook (see the module's docstring)."""
     state: dict[str, Any] = scope.setdefault("state", {})
@@ -168,7 +217,7 @@ async def record_reads(message: Message, scope: Scope) -> None:
         return
     record = access_record(scope, mark, int(message["status"]), datetime.now(UTC))
     try:
-        await anyio.to_thread.run_sync(access_log.append, [record])
+        await _group(scope).append(access_log, record)
     except Exception:
         log.exception("an access record could not be stored; answering 503 instead")
         state[_FAILED] = True
