@@ -136,8 +136,9 @@ def test_sealed_access_records_verify_and_one_changed_record_is_named(
             # What a superuser could do: drop the guard, then rewrite a record.
             conn.execute("ALTER TABLE audit_access DISABLE TRIGGER audit_access_append_only")
             conn.execute(
-                "UPDATE audit_access SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-                "'staff', 'nurse'), 'UTF8') WHERE notification_id = %s",
+                # One byte more (a space after the JSON): still a record, no longer the one sealed.
+                "UPDATE audit_access SET state = state || '\\x20'::bytea "
+                "WHERE notification_id = %s",
                 (victim,),
             )
             conn.execute("ALTER TABLE audit_access ENABLE TRIGGER audit_access_append_only")
