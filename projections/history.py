@@ -1,6 +1,7 @@
 """As-of views: an appointment or a provider's schedule as it was at a past record time or log
 position, rebuilt from the event log (never from the current read models) through the same
-projection handlers and the same queries as the live read model. "Record time" is when Slotwise
+projection handlers and the same queries as the live read model: an appointment, a provider's
+schedule, and a patient's agenda (their appointments). "Record time" is when Slotwise
 learned of a change (the event's timestamp), not when the visit took place."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from projections.queries import AppointmentView, ProviderSchedule
+from projections.queries import AppointmentFilter, AppointmentView, Page, ProviderSchedule
 
 
 class AsOf(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,3 +35,10 @@ class History(Protocol):
     def schedule(
         self, provider_id: UUID, first_day: date, last_day: date, position: int, now: datetime
     ) -> ProviderSchedule | None: ...
+
+    def agenda(
+        self, wanted: AppointmentFilter, position: int, now: datetime
+    ) -> Page[AppointmentView]:
+        """The appointments of `wanted.patient_id` (which must be set), filtered as `wanted`
+        says, as they were after `position`."""
+        ...

@@ -36,7 +36,7 @@ from commands.structs import CommandResult
 from domain.access import may_see
 from domain.actor import Actor
 from domain.appointment import ACTIVE, Status
-from domain.errors import NotFoundError
+from domain.errors import NotFoundError, ValidationError
 from projections.audit.access import Access
 from projections.history import History
 from projections.queries import (
@@ -261,6 +261,7 @@ class AppointmentController(Controller):
         "/",
         sync_to_thread=True,
         summary="List appointments with filters",
+        response_headers=AS_OF_HEADERS,
         **documented("listAppointments", *QUERY, *GUARDED),
     )
     def list_appointments(
@@ -271,6 +272,7 @@ class AppointmentController(Controller):
         position: Injected[MinPosition],
         page_cap: Injected[int],
         access: Injected[Access],
+        history: Injected[History],
         patient_id: FromQuery[UUID | None] = None,
         provider_id: FromQuery[UUID | None] = None,
         status: FromQuery[list[Status] | None] = None,
@@ -278,7 +280,12 @@ class AppointmentController(Controller):
         start_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
         limit: FromQuery[int] = 50,
         offset: Offset = 0,
-    ) -> Page[AppointmentView]:
+        as_of: AsOfTime = None,
+        as_of_position: AsOfPosition = None,
+    ) -> Response[Page[AppointmentView]]:
+        """Appointments the caller may see, filtered. Staff and auditors may ask for one
+        patient's agenda (`patient_id`) as it was at `as_of` or after `as_of_position`, rebuilt
+        from the event log and labelled in the response headers."""
         wanted = AppointmentFilter(
             patient_id=patient_id,
             provider_id=provider_id,
@@ -288,7 +295,15 @@ class AppointmentController(Controller):
             limit=page_size(limit, page_cap),
             offset=offset,
         )
-        return _list(queries, clock, actor, wanted, access)
+        at = wanted_position(actor, history, as_of, as_of_position)
+        if at is None:
+            return Response(_list(queries, clock, actor, wanted, access))
+        if patient_id is None:
+            raise ValidationError("as_of lists one patient's agenda: give patient_id")
+        now = optional_aware(as_of, "as_of") or clock.now()
+        page = history.agenda(wanted, at, now)
+        access.saw(*page.items, patients=[patient_id])
+        return Response(page, headers=headers(history.label(at)))
 
     @audits_reads("Appointment")
     @get(

@@ -22,7 +22,7 @@ from domain.calendar import ProviderCalendar
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.rows import bind_params, statement
 from projections.history import AsOf
-from projections.queries import AppointmentView, ProviderSchedule
+from projections.queries import AppointmentFilter, AppointmentView, Page, ProviderSchedule
 from projections.scheduling import SchedulingProjection
 
 
@@ -96,6 +96,29 @@ class PostgresHistory:
         aggregates = [provider_id, *slots, *appointments]
         with self._replayed(aggregates, position) as queries:
             return queries.schedule(provider_id, first_day, last_day, now)
+
+    def agenda(
+        self, wanted: AppointmentFilter, position: int, now: datetime
+    ) -> Page[AppointmentView]:
+        patient = wanted.patient_id
+        with self._pool.connection() as conn:
+            # The patient's appointments: from the sealer's index, and among events not sealed
+            # yet, those that schedule one for them.
+            indexed = conn.execute(
+                "SELECT aggregate_id FROM audit_subjects WHERE patient_id = %s", (patient,)
+            ).fetchall()
+            tail = conn.execute(
+                sql.SQL(
+                    "SELECT DISTINCT originator_id FROM {} WHERE notification_id > (SELECT "
+                    "coalesce(max(position), 0) FROM audit_seals WHERE log = %s) AND "
+                    "notification_id <= %s AND originator_version = 1 AND "
+                    "convert_from(state, 'UTF8')::jsonb #>> '{{patient_id,_data_}}' = %s"
+                ).format(self._events),
+                (self._origin, position, patient.hex if patient else ""),
+            ).fetchall()
+        aggregates = [r[0] for r in indexed + tail]
+        with self._replayed(aggregates, position) as queries:
+            return queries.appointments(wanted, now)
 
     def _mentioned(
         self, conn: psycopg.Connection[Any], ids: list[UUID], position: int, field: str

@@ -128,3 +128,25 @@ def test_as_of_is_for_staff_and_auditors_only(story: Story) -> None:
     assert refused.status_code == 403
     both = get(story, own, as_of_position=1, as_of=story.booked_at.isoformat())
     assert both.status_code == 422
+
+
+def test_a_patients_agenda_as_it_was(story: Story) -> None:
+    mine = str(story.patient)
+    then = get(story, "/v1/appointments", patient_id=mine, as_of=story.booked_at.isoformat())
+    assert then.status_code == 200, then.text
+    assert [(a["id"], a["status"]) for a in then.json()["items"]] == [
+        (str(story.appointment), "booked")
+    ]
+    assert "Slotwise-As-Of-Position" in then.headers
+    before = get(story, "/v1/appointments", patient_id=mine, as_of_position=story.before_booking)
+    assert before.json()["items"] == []
+    after = get(
+        story,
+        "/v1/appointments",
+        patient_id=mine,
+        status="cancelled",
+        as_of_position=story.cancelled,
+    )
+    assert [a["status"] for a in after.json()["items"]] == ["cancelled"]
+    anyone = get(story, "/v1/appointments", as_of_position=story.cancelled)
+    assert anyone.status_code == 422
