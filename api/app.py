@@ -22,7 +22,7 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
-from api.fhir.controller import FhirController
+from api.fhir.router import fhir_router
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
 from api.strict import StrictStructSchema
 from infra import bootstrap
@@ -52,6 +52,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     max_page_size=settings.max_page_size,
                     status=adapters.status,
                     audit=adapters.audit,
+                    directory=adapters.directory,
                 )
                 yield
 
@@ -75,7 +76,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AnalyticsController,
             SearchController,
             AuditController,
-            FhirController,
+            fhir_router(bootstrap.TRANSIENT_ERROR_TYPES),
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -28,6 +28,7 @@ from domain.limits import check_instant
 from domain.text import check_text
 from projections.analytics_queries import AnalyticsQueries
 from projections.audit.proofs import AuditProofs
+from projections.directory import DirectoryQueries
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
@@ -53,6 +54,7 @@ class Services:
     max_page_size: int
     status: StatusQueries | None = None  # the log readers' lag, for /metrics
     audit: AuditProofs | None = None  # proofs over the sealed log, for auditors
+    directory: DirectoryQueries | None = None  # providers, patients, every slot: the FHIR facade
 
 
 # --- request headers, declared once so the document shows them where they are read ------------

@@ -23,12 +23,14 @@ from infra.postgres.database import (
 from infra.postgres.pool import connection_pool
 from infra.postgres.positions import LogPositions
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.directory import PostgresDirectoryQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
 from projections.analytics_queries import AnalyticsQueries
 from projections.audit.proofs import AuditProofs
+from projections.directory import DirectoryQueries
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
@@ -44,6 +46,7 @@ class ApiAdapters:
     status: StatusQueries
     clock: Clock
     audit: AuditProofs
+    directory: DirectoryQueries
 
 
 @contextmanager
@@ -68,4 +71,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             status=PostgresStatus(pool, app, TRACKED, settings.audit_origin),
             clock=SystemClock(),
             audit=AuditProofs(seals(settings, app, pool)),
+            directory=PostgresDirectoryQueries(pool),
         )
