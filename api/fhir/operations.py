@@ -18,7 +18,7 @@ from api.deps import VERSIONED, Injected, MinPosition, Services
 from api.fhir.directory_resources import proposed
 from api.fhir.parameters import parameters, proposal
 from api.fhir.replies import reply
-from api.fhir.resources import FHIR_JSON, Json, appointment, searchset
+from api.fhir.resources import BASE, FHIR_JSON, POSITION_HEADER, Json, appointment, searchset
 from api.fhir.search import SearchRequest, instant, parse_search, reference
 from api.problems import ReadModelBehindError
 from commands.appointments.messages import BookAppointment, HoldAppointment
@@ -186,5 +186,9 @@ async def _read_back(services: Services, result: CommandResult) -> Response[Json
     view = await sync_to_thread(services.queries.appointment, result.id)
     if view is None:  # pragma: no cover - the position covers the command's events
         raise ReadModelBehindError("the appointment is not readable yet; retry")
-    headers = {"ETag": f'W/"{view.version}"', "Location": f"Appointment/{view.id}"}
+    headers = {
+        "ETag": f'W/"{view.version}"',
+        "Location": f"{BASE}/Appointment/{view.id}",
+        POSITION_HEADER: str(result.position),  # read your writes: a read's min_position
+    }
     return Response(appointment(view), media_type=FHIR_JSON, headers=headers)

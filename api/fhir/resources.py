@@ -15,6 +15,7 @@ Json = dict[str, Any]
 SYSTEM = "https://slotwise.example/fhir"
 APPOINTMENT_TYPES = f"{SYSTEM}/CodeSystem/appointment-type"
 HOLD_EXPIRY = f"{SYSTEM}/StructureDefinition/hold-expires-at"
+POSITION_HEADER = "X-Log-Position"  # on a command's answer: the log position it reached
 
 
 def instant(value: datetime) -> str:
