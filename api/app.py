@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -22,6 +23,7 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
+from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
 from api.strict import StrictStructSchema
@@ -64,6 +66,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     prometheus = PrometheusConfig(
         app_name="slotwise", prefix="slotwise", group_path=True, exclude=[METRICS_PATH]
     )
+    handlers: dict[type[Exception] | int, Any] = {
+        **EXCEPTION_HANDLERS,
+        **dict.fromkeys(bootstrap.TRANSIENT_ERROR_TYPES, unavailable_handler(bootstrap.transient)),
+    }
     return Litestar(
         route_handlers=[
             health,
@@ -76,18 +82,16 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AnalyticsController,
             SearchController,
             AuditController,
-            fhir_router(bootstrap.TRANSIENT_ERROR_TYPES),
+            fhir_router(),
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],
+        # On /fhir/r4 paths each handler's problem is answered as an OperationOutcome.
         exception_handlers={
-            **EXCEPTION_HANDLERS,
-            **dict.fromkeys(
-                bootstrap.TRANSIENT_ERROR_TYPES, unavailable_handler(bootstrap.transient)
-            ),
+            error: outcome_on_fhir_paths(handler) for error, handler in handlers.items()
         },
         plugins=[StrictStructSchema()],
         # The process's entry point set up logging (infra/observability); Litestar's own config

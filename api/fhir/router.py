@@ -1,10 +1,7 @@
-"""The facade's one Router at /fhir/r4: its routes, the directory queries they read, and
-OperationOutcome for every error, storage outages included (their types come from the app
-factory, which alone may name infra's exceptions)."""
+"""The facade's one Router at /fhir/r4: its routes and the directory queries they read.
+Its errors are OperationOutcomes through the app's handlers (api/fhir/errors.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from litestar import Router, get
 from litestar.di import Provide
@@ -18,10 +15,8 @@ from api.fhir.directory_routes import (
     SlotResource,
     provider_resource,
 )
-from api.fhir.errors import fhir_error
 from api.fhir.operations import AppointmentOperations
 from api.fhir.resources import BASE, FHIR_JSON, Json
-from api.problems import EXCEPTION_HANDLERS
 from commands.ports import Clock
 from projections.directory import DirectoryQueries
 
@@ -37,9 +32,7 @@ def provide_directory(services: Injected[Services]) -> DirectoryQueries:
     return services.directory
 
 
-def fhir_router(storage_errors: Sequence[type[Exception]] = ()) -> Router:
-    """The facade; `storage_errors` are the exception types the app answers 503 for."""
-    handled = [*EXCEPTION_HANDLERS, *storage_errors]
+def fhir_router() -> Router:
     return Router(
         path=BASE,
         route_handlers=[
@@ -51,6 +44,5 @@ def fhir_router(storage_errors: Sequence[type[Exception]] = ()) -> Router:
             SlotResource,
         ],
         dependencies={"directory": Provide(provide_directory, sync_to_thread=False)},
-        exception_handlers=dict.fromkeys(handled, fhir_error),
         tags=["fhir"],
     )

@@ -278,3 +278,12 @@ def test_a_storage_outage_is_a_503_operation_outcome() -> None:
     assert body["issue"][0]["severity"] == "fatal"
     assert response.headers["Retry-After"].isdigit()
     assert "connection" not in body["issue"][0]["diagnostics"]
+
+
+def test_routing_errors_on_fhir_paths_are_operation_outcomes(client: TestClient[Any]) -> None:
+    outcome(client.get("/fhir/r4/Encounter", headers=STAFF), 404, "not-found")
+    outcome(client.get(f"/fhir/r4/Slot/{uuid.uuid4()}/_history/1", headers=STAFF), 404, "not-found")
+    outcome(client.put(f"/fhir/r4/Appointment/{uuid.uuid4()}", headers=STAFF), 405, "not-supported")
+    outcome(client.delete(f"/fhir/r4/Slot/{uuid.uuid4()}", headers=STAFF), 405, "not-supported")
+    elsewhere = client.get("/v1/nothing", headers=STAFF)
+    assert elsewhere.headers["content-type"].startswith("application/problem+json")
