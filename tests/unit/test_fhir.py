@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.deps import Services
+from commands.scheduling import Scheduling
 from domain.actor import Role
 from projections.queries import AppointmentFilter, AppointmentView, Page
 from tests.builders import (
@@ -105,20 +106,31 @@ def rows() -> Rows:
     return Rows()
 
 
-@pytest.fixture
-def client(rows: Rows) -> Iterator[TestClient[Any]]:
+def fhir_services(
+    directory: ListedDirectory,
+    scheduling: Scheduling | None = None,
+    queries: StillQueries | None = None,
+    positions: FixedPositions | None = None,
+    page_size: int = 2,
+) -> Services:
+    """In-memory services for the FHIR tests: by default a read model that stands still at 5."""
     clock = FixedClock(NOW)
-    services = Services(
-        scheduling=in_memory_app(clock),
-        queries=rows,
+    return Services(
+        scheduling=scheduling or in_memory_app(clock),
+        queries=queries or StillQueries(position=5),
         analytics=StillAnalytics(position=3),
         search=RecordingSearch(),
-        positions=FixedPositions(head=10, scheduling=5, analytics=3, search=4),
+        positions=positions or FixedPositions(head=10, scheduling=5, analytics=3, search=4),
         clock=clock,
         read_wait_seconds=0.01,
-        max_page_size=2,
-        directory=ListedDirectory(appointments=len(ALL)),
+        max_page_size=page_size,
+        directory=directory,
     )
+
+
+@pytest.fixture
+def client(rows: Rows) -> Iterator[TestClient[Any]]:
+    services = fhir_services(ListedDirectory(appointments=len(ALL)), queries=rows)
     with TestClient(create_app(settings(), services)) as c:
         yield c
 
@@ -259,16 +271,7 @@ def test_cancel_operation_runs_the_cancel_command_with_if_match() -> None:
     patient_id = register_patient(app)
     slot_id = create_slot(app, provider_id, start=NOW + timedelta(days=2))
     appointment_id = book(app, slot_id, patient_id).id
-    services = Services(
-        scheduling=app,
-        queries=StillQueries(position=5),
-        analytics=StillAnalytics(position=3),
-        search=RecordingSearch(),
-        positions=FixedPositions(head=10, scheduling=5, analytics=3, search=4),
-        clock=clock,
-        read_wait_seconds=0.01,
-        max_page_size=2,
-    )
+    services = fhir_services(ListedDirectory(), scheduling=app)
     body = {"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "ill"}]}
     url = f"/fhir/r4/Appointment/{appointment_id}/$cancel"
     with TestClient(create_app(settings(), services)) as c:

@@ -16,21 +16,15 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.deps import Services
 from domain.actor import Role
 from projections.directory import PatientView, ProviderView
 from projections.queries import SlotView
-from tests.builders import in_memory_app
 from tests.fakes import (
-    FixedClock,
-    FixedPositions,
     ListedDirectory,
-    RecordingSearch,
-    StillAnalytics,
-    StillQueries,
 )
 from tests.fhir_checks import check, schema_errors
 from tests.unit.test_api_edges import bearer, settings
+from tests.unit.test_fhir import fhir_services, outcome
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 STAFF = bearer(Role.STAFF)
@@ -97,25 +91,10 @@ class BrokenDirectory(ListedDirectory):
         raise psycopg.OperationalError("server closed the connection unexpectedly")
 
 
-def services(directory: ListedDirectory) -> Services:
-    clock = FixedClock(NOW)
-    return Services(
-        scheduling=in_memory_app(clock),
-        queries=StillQueries(position=5),
-        analytics=StillAnalytics(position=3),
-        search=RecordingSearch(),
-        positions=FixedPositions(head=10, scheduling=5, analytics=3, search=4),
-        clock=clock,
-        read_wait_seconds=0.01,
-        max_page_size=2,
-        directory=directory,
-    )
-
-
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient[Any]]:
     directory = ListedDirectory([DOCTOR, NEWCOMER], [GRACE, OTHER], list(SLOTS.values()))
-    with TestClient(create_app(settings(), services(directory))) as c:
+    with TestClient(create_app(settings(), fhir_services(directory))) as c:
         yield c
 
 
@@ -125,14 +104,6 @@ def read(client: TestClient[Any], path: str, headers: dict[str, str] = STAFF) ->
     assert response.headers["content-type"].startswith("application/fhir+json")
     body = check(response.json())
     assert response.headers["etag"] == f'W/"{body["meta"]["versionId"]}"'
-    return body
-
-
-def outcome(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/fhir+json")
-    body: dict[str, Any] = check(response.json())
-    assert body["issue"][0]["code"] == code
     return body
 
 
@@ -272,7 +243,7 @@ def test_unknown_ids_are_not_found(client: TestClient[Any], path: str) -> None:
 
 
 def test_a_storage_outage_is_a_503_operation_outcome() -> None:
-    with TestClient(create_app(settings(), services(BrokenDirectory([DOCTOR])))) as c:
+    with TestClient(create_app(settings(), fhir_services(BrokenDirectory([DOCTOR])))) as c:
         response = c.get("/fhir/r4/Practitioner", headers=STAFF)
     body = outcome(response, 503, "transient")
     assert body["issue"][0]["severity"] == "fatal"

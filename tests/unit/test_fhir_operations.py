@@ -30,13 +30,11 @@ from tests.fakes import (
     FixedClock,
     FixedPositions,
     ListedDirectory,
-    RecordingSearch,
-    StillAnalytics,
-    StillQueries,
 )
 from tests.fhir_checks import check
 from tests.unit.test_api_edges import bearer, settings
-from tests.unit.test_fhir_directory import DOCTOR, SLOTS, outcome
+from tests.unit.test_fhir import fhir_services, outcome
+from tests.unit.test_fhir_directory import DOCTOR, SLOTS
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 STAFF = bearer(Role.STAFF)
@@ -52,18 +50,9 @@ class World:
         self.directory = ListedDirectory([DOCTOR], [], [SLOTS["free"], SLOTS["busy"]])
 
     def services(self) -> Services:
-        return Services(
-            scheduling=self.app,
-            queries=StillQueries(position=5),
-            analytics=StillAnalytics(position=3),
-            search=RecordingSearch(),
-            # The read model stands still: a command's read-back waits in vain (503).
-            positions=FixedPositions(head=10_000, scheduling=5, analytics=3, search=4),
-            clock=self.clock,
-            read_wait_seconds=0.01,
-            max_page_size=20,
-            directory=self.directory,
-        )
+        # The read model stands still: a command's read-back waits in vain (503).
+        positions = FixedPositions(head=10_000, scheduling=5, analytics=3, search=4)
+        return fhir_services(self.directory, self.app, positions=positions, page_size=20)
 
 
 @pytest.fixture

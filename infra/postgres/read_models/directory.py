@@ -3,8 +3,9 @@ rm_slots and their seats): the same tables and position as the scheduling querie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -25,6 +26,8 @@ from projections.directory import (
     SlotSearch,
 )
 from projections.queries import AppointmentFilter, Page, SlotView
+
+T = TypeVar("T")
 
 PROVIDER_SELECT = """
 SELECT p.id, p.name, p.time_zone, p.specializations, p.profile->>'address' AS address,
@@ -94,7 +97,7 @@ def _slot_search(wanted: SlotSearch, now: datetime) -> tuple[str, dict[str, Any]
     return query, params
 
 
-def _totalled(items: list[Any], wanted: DirectoryFilter | SlotSearch, total: int) -> Page[Any]:
+def _totalled(items: list[T], wanted: DirectoryFilter | SlotSearch, total: int) -> Page[T]:
     return msgspec.structs.replace(_page(items, wanted.limit, wanted.offset), total=total)
 
 
@@ -115,24 +118,21 @@ class PostgresDirectoryQueries(TrackedReadModel):
         return found.items[0] if found.items else None
 
     def providers(self, wanted: DirectoryFilter) -> Page[ProviderView]:
-        where, params = _directory_conditions(wanted)
-        rows, total = self._counted(
-            f"{PROVIDER_SELECT} WHERE {where}", params, "name, id", wanted.limit, wanted.offset
-        )
-        items = [ProviderView(**r) for r in rows]
-        return _totalled(items, wanted, total)
+        return self._listing(PROVIDER_SELECT, wanted, ProviderView)
 
     def patient(self, patient_id: UUID) -> PatientView | None:
         found = self.patients(DirectoryFilter(ids=(patient_id,), limit=1))
         return found.items[0] if found.items else None
 
     def patients(self, wanted: DirectoryFilter) -> Page[PatientView]:
+        return self._listing(PATIENT_SELECT, wanted, PatientView)
+
+    def _listing(self, select: str, wanted: DirectoryFilter, view: Callable[..., T]) -> Page[T]:
         where, params = _directory_conditions(wanted)
         rows, total = self._counted(
-            f"{PATIENT_SELECT} WHERE {where}", params, "name, id", wanted.limit, wanted.offset
+            f"{select} WHERE {where}", params, "name, id", wanted.limit, wanted.offset
         )
-        items = [PatientView(**r) for r in rows]
-        return _totalled(items, wanted, total)
+        return _totalled([view(**r) for r in rows], wanted, total)
 
     def slot(self, slot_id: UUID, now: datetime) -> SlotView | None:
         rows = self._rows(
