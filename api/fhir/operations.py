@@ -30,7 +30,16 @@ from domain.errors import ValidationError
 from projections.directory import DirectoryQueries, SlotSearch
 from projections.scheduling import SchedulingProjection
 
-FIND_PARAMS = ("start", "end", "practitioner", "specialty", "service-type", "location", "patient")
+FIND_PARAMS = (
+    "start",
+    "end",
+    "practitioner",
+    "specialty",
+    "service-type",
+    "visit-type",  # IHE's name for the kind of visit: here the same appointment type
+    "location",
+    "patient",
+)
 DEFAULT_RANGE = timedelta(days=14)
 MAX_RANGE = timedelta(days=62)  # as the JSON API's availability
 Modality = Literal["in_person", "video", "phone"]
@@ -71,7 +80,7 @@ def find_slots(
         start_from=first,
         start_to=last,
         fhir_statuses=("free",),
-        appointment_type=_modality(search.first("service-type")),
+        appointment_type=_modality(search.first("service-type") or search.first("visit-type")),
         specialty=search.first("specialty"),
         location=search.first("location"),
         bookable_after=now,

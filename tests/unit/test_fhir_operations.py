@@ -89,7 +89,7 @@ def test_find_proposes_appointments_in_free_slots(client: TestClient[Any], world
     params = {
         "practitioner": f"Practitioner/{DOCTOR.id}",
         "specialty": "cardiology",
-        "service-type": "video",
+        "visit-type": "video",
         "location": "Berlin",
         "start": "2030-01-07T00:00:00Z",
         "end": "2030-01-20",
