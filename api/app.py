@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -23,7 +24,8 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
-from api.fhir.controller import FhirController
+from api.fhir.errors import outcome_on_fhir_paths
+from api.fhir.router import fhir_router
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
 from api.read_audit import record_reads
 from api.strict import StrictStructSchema
@@ -58,6 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     trail=adapters.trail,
                     history=adapters.history,
                     anomaly_threshold=settings.audit_distinct_patients,
+                    directory=adapters.directory,
                 )
                 yield
 
@@ -69,6 +72,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     prometheus = PrometheusConfig(
         app_name="slotwise", prefix="slotwise", group_path=True, exclude=[METRICS_PATH]
     )
+    handlers: dict[type[Exception] | int, Any] = {
+        **EXCEPTION_HANDLERS,
+        **dict.fromkeys(bootstrap.TRANSIENT_ERROR_TYPES, unavailable_handler(bootstrap.transient)),
+    }
     return Litestar(
         route_handlers=[
             health,
@@ -82,7 +89,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             SearchController,
             AuditController,
             AuditTrailController,
-            FhirController,
+            fhir_router(),
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,
@@ -90,11 +97,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
         middleware=[prometheus.middleware, rate_limit.middleware],
+        # On /fhir/r4 paths each handler's problem is answered as an OperationOutcome.
         exception_handlers={
-            **EXCEPTION_HANDLERS,
-            **dict.fromkeys(
-                bootstrap.TRANSIENT_ERROR_TYPES, unavailable_handler(bootstrap.transient)
-            ),
+            error: outcome_on_fhir_paths(handler) for error, handler in handlers.items()
         },
         plugins=[StrictStructSchema()],
         # The process's entry point set up logging (infra/observability); Litestar's own config

@@ -31,6 +31,7 @@ from projections.analytics_queries import AnalyticsQueries
 from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
 from projections.audit.trail import AuditTrail
+from projections.directory import DirectoryQueries
 from projections.history import History
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
@@ -63,6 +64,7 @@ class Services:
     trail: AuditTrail | None = None  # audit queries, for auditors
     history: History | None = None  # as-of views from the event log
     anomaly_threshold: int = 50  # distinct patients an actor may read in a period unremarked
+    directory: DirectoryQueries | None = None  # providers, patients, every slot: the FHIR facade
 
 
 # --- request headers, declared once so the document shows them where they are read ------------

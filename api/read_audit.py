@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
@@ -82,6 +82,35 @@ def provide_access(request: Request[Any, Any, Any], purpose_of_use: PurposeOfUse
     """The `access` dependency: the note of what this request read. (The purpose header is read
     again by the hook, for refusals too; declaring it here documents it on the route.)"""
     return _note(request.scope)
+
+
+def saw_resources(scope: Scope, body: Mapping[str, Any]) -> None:
+    """Note the FHIR resources answered (one resource, or a Bundle's entries): their ids, and
+    the patients they are of (a Patient itself, or an Appointment's patient participant)."""
+    entries = body.get("entry") if body.get("resourceType") == "Bundle" else None
+    found = [e.get("resource", {}) for e in entries or []] if entries is not None else [body]
+    patients: list[UUID] = []
+    resources: list[UUID] = []
+    for resource in found:
+        own = _uuid(resource.get("id"))
+        if own is not None:
+            resources.append(own)
+            if resource.get("resourceType") == "Patient":
+                patients.append(own)
+        for participant in resource.get("participant", []):
+            ref = str(participant.get("actor", {}).get("reference", ""))
+            kind, _, ident = ref.partition("/")
+            patient = _uuid(ident) if kind == "Patient" else None
+            if patient is not None:
+                patients.append(patient)
+    _note(scope).saw(patients=patients, resources=resources)
+
+
+def _uuid(value: object) -> UUID | None:
+    try:
+        return UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _header(scope: Scope, name: str) -> str | None:

@@ -20,3 +20,15 @@ FHIR_STATUS: Mapping[Status, str] = MappingProxyType(
         Status.NO_SHOW: "noshow",
     }
 )
+
+# Slot.status: an open slot with a free seat is free; a full one is busy-tentative while a
+# hold (not yet run out) takes a seat, else busy; blocked and cancelled slots take no booking.
+SLOT_STATUSES = ("free", "busy", "busy-tentative", "busy-unavailable")
+
+
+def slot_fhir_status(status: str, free_seats: int, held_seats: int) -> str:
+    if status != "open":
+        return "busy-unavailable"
+    if free_seats > 0:
+        return "free"
+    return "busy-tentative" if held_seats > 0 else "busy"

@@ -42,6 +42,7 @@ class AppointmentView(msgspec.Struct, frozen=True, kw_only=True):
     cancel_reason: str | None
     overbooked: bool
     version: int
+    updated_at: datetime | None = None  # the time of the last event applied to the row
 
 
 class SlotView(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +60,7 @@ class SlotView(msgspec.Struct, frozen=True, kw_only=True):
     held_seats: int
     free_seats: int
     version: int
+    updated_at: datetime | None = None  # the time of the last event applied to the row
 
 
 class ScheduleSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,11 +93,12 @@ class NoShowRow(msgspec.Struct, frozen=True, kw_only=True):
     rate: Decimal | None
 
 
-class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True, omit_defaults=True):
     items: list[T]
     limit: int
     offset: int
     next_offset: int | None
+    total: int | None = None  # every match, on the reads that count them (FHIR searches)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,13 @@ from projections.analytics_queries import (
 )
 from projections.audit.access import AccessLog, AccessRecord
 from projections.changes import Change, Delete, Redact, RowView, Update
+from projections.directory import (
+    DirectoryFilter,
+    DirectoryQueries,
+    PatientView,
+    ProviderView,
+    SlotSearch,
+)
 from projections.positions import BeyondLogHeadError, PositionWaits, TooManyWaitersError
 from projections.queries import (
     AppointmentFilter,
@@ -138,6 +145,67 @@ class StillQueries(SchedulingQueries):
 
     def expired_holds(self, now: datetime, limit: int) -> list[UUID]:
         return []
+
+
+class ListedDirectory(DirectoryQueries):
+    """A `projections.directory.DirectoryQueries` over the views it is given, filtered by id,
+    name and specialty (slots: by provider only); it records what it was asked."""
+
+    def __init__(
+        self,
+        providers: Sequence[ProviderView] = (),
+        patients: Sequence[PatientView] = (),
+        slots: Sequence[SlotView] = (),
+        appointments: int = 0,
+    ) -> None:
+        self._providers, self._patients, self._slots = list(providers), list(patients), slots
+        self._appointments = appointments
+        self.asked: list[DirectoryFilter | SlotSearch | AppointmentFilter] = []
+
+    def provider(self, provider_id: UUID) -> ProviderView | None:
+        return next((p for p in self._providers if p.id == provider_id), None)
+
+    def providers(self, wanted: DirectoryFilter) -> Page[ProviderView]:
+        self.asked.append(wanted)
+        found = [
+            p
+            for p in self._providers
+            if (not wanted.ids or p.id in wanted.ids)
+            and (wanted.name is None or wanted.name.lower() in p.name.lower())
+            and (wanted.specialty is None or wanted.specialty in p.specializations)
+        ]
+        return _listed(found, wanted.limit, wanted.offset)
+
+    def patient(self, patient_id: UUID) -> PatientView | None:
+        return next((p for p in self._patients if p.id == patient_id), None)
+
+    def patients(self, wanted: DirectoryFilter) -> Page[PatientView]:
+        self.asked.append(wanted)
+        found = [p for p in self._patients if not wanted.ids or p.id in wanted.ids]
+        return _listed(found, wanted.limit, wanted.offset)
+
+    def slot(self, slot_id: UUID, now: datetime) -> SlotView | None:
+        return next((s for s in self._slots if s.id == slot_id), None)
+
+    def slots(self, wanted: SlotSearch, now: datetime) -> Page[SlotView]:
+        self.asked.append(wanted)
+        found = [s for s in self._slots if wanted.provider_id in (None, s.provider_id)]
+        return _listed(found, wanted.limit, wanted.offset)
+
+    def appointment_total(self, wanted: AppointmentFilter) -> int:
+        self.asked.append(wanted)
+        return self._appointments
+
+
+def _listed(found: list[Any], limit: int, offset: int) -> Page[Any]:
+    after = offset + limit
+    return Page(
+        items=found[offset:after],
+        limit=limit,
+        offset=offset,
+        next_offset=after if after < len(found) else None,
+        total=len(found),
+    )
 
 
 class StillAnalytics(AnalyticsQueries):

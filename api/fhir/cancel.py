@@ -4,28 +4,20 @@ change goes through the one cancel command with its reason, If-Match and Idempot
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from litestar import Request
 
+from api.fhir.parameters import parameters
 from api.fhir.resources import Json
+from api.fhir.search import resource_id
 from commands.appointments.messages import CancelAppointment
 from commands.structs import CommandResult
-from domain.errors import NotFoundError, ValidationError
+from domain.errors import ValidationError
 
 
 def cancel_command(appointment_id: str, body: Any) -> CancelAppointment:
-    try:
-        wanted = UUID(appointment_id)
-    except ValueError:
-        raise NotFoundError(f"Appointment {appointment_id} not found") from None
-    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
-        raise ValidationError("the body must be a Parameters resource")
-    reasons = [
-        p.get("valueString")
-        for p in body.get("parameter", [])
-        if isinstance(p, dict) and p.get("name") == "reason"
-    ]
+    wanted = resource_id(appointment_id, "Appointment")
+    reasons = parameters(body).get("reason", [])
     if len(reasons) != 1 or not isinstance(reasons[0], str):
         raise ValidationError("Parameters must hold one reason as valueString")
     return CancelAppointment(appointment_id=wanted, reason=reasons[0])

@@ -1,5 +1,5 @@
-"""Read-model rows rendered as FHIR R4 resources (plain JSON objects), and the
-CapabilityStatement listing exactly what the facade supports."""
+"""Read-model rows rendered as FHIR R4 resources (plain JSON objects): Appointment, the
+searchset Bundle and OperationOutcome; the directory's resources are in directory_resources."""
 
 from __future__ import annotations
 
@@ -12,13 +12,28 @@ FHIR_JSON = "application/fhir+json"
 BASE = "/fhir/r4"
 
 Json = dict[str, Any]
+SYSTEM = "https://slotwise.example/fhir"
+APPOINTMENT_TYPES = f"{SYSTEM}/CodeSystem/appointment-type"
+HOLD_EXPIRY = f"{SYSTEM}/StructureDefinition/hold-expires-at"
+POSITION_HEADER = "X-Log-Position"  # on a command's answer: the log position it reached
 
 
 def instant(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def meta(version: int, updated_at: datetime) -> Json:
+    """`versionId` is the aggregate's version (the ETag's), `lastUpdated` its last event's time."""
+    return {"versionId": str(version), "lastUpdated": instant(updated_at)}
+
+
+def appointment_type(code: str) -> Json:
+    return {"coding": [{"system": APPOINTMENT_TYPES, "code": code}]}
+
+
 def _last_updated(view: AppointmentView) -> datetime:
+    if view.updated_at is not None:
+        return view.updated_at
     stamps = [
         view.booked_at,
         view.confirmed_at,
@@ -42,9 +57,10 @@ def appointment(view: AppointmentView) -> Json:
     body: Json = {
         "resourceType": "Appointment",
         "id": str(view.id),
-        "meta": {"versionId": str(view.version), "lastUpdated": instant(_last_updated(view))},
+        "meta": meta(view.version, _last_updated(view)),
         "status": view.fhir_status,
-        "appointmentType": {"coding": [{"code": view.appointment_type}]},
+        "serviceType": [appointment_type(view.appointment_type)],
+        "appointmentType": appointment_type(view.appointment_type),
         "start": instant(view.start),
         "end": instant(view.end),
         "slot": [{"reference": f"Slot/{view.slot_id}"}],
@@ -53,35 +69,34 @@ def appointment(view: AppointmentView) -> Json:
             {"actor": {"reference": f"Practitioner/{view.provider_id}"}, "status": status},
         ],
     }
+    if view.reason:
+        body["reasonCode"] = [{"text": view.reason}]
     if view.cancel_reason is not None and view.fhir_status == "cancelled":
         body["cancelationReason"] = {"text": view.cancel_reason}
     if view.hold_expires_at is not None and view.fhir_status == "pending":
         body["extension"] = [
             {
-                "url": "https://slotwise.example/fhir/StructureDefinition/hold-expires-at",
+                "url": HOLD_EXPIRY,
                 "valueInstant": instant(view.hold_expires_at),
             }
         ]
     return body
 
 
-def searchset(resources: list[Json], self_url: str, next_url: str | None) -> Json:
-    # No `total`: the read-model page does not count matches (Bundle.total is optional).
-    links = [{"relation": "self", "url": self_url}]
-    if next_url is not None:
-        links.append({"relation": "next", "url": next_url})
+def searchset(resources: list[Json], total: int, links: list[dict[str, str]]) -> Json:
+    """A searchset Bundle; resources without an id (proposed Appointments) have no fullUrl."""
+    entries: list[Json] = []
+    for r in resources:
+        entry: Json = {"resource": r, "search": {"mode": "match"}}
+        if "id" in r:
+            entry = {"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", **entry}
+        entries.append(entry)
     return {
         "resourceType": "Bundle",
         "type": "searchset",
+        "total": total,
         "link": links,
-        "entry": [
-            {
-                "fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
+        "entry": entries,
     }
 
 
@@ -90,41 +105,4 @@ def operation_outcome(status: int, code: str, diagnostics: str) -> Json:
     return {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
-    }
-
-
-def capability_statement(now: datetime) -> Json:
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": instant(now),
-        "kind": "instance",
-        "fhirVersion": "4.0.1",
-        "format": [FHIR_JSON],
-        "implementation": {"description": "Slotwise scheduling facade", "url": BASE},
-        "rest": [
-            {
-                "mode": "server",
-                "security": {"description": "Bearer JWT, as the JSON API"},
-                "resource": [
-                    {
-                        "type": "Appointment",
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "practitioner", "type": "reference"},
-                            {"name": "date", "type": "date"},
-                            {"name": "status", "type": "token"},
-                            {"name": "_count", "type": "number"},
-                        ],
-                        "operation": [
-                            {
-                                "name": "cancel",
-                                "definition": "https://slotwise.example/fhir/OperationDefinition/Appointment-cancel",
-                            }
-                        ],
-                    }
-                ],
-            }
-        ],
     }

@@ -133,6 +133,7 @@ class AppointmentCommands(SlotwiseApplication):
                 raise ValidationError("to book a hold, send only its appointment_id")
             appointment = ws.get(Appointment, cmd.appointment_id, "appointment")
             require_acting(ctx.actor, appointment, Role.PATIENT, Role.STAFF)
+            _require_version(ctx, appointment)
             appointment.book_from_hold(now, meta)
             ws.get(Slot, appointment.slot_id, "slot").convert_hold(appointment.id, now, meta)
             for agenda in self._agendas_of(ws, appointment):
@@ -151,9 +152,7 @@ class AppointmentCommands(SlotwiseApplication):
         ws = Workspace(self)
         appointment = ws.get(Appointment, appointment_id, "appointment")
         require_acting(ctx.actor, appointment, *roles)
-        if ctx.expected_version is not None and ctx.expected_version != appointment.version:
-            msg = f"the appointment is at version {appointment.version}, not {ctx.expected_version}"
-            raise StaleVersionError(msg)
+        _require_version(ctx, appointment)
         return ws, appointment
 
     @use_case
@@ -265,3 +264,10 @@ class AppointmentCommands(SlotwiseApplication):
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.STAFF)
         appointment.revert_no_show(cmd.reason, meta)
         return Outcome(appointment.id, ws.touched())
+
+
+def _require_version(ctx: CommandContext, appointment: Appointment) -> None:
+    """If-Match: act only on the version the caller based the change on."""
+    if ctx.expected_version is not None and ctx.expected_version != appointment.version:
+        msg = f"the appointment is at version {appointment.version}, not {ctx.expected_version}"
+        raise StaleVersionError(msg)

@@ -26,6 +26,7 @@ from infra.postgres.history import PostgresHistory
 from infra.postgres.pool import connection_pool
 from infra.postgres.positions import LogPositions
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.read_models.directory import PostgresDirectoryQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
@@ -34,6 +35,7 @@ from projections.analytics_queries import AnalyticsQueries
 from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
 from projections.audit.trail import AuditTrail
+from projections.directory import DirectoryQueries
 from projections.history import History
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
@@ -53,6 +55,7 @@ class ApiAdapters:
     access: AccessLog
     trail: AuditTrail
     history: History
+    directory: DirectoryQueries
 
 
 @contextmanager
@@ -82,4 +85,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             trail=PostgresAuditTrail(
                 pool, settings.audit_origin, settings.audit_access_origin, TRACKED
             ),
+            directory=PostgresDirectoryQueries(pool),
         )

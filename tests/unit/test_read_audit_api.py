@@ -137,3 +137,36 @@ def test_a_read_that_cannot_be_recorded_is_refused_with_503_and_no_data(
     assert "Retry-After" in answer.headers
     assert str(PATIENT) not in answer.text
     assert answer.json()["status"] == 503
+
+
+def test_a_fhir_appointment_read_records_the_patient_and_resource_it_answered(
+    client: TestClient[Any], access_log: MemoryAccessLog
+) -> None:
+    staff = uuid.uuid4()
+    answer = client.get(f"/fhir/r4/Appointment/{BOOKED.id}", headers=bearer(Role.STAFF, staff))
+    assert answer.status_code == 200
+    record = only(access_log)
+    assert (record.actor_id, record.actor_role) == (staff, "staff")
+    assert record.patient_ids == [PATIENT]
+    assert record.resource_ids == [BOOKED.id]
+    assert (record.resource_type, record.action, record.outcome) == ("Appointment", "read", 200)
+    assert record.route.startswith("/fhir/r4/Appointment/")
+
+
+def test_a_refused_fhir_read_is_recorded_with_its_outcome_and_names_no_patient(
+    client: TestClient[Any], access_log: MemoryAccessLog
+) -> None:
+    stranger = uuid.uuid4()
+    answer = client.get(f"/fhir/r4/Appointment/{BOOKED.id}", headers=bearer(Role.PATIENT, stranger))
+    assert answer.status_code == 404
+    record = only(access_log)
+    assert (record.actor_id, record.outcome) == (stranger, 404)
+    assert record.patient_ids == []
+
+
+def test_the_fhir_capability_statement_is_not_a_read_of_patient_data(
+    client: TestClient[Any], access_log: MemoryAccessLog
+) -> None:
+    headers = bearer(Role.STAFF, uuid.uuid4())
+    assert client.get("/fhir/r4/metadata", headers=headers).status_code == 200
+    assert access_log.records == []

@@ -30,7 +30,7 @@ APPOINTMENT_COLUMNS = """
     id, patient_id, provider_id, slot_id, start_at, end_at, appointment_type, status, reason,
     hold_expires_at, booked_at, confirmed_at, checked_in_at, started_at, completed_at,
     cancelled_at, no_show_at, wait_seconds, duration_seconds, late_cancellation, cancel_reason,
-    overbooked, version
+    overbooked, version, updated_at
 """
 
 # Seats that count now: bookings, and holds that have not expired yet.
@@ -69,6 +69,7 @@ def _appointment(row: dict[str, Any]) -> AppointmentView:
         cancel_reason=row["cancel_reason"],
         overbooked=row["overbooked"],
         version=row["version"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -89,6 +90,7 @@ def _slot(row: dict[str, Any]) -> SlotView:
         held_seats=row["held_seats"],
         free_seats=max(row["capacity"] - taken, 0) if row["status"] == "open" else 0,
         version=row["version"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -100,6 +102,32 @@ def _page(items: list[Any], limit: int, offset: int) -> Page[Any]:
         offset=offset,
         next_offset=offset + limit if more else None,
     )
+
+
+def appointment_conditions(wanted: AppointmentFilter) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (over rm_appointments) and its parameters for `wanted`'s filters."""
+    where = ["TRUE"]
+    params: dict[str, Any] = {}
+    for column, value in (
+        ("patient_id", wanted.patient_id),
+        ("provider_id", wanted.provider_id),
+    ):
+        if value is not None:
+            where.append(f"{column} = %({column})s")
+            params[column] = value
+    if wanted.statuses:
+        where.append("status = ANY(%(statuses)s)")
+        params["statuses"] = list(wanted.statuses)
+    if wanted.start_from is not None:
+        where.append("start_at >= %(start_from)s")
+        params["start_from"] = wanted.start_from
+    if wanted.start_to is not None:
+        where.append("start_at < %(start_to)s")
+        params["start_to"] = wanted.start_to
+    if wanted.ends_after is not None:
+        where.append("end_at > %(ends_after)s")
+        params["ends_after"] = wanted.ends_after
+    return " AND ".join(where), params
 
 
 class PostgresSchedulingQueries(TrackedReadModel):
@@ -114,30 +142,11 @@ class PostgresSchedulingQueries(TrackedReadModel):
         return _appointment(rows[0]) if rows else None
 
     def appointments(self, wanted: AppointmentFilter, now: datetime) -> Page[AppointmentView]:
-        where = ["TRUE"]
-        params: dict[str, Any] = {"limit": wanted.limit + 1, "offset": wanted.offset}
-        for column, value in (
-            ("patient_id", wanted.patient_id),
-            ("provider_id", wanted.provider_id),
-        ):
-            if value is not None:
-                where.append(f"{column} = %({column})s")
-                params[column] = value
-        if wanted.statuses:
-            where.append("status = ANY(%(statuses)s)")
-            params["statuses"] = list(wanted.statuses)
-        if wanted.start_from is not None:
-            where.append("start_at >= %(start_from)s")
-            params["start_from"] = wanted.start_from
-        if wanted.start_to is not None:
-            where.append("start_at < %(start_to)s")
-            params["start_to"] = wanted.start_to
-        if wanted.ends_after is not None:
-            where.append("end_at > %(ends_after)s")
-            params["ends_after"] = wanted.ends_after
+        where, params = appointment_conditions(wanted)
+        params |= {"limit": wanted.limit + 1, "offset": wanted.offset}
         order = "start_at DESC, id DESC" if wanted.newest_first else "start_at, id"
         query = (
-            f"SELECT {APPOINTMENT_COLUMNS} FROM rm_appointments WHERE {' AND '.join(where)} "  # noqa: S608
+            f"SELECT {APPOINTMENT_COLUMNS} FROM rm_appointments WHERE {where} "  # noqa: S608
             f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
         )
         items = [_appointment(r) for r in self._rows(query, params)]
