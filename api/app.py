@@ -21,6 +21,7 @@ from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
+from api.controllers.video import VideoController, VideoWebhookController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.fhir.controller import FhirController
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
@@ -52,6 +53,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     max_page_size=settings.max_page_size,
                     status=adapters.status,
                     audit=adapters.audit,
+                    video=adapters.video,
+                    video_queries=adapters.video_queries,
                 )
                 yield
 
@@ -76,6 +79,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             SearchController,
             AuditController,
             FhirController,
+            VideoController,
+            VideoWebhookController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

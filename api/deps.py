@@ -20,7 +20,7 @@ from litestar.params import HeaderParameter, QueryParameter, SkipValidationMarke
 from api.problems import ReadModelBehindError
 from commands.context import CommandContext
 from commands.idempotency import MAX_KEY_LENGTH
-from commands.ports import Clock
+from commands.ports import Clock, VideoRooms
 from commands.scheduling import Scheduling
 from domain.actor import Actor
 from domain.errors import ValidationError
@@ -33,6 +33,7 @@ from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
 from projections.search import SearchBackend
 from projections.status import StatusQueries
+from projections.video import VideoQueries
 
 T = TypeVar("T")
 
@@ -53,6 +54,8 @@ class Services:
     max_page_size: int
     status: StatusQueries | None = None  # the log readers' lag, for /metrics
     audit: AuditProofs | None = None  # proofs over the sealed log, for auditors
+    video: VideoRooms | None = None  # the video provider (issue 13)
+    video_queries: VideoQueries | None = None
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -306,6 +309,8 @@ PARTS = {
     "page_cap": "max_page_size",
     "log_status": "status",
     "audit": "audit",
+    "video_rooms": "video",
+    "video_queries": "video_queries",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

@@ -183,6 +183,16 @@ class JoinToken:
 
 
 VideoEventKind = Literal["participant_joined", "participant_left", "room_finished"]
+VIDEO_EVENT_KINDS: tuple[VideoEventKind, ...] = (
+    "participant_joined",
+    "participant_left",
+    "room_finished",
+)
+
+
+def video_event_kind(name: str) -> VideoEventKind | None:
+    """The kind named `name` (LiveKit's webhook names are these), or None for any other."""
+    return next((kind for kind in VIDEO_EVENT_KINDS if kind == name), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-from commands.ports import Clock, SystemClock
+from commands.ports import Clock, SystemClock, VideoRooms
 from commands.scheduling import Scheduling
 from infra.audit.wiring import seals
 from infra.bootstrap.base import (
@@ -24,14 +24,17 @@ from infra.postgres.pool import connection_pool
 from infra.postgres.positions import LogPositions
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.read_models.video import PostgresVideoQueries
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
+from infra.video.wiring import video_rooms
 from projections.analytics_queries import AnalyticsQueries
 from projections.audit.proofs import AuditProofs
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
+from projections.video import VideoQueries
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class ApiAdapters:
     status: StatusQueries
     clock: Clock
     audit: AuditProofs
+    video: VideoRooms
+    video_queries: VideoQueries
 
 
 @contextmanager
@@ -68,4 +73,6 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             status=PostgresStatus(pool, app, TRACKED, settings.audit_origin),
             clock=SystemClock(),
             audit=AuditProofs(seals(settings, app, pool)),
+            video=stack.enter_context(video_rooms(settings)),
+            video_queries=PostgresVideoQueries(pool),
         )

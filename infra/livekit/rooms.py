@@ -23,16 +23,11 @@ from commands.ports import (
     OpenedRoom,
     RoomSpec,
     VideoEvent,
-    VideoEventKind,
     WebhookRejectedError,
+    video_event_kind,
 )
 
 T = TypeVar("T")
-KINDS: dict[str, VideoEventKind] = {
-    "participant_joined": "participant_joined",
-    "participant_left": "participant_left",
-    "room_finished": "room_finished",
-}
 
 
 class VideoProviderError(RuntimeError):
@@ -140,7 +135,7 @@ class LiveKitRooms:
             event = self._webhooks.receive(body.decode("utf-8"), auth)
         except Exception:  # the SDK raises plain exceptions and PyJWT's for every failure
             raise WebhookRejectedError("the webhook's signature did not verify") from None
-        kind = KINDS.get(event.event)
+        kind = video_event_kind(event.event)
         if kind is None or not event.id:
             return None
         reason = None

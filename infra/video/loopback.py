@@ -23,15 +23,10 @@ from commands.ports import (
     OpenedRoom,
     RoomSpec,
     VideoEvent,
-    VideoEventKind,
     WebhookRejectedError,
+    video_event_kind,
 )
 
-KINDS: dict[str, VideoEventKind] = {
-    "participant_joined": "participant_joined",
-    "participant_left": "participant_left",
-    "room_finished": "room_finished",
-}
 DEV_SECRET = "slotwise-loopback-video-secret-for-dev-and-tests"  # noqa: S105 - dev only
 
 
@@ -76,7 +71,7 @@ class LoopbackRooms:
             raise WebhookRejectedError("the webhook's signature did not verify")
         try:
             data: dict[str, Any] = json.loads(body)
-            kind = KINDS.get(data["event"])
+            kind = video_event_kind(data["event"])
             if kind is None:
                 return None
             at = datetime.fromisoformat(data["at"])

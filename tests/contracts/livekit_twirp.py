@@ -6,17 +6,18 @@ the message does not define, and answers are real response messages or Twirp JSO
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
 from google.protobuf import unknown_fields
 from google.protobuf.message import DecodeError, Message
 from livekit.protocol import models, room
+
+from tests.contracts.local_server import serving
 
 PREFIX = "/twirp/livekit.RoomService/"
 # Method → (request message, the video grant its token must carry).
@@ -147,13 +148,6 @@ def livekit_server(api_key: str, api_secret: str) -> Iterator[LiveKitServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        server.url = url
         yield server
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()

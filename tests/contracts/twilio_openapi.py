@@ -9,18 +9,19 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
+
+from tests.contracts.local_server import serving
 
 SPEC_PATH = Path(__file__).parent / "twilio" / "twilio_video_v1.json"
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
@@ -257,13 +258,6 @@ def twilio_video_server(
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        server.base_url = url
         yield server
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
