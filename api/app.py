@@ -23,6 +23,7 @@ from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
+from api.controllers.video import VideoController, VideoWebhookController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
@@ -61,6 +62,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     history=adapters.history,
                     anomaly_threshold=settings.audit_distinct_patients,
                     directory=adapters.directory,
+                    video=adapters.video,
+                    video_queries=adapters.video_queries,
                 )
                 yield
 
@@ -90,6 +93,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AuditController,
             AuditTrailController,
             fhir_router(),
+            VideoController,
+            VideoWebhookController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -21,7 +21,7 @@ from api.problems import ReadModelBehindError
 from api.read_audit import provide_access
 from commands.context import CommandContext
 from commands.idempotency import MAX_KEY_LENGTH
-from commands.ports import Clock
+from commands.ports import Clock, VideoRooms
 from commands.scheduling import Scheduling
 from domain.actor import Actor
 from domain.errors import ValidationError
@@ -38,6 +38,7 @@ from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
 from projections.search import SearchBackend
 from projections.status import StatusQueries
+from projections.video import VideoQueries
 
 T = TypeVar("T")
 
@@ -65,6 +66,8 @@ class Services:
     history: History | None = None  # as-of views from the event log
     anomaly_threshold: int = 50  # distinct patients an actor may read in a period unremarked
     directory: DirectoryQueries | None = None  # providers, patients, every slot: the FHIR facade
+    video: VideoRooms | None = None  # the video provider (issue 13)
+    video_queries: VideoQueries | None = None
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -321,6 +324,8 @@ PARTS = {
     "trail": "trail",
     "history": "history",
     "anomaly_threshold": "anomaly_threshold",
+    "video_rooms": "video",
+    "video_queries": "video_queries",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

@@ -20,9 +20,11 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from commands.application import IdempotencyKeyReusedError
+from commands.ports import WebhookRejectedError
 from domain import errors
 from domain.patient import LegalHoldError
 from domain.personal import SubjectErasedError
+from domain.video_room import RecordingNotConsentedError, RoomNotOpenError
 from projections.positions import BeyondLogHeadError, TooManyWaitersError
 
 log = logging.getLogger("slotwise.api")
@@ -74,11 +76,14 @@ PROBLEMS: list[tuple[type[Exception], int, str, str]] = [
     (errors.ConcurrencyError, 409, "version-conflict", "Concurrent modification"),
     (LegalHoldError, 409, "legal-hold", "The patient's records are under a legal hold"),
     (SubjectErasedError, 409, "patient-erased", "The patient's personal data was erased"),
+    (RoomNotOpenError, 409, "video-room-not-open", "The visit's video room is not open"),
+    (RecordingNotConsentedError, 409, "recording-not-consented", "No consent to recording"),
     (errors.ConflictError, 409, "conflict", "Conflict"),
     (errors.DomainError, 422, "domain-rule", "The request breaks a rule"),
     (BeyondLogHeadError, 422, "position-beyond-head", "min_position is beyond the log"),
     (ReadModelBehindError, 503, "read-model-behind", "The read model has not caught up yet"),
     (TooManyWaitersError, 503, "too-many-waiters", "Too many reads are waiting; retry shortly"),
+    (WebhookRejectedError, 401, "webhook-rejected", "The webhook's signature did not verify"),
 ]
 
 HTTP_PROBLEMS: dict[type[HTTPException], tuple[str, str]] = {
@@ -133,6 +138,8 @@ def domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
     for error_type, status, slug, title in PROBLEMS:
         if isinstance(exc, error_type):
             headers = {"Retry-After": "1"} if status == 503 else None
+            if isinstance(exc, RoomNotOpenError) and exc.retry_after is not None:
+                headers = {"Retry-After": str(exc.retry_after)}
             head = exc.head if isinstance(exc, BeyondLogHeadError) else None
             return problem(request, status, slug, title, str(exc), headers, head=head)
     return internal_handler(request, exc)
@@ -194,6 +201,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ReadModelBehindError: domain_handler,
     BeyondLogHeadError: domain_handler,
     TooManyWaitersError: domain_handler,
+    WebhookRejectedError: domain_handler,
     HTTPException: http_handler,
     Exception: internal_handler,
 }

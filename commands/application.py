@@ -29,6 +29,7 @@ from domain.errors import ConcurrencyError, DomainError, NotFoundError, Validati
 from domain.log import APPLICATION_NAME
 from domain.personal import PersonalData
 from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
+from domain.video_room import VideoPolicy
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 TCommand = TypeVar("TCommand", bound=Command)
@@ -47,6 +48,7 @@ class Policies:
     booking: BookingWindow = field(default_factory=BookingWindow)
     hold: timedelta = timedelta(minutes=10)
     max_attempts: int = 8
+    video: VideoPolicy = field(default_factory=VideoPolicy)
 
 
 @dataclass

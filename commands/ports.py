@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 from uuid import UUID
 
@@ -134,3 +134,101 @@ class SendQueue(Protocol):
     tests). Enqueuing the same id twice must be harmless: the job itself is idempotent."""
 
     def enqueue(self, delivery_id: UUID) -> None: ...
+
+
+# --- Video visits (issue 13): one port, adapters in infra/livekit, infra/twilio, infra/video. -----
+# Synchronous like the other ports: its callers (the room policy's worker, the API's join route,
+# which runs handlers in threads) are synchronous, and Twilio's SDK is too; the LiveKit adapter
+# runs the async `livekit-api` SDK on an event loop of its own.
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSpec:
+    """A room to open. `name` is derived from the appointment id (never personal data), so
+    opening twice finds the same room. `empty_timeout` keeps an empty room (the wait for the
+    patient), `departure_timeout` keeps it after the last participant left (a dropped call)."""
+
+    name: str
+    empty_timeout: timedelta
+    departure_timeout: timedelta
+    max_participants: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedRoom:
+    """The provider's handle of an open room: its name and its own id (a LiveKit room sid, a
+    Twilio `RM...` sid)."""
+
+    name: str
+    provider_room_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinGrant:
+    """Who may join which room, until when. `identity` names a role and an id
+    (`patient:<uuid>`), never a person's name; `host` grants admitting, muting and removing
+    others (where the provider supports it)."""
+
+    room: str
+    identity: str
+    host: bool
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JoinToken:
+    token: str
+    expires_at: datetime
+    server_url: str | None  # where the client connects (LiveKit's URL; Twilio's SDK knows)
+
+
+VideoEventKind = Literal["participant_joined", "participant_left", "room_finished"]
+VIDEO_EVENT_KINDS: tuple[VideoEventKind, ...] = (
+    "participant_joined",
+    "participant_left",
+    "room_finished",
+)
+
+
+def video_event_kind(name: str) -> VideoEventKind | None:
+    """The kind named `name` (LiveKit's webhook names are these), or None for any other."""
+    return next((kind for kind in VIDEO_EVENT_KINDS if kind == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoEvent:
+    """A provider's webhook as the product reads it. `event_id` identifies the delivery for
+    deduplication (LiveKit's event id; Twilio's room sid and sequence number)."""
+
+    event_id: str
+    kind: VideoEventKind
+    room: str
+    at: datetime
+    identity: str | None = None
+    disconnect_reason: str | None = None
+
+
+class WebhookRejectedError(Exception):
+    """A webhook whose signature, body or shape did not verify. The message names no value of
+    the request."""
+
+
+class VideoRooms(Protocol):
+    """A video provider's rooms. Every call is idempotent: opening an open room returns it,
+    closing a closed (or never opened) room does nothing."""
+
+    provider: str  # "livekit", "twilio", "loopback": recorded with the room
+
+    def open(self, spec: RoomSpec) -> OpenedRoom: ...
+
+    def close(self, name: str) -> None: ...
+
+    def join_token(self, grant: JoinGrant, now: datetime) -> JoinToken:
+        """A token for one participant, minted now, valid until `grant.expires_at`."""
+        ...
+
+    def webhook(self, body: bytes, headers: Mapping[str, str]) -> VideoEvent | None:
+        """Verify a webhook (its raw body and headers) and read it; None for an event the
+        product does not record (track published, recording progress...). Raises
+        `WebhookRejectedError` for a forged, altered or malformed one."""
+        ...

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -112,6 +113,58 @@ def _audit_signing_key(env: Mapping[str, str], mode: str) -> str | None:
     return raw
 
 
+VideoProviderName = Literal["livekit", "twilio", "loopback"]
+VIDEO_PROVIDERS: tuple[VideoProviderName, ...] = ("livekit", "twilio", "loopback")
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> timedelta:
+    return timedelta(minutes=_int(env, name, default))
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """Video visits (issue 13). The provider's credentials are checked when its adapter is built
+    (infra/video/wiring.py), so a process that opens no room needs none."""
+
+    provider: VideoProviderName = "loopback"
+    lead: timedelta = timedelta(minutes=10)  # a room opens this long before the start
+    token_lifetime: timedelta = timedelta(minutes=10)
+    join_grace: timedelta = timedelta(minutes=15)  # joins allowed until the end plus this
+    empty_timeout: timedelta = timedelta(minutes=20)
+    departure_timeout: timedelta = timedelta(minutes=2)
+    max_participants: int = 4  # patient, provider, and an interpreter or a caregiver
+    livekit_url: str | None = None
+    livekit_api_key: str | None = None
+    livekit_api_secret: str | None = field(default=None, repr=False)
+    twilio_account_sid: str | None = None
+    twilio_api_key_sid: str | None = None
+    twilio_api_key_secret: str | None = field(default=None, repr=False)
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    public_base_url: str | None = None  # what Twilio signs its status callbacks' URL with
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], mode: str) -> VideoSettings:
+        default = "loopback" if mode in ("dev", "test") else "livekit"
+        chosen = _choice(env, "SLOTWISE_VIDEO_PROVIDER", VIDEO_PROVIDERS, default)
+        return cls(
+            provider=next(name for name in VIDEO_PROVIDERS if name == chosen),
+            lead=_minutes(env, "SLOTWISE_VIDEO_LEAD_MINUTES", 10),
+            token_lifetime=_minutes(env, "SLOTWISE_VIDEO_TOKEN_MINUTES", 10),
+            join_grace=_minutes(env, "SLOTWISE_VIDEO_JOIN_GRACE_MINUTES", 15),
+            empty_timeout=_minutes(env, "SLOTWISE_VIDEO_EMPTY_TIMEOUT_MINUTES", 20),
+            departure_timeout=_minutes(env, "SLOTWISE_VIDEO_DEPARTURE_TIMEOUT_MINUTES", 2),
+            max_participants=_int(env, "SLOTWISE_VIDEO_MAX_PARTICIPANTS", 4),
+            livekit_url=env.get("LIVEKIT_URL") or None,
+            livekit_api_key=env.get("LIVEKIT_API_KEY") or None,
+            livekit_api_secret=env.get("LIVEKIT_API_SECRET") or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_api_key_sid=env.get("TWILIO_API_KEY_SID") or None,
+            twilio_api_key_secret=env.get("TWILIO_API_KEY_SECRET") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            public_base_url=env.get("SLOTWISE_PUBLIC_BASE_URL") or None,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str
@@ -146,6 +199,7 @@ class Settings:
     audit_access_origin: str = "slotwise/access-log"  # the access records' sealed log
     # Anomaly report: an actor reading more distinct patients than this in the period asked.
     audit_distinct_patients: int = 50
+    video: VideoSettings = field(default_factory=VideoSettings)
 
     @property
     def dev(self) -> bool:
@@ -206,4 +260,5 @@ class Settings:
             else None,
             audit_access_origin=_name(env, "SLOTWISE_AUDIT_ACCESS_ORIGIN", "slotwise/access-log"),
             audit_distinct_patients=_int(env, "SLOTWISE_AUDIT_DISTINCT_PATIENTS", 50),
+            video=VideoSettings.from_env(env, mode),
         )

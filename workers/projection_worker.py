@@ -26,10 +26,15 @@ from projections.changes import RowView
 from projections.delivery import failure_summary
 from projections.scheduling import SchedulingProjection
 from projections.search_projection import AggregateAt, SearchSink, search_projection
+from projections.video import VideoProjection
 
 log = structlog.stdlib.get_logger("slotwise.worker")
 
-PROJECTIONS: tuple[type[Projection[RowView]], ...] = (SchedulingProjection, AnalyticsProjection)
+PROJECTIONS: tuple[type[Projection[RowView]], ...] = (
+    SchedulingProjection,
+    AnalyticsProjection,
+    VideoProjection,
+)
 
 # Starts one projection's runner (and whatever it needs) on the stack, which closes them.
 Start = Callable[[ExitStack], ProjectionRunner[Any, Any]]

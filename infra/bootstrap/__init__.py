@@ -44,10 +44,12 @@ from infra.bootstrap.workers import (
     KafkaProjection,
     LogProjections,
     Relay,
+    RoomKeeperParts,
     hold_sweeper,
     kafka_projection,
     log_projections,
     relay,
+    room_keeper,
     sealer,
 )
 
@@ -60,6 +62,7 @@ __all__ = [
     "LogProjections",
     "Rebuilder",
     "Relay",
+    "RoomKeeperParts",
     "Say",
     "SearchRebuild",
     "SetupError",
@@ -82,6 +85,7 @@ __all__ = [
     "opensearch_module",
     "projection_rebuild",
     "relay",
+    "room_keeper",
     "sealer",
     "search_rebuild",
     "transient",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-from commands.ports import Clock, SystemClock
+from commands.ports import Clock, SystemClock, VideoRooms
 from commands.scheduling import Scheduling
 from infra.audit.wiring import seals
 from infra.bootstrap.base import (
@@ -28,9 +28,11 @@ from infra.postgres.positions import LogPositions
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.directory import PostgresDirectoryQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.read_models.video import PostgresVideoQueries
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
+from infra.video.wiring import video_rooms
 from projections.analytics_queries import AnalyticsQueries
 from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
@@ -40,6 +42,7 @@ from projections.history import History
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
+from projections.video import VideoQueries
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class ApiAdapters:
     trail: AuditTrail
     history: History
     directory: DirectoryQueries
+    video: VideoRooms
+    video_queries: VideoQueries
 
 
 @contextmanager
@@ -86,4 +91,6 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
                 pool, settings.audit_origin, settings.audit_access_origin, TRACKED
             ),
             directory=PostgresDirectoryQueries(pool),
+            video=stack.enter_context(video_rooms(settings)),
+            video_queries=PostgresVideoQueries(pool),
         )

@@ -14,6 +14,7 @@ from psycopg_pool import ConnectionPool
 from commands.application import Policies
 from commands.ports import Clock
 from commands.scheduling import Scheduling
+from domain.video_room import VideoPolicy
 from infra.crypto.wiring import PersonalDataKeys, personal_data_keys
 from infra.devstack.kafka_broker import find_or_start_kafka
 from infra.devstack.postgres_server import find_or_start_postgres
@@ -29,10 +30,11 @@ from infra.postgres.pool import connection_pool
 from infra.settings import Settings, SettingsError
 from projections.search_projection import SearchProjection
 from projections.status import PROJECTION_NAMES
+from projections.video import VideoProjection
 
 Say = Callable[[str], None]
 # Every projection with a watermark, search included (it is not rebuilt by `rebuild`).
-TRACKED = (*PROJECTION_NAMES, SearchProjection.name)
+TRACKED = (*PROJECTION_NAMES, SearchProjection.name, VideoProjection.name)
 
 
 class SetupError(RuntimeError):
@@ -70,7 +72,11 @@ def build_scheduling(
 ) -> Scheduling:
     """The command application, its personal data encrypted under `keys`. Workers pass a small
     `pool_size` (they do one thing at a time); the API uses the configured one."""
-    policies = Policies(hold=timedelta(minutes=settings.hold_minutes))
+    video = settings.video
+    policies = Policies(
+        hold=timedelta(minutes=settings.hold_minutes),
+        video=VideoPolicy(video.lead, video.join_grace, video.token_lifetime),
+    )
     env = eventstore_env(db, pool_size or settings.pool_size)
     return keys.bind(Scheduling)(env, clock=clock, policies=policies)
 

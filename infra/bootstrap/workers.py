@@ -10,7 +10,7 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from commands.ports import Clock, SystemClock
+from commands.ports import Clock, RoomSpec, SystemClock, VideoRooms
 from commands.scheduling import Scheduling
 from infra.audit import wiring as audit
 from infra.bootstrap.base import (
@@ -31,17 +31,20 @@ from infra.postgres.database import (
 from infra.postgres.pool import connection_pool
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
+from infra.postgres.read_models.video import PostgresVideoQueries
 from infra.postgres.rebuild import PROJECTIONS as ROW_PROJECTIONS
 from infra.postgres.relay_store import LogListener, PostgresPositions
 from infra.postgres.rows import PostgresRowView
 from infra.postgres.search.writes import PostgresSearchView
 from infra.settings import Settings, SettingsError, redacted
+from infra.video.wiring import video_rooms
 from projections.changes import Change, RowView
 from projections.delivery import ProjectionState
 from projections.integration import ALL_TOPICS
 from projections.queries import SchedulingQueries
 from projections.search_projection import SearchProjection, SearchSink
 from projections.status import PROJECTION_NAMES
+from projections.video import VideoProjection
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def log_projections(
             sink = importlib.import_module("infra.opensearch.sink")
             search = sink.opensearch_search_view(backend)
             say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
-    rows = PostgresRowView if set(names) & set(PROJECTION_NAMES) else None
+    rows = PostgresRowView if set(names) & {*PROJECTION_NAMES, VideoProjection.name} else None
     with (
         personal_data_keys(settings, db.conninfo) as keys,
         connection_pool(db.conninfo, max_size=1) as pool,
@@ -156,3 +159,24 @@ def sealer(settings: Settings, say: Say = print, log: str = "events") -> Iterato
         channel: str = app.recorder.channel_name  # type: ignore[attr-defined]
         listener = stack.enter_context(closing(LogListener(db.conninfo, channel)))
         yield audit.sealer(settings, app, pool, listener.wait)
+
+
+@dataclass(frozen=True)
+class RoomKeeperParts:
+    app: Scheduling
+    queries: PostgresVideoQueries
+    rooms: VideoRooms
+    clock: Clock
+    spec: RoomSpec  # every room's timeouts and capacity (its name is the visit's)
+
+
+@contextmanager
+def room_keeper(settings: Settings, say: Say = print) -> Iterator[RoomKeeperParts]:
+    """The room policy: the video plans, the configured provider and the application."""
+    video = settings.video
+    spec = RoomSpec("", video.empty_timeout, video.departure_timeout, video.max_participants)
+    with ExitStack() as stack:
+        _, app, pool = worker_parts(settings, say, stack)
+        rooms = stack.enter_context(video_rooms(settings))
+        say(f"video rooms on {rooms.provider}, opened {video.lead} before the start")
+        yield RoomKeeperParts(app, PostgresVideoQueries(pool), rooms, SystemClock(), spec)

@@ -44,6 +44,7 @@ from tests.conftest import Stack, auth, utcnow, wait_until
 from tests.scenario import ok, provider, slot
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("SLOTWISE_CONFORMANCE_EXAMPLES", "40"))
+UNREACHED = ("/v1/audit/", "/v1/video/", "/v1/appointments/{appointment_id}/video")
 ROLES = (Role.PATIENT, Role.PROVIDER, Role.STAFF, Role.ANALYST, Role.AUDITOR)
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 READ_MODEL_BEHIND = "https://slotwise.dev/problems/read-model-behind"
@@ -168,7 +169,10 @@ def test_every_answer_is_documented_and_no_input_makes_a_server_error(
     # The seed lets requests past "not found": most operations answered a success at least once.
     # The auditor's routes answer 404 until a sealer (not run in this stack) has signed a
     # checkpoint, so they are left out of this count; tests/unit/test_audit_api.py and
-    # tests/integration/test_audit_proofs.py cover their successes.
-    reachable = [op for op in operations if not op.path.startswith("/v1/audit/")]
+    # tests/integration/test_audit_proofs.py cover their successes. The video routes likewise
+    # need a room the room policy opened (`slotwise worker video`, not run in this stack) or a
+    # webhook signed with the provider's secret; tests/unit/video/test_video_api.py and
+    # tests/e2e/test_video_visit_e2e.py cover their successes.
+    reachable = [op for op in operations if not op.path.startswith(UNREACHED)]
     succeeded = {label for label, statuses in seen.items() if any(s < 300 for s in statuses)}
     assert len(succeeded) > len(reachable) // 2, sorted(seen.items())

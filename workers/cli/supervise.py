@@ -28,6 +28,9 @@ FANOUT: Children = [
 ]
 ALWAYS: Children = [
     ("holds", ["worker", "holds"]),
+    # Video visits: the video projection (the log only) and the room policy acting on it.
+    ("video-projection", ["worker", "project", "video", "--source", "log"]),
+    ("video", ["worker", "video"]),
     ("sealer", ["worker", "seal"]),
     ("access-sealer", ["worker", "seal", "--log", "access"]),
     ("api", ["serve"]),

@@ -16,9 +16,11 @@ from workers.kafka_projection import KafkaProjector, run_kafka_projection
 from workers.projection_worker import run_projection
 from workers.relay import run_relay
 from workers.sealer import run_sealer
+from workers.video_policy import RoomKeeper, run_room_keeper
 
 ROW_PROJECTIONS = ("scheduling", "analytics")
-LOG_PROJECTIONS = (*ROW_PROJECTIONS, "search")  # search loads aggregates: the log only
+# search loads aggregates and video is read from the log only
+LOG_PROJECTIONS = (*ROW_PROJECTIONS, "search", "video")
 
 
 def register(commands: Any) -> None:
@@ -35,7 +37,7 @@ def register(commands: Any) -> None:
         nargs="+",
         choices=LOG_PROJECTIONS,
         metavar="NAME",
-        help=f"{', '.join(LOG_PROJECTIONS)} (search: --source log only)",
+        help=f"{', '.join(LOG_PROJECTIONS)} (search, video: --source log only)",
     )
     project.add_argument(
         "--source",
@@ -52,6 +54,8 @@ def register(commands: Any) -> None:
     project.set_defaults(func=cmd_project, parser=project)
     kinds.add_parser("holds", help="expire overdue holds").set_defaults(func=cmd_holds)
     kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
+    video = kinds.add_parser("video", help="open, move and close video visits' rooms")
+    video.set_defaults(func=cmd_video)
     seal = kinds.add_parser("seal", help="seal the event log and sign checkpoints (docs/audit.md)")
     seal.add_argument(
         "--log",
@@ -126,3 +130,9 @@ def cmd_seal(args: argparse.Namespace) -> None:
             stop_on_signals(),
             gap_patience=parts.gap_patience,
         )
+
+
+def cmd_video(_: argparse.Namespace) -> None:
+    with bootstrap.room_keeper(settings(), say) as parts:
+        keeper = RoomKeeper(parts.app, parts.queries, parts.rooms, parts.clock, parts.spec)
+        run_room_keeper(keeper, stop_on_signals())

@@ -1,0 +1,1 @@
+"""Telehealth: video rooms of video visits (issue 13)."""

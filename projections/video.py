@@ -1,0 +1,294 @@
+"""The video projection (issue 13): the room policy's plans (which video visit wants its room
+open or closed, and whether it is) and the read model of each visit's room: status, who joined
+when, time in room, reconnects and disconnect reasons, consent and recordings.
+
+The plan follows the Appointment's events; what the room is follows the VideoRoom's, which
+the policy records after acting on the provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.appointment import Appointment
+from domain.video_room import VideoRoom
+from projections.changes import Change, Handlers, RowProjection, Update, Upsert
+
+PLANS = "video_room_plans"
+ROOMS = "rm_video_rooms"
+PARTICIPANTS = "rm_video_participants"
+RECORDINGS = "rm_video_recordings"
+TABLES = (PLANS, ROOMS, PARTICIPANTS, RECORDINGS)
+
+HANDLERS: Handlers[list[Change]] = Handlers(list)
+on = HANDLERS.on
+
+
+def changes_for(event: object) -> list[Change]:
+    return HANDLERS(event)
+
+
+def _plan(event: Aggregate.Event, appointment_id: UUID, **values: Any) -> Change:
+    return Update(
+        PLANS, {"appointment_id": appointment_id}, {**values, "updated_at": event.timestamp}
+    )
+
+
+def _wanted(event: Aggregate.Event, wanted: str, reason: str | None = None) -> list[Change]:
+    # An Update of a plan that does not exist (an in-person visit) changes nothing.
+    return [_plan(event, event.originator_id, wanted=wanted, close_reason=reason)]
+
+
+@on(Appointment.Scheduled)
+def _(event: Appointment.Scheduled) -> list[Change]:
+    if event.appointment_type != "video":
+        return []
+    values = {
+        "patient_id": event.patient_id,
+        "provider_id": event.provider_id,
+        "start_at": event.start,
+        "end_at": event.end,
+        "wanted": "held" if event.hold_expires_at is not None else "open",
+        "room_open": False,
+        "updated_at": event.timestamp,
+    }
+    return [Upsert(PLANS, {"appointment_id": event.originator_id}, values)]
+
+
+@on(Appointment.BookedFromHold)
+def _(event: Appointment.BookedFromHold) -> list[Change]:
+    return _wanted(event, "open")
+
+
+@on(Appointment.Rescheduled)
+def _(event: Appointment.Rescheduled) -> list[Change]:
+    values = {"start_at": event.start, "end_at": event.end, "wanted": "open"}
+    return [_plan(event, event.originator_id, **values)]
+
+
+@on(Appointment.Cancelled)
+def _(event: Appointment.Cancelled) -> list[Change]:
+    return _wanted(event, "closed", "cancelled")
+
+
+@on(Appointment.HoldExpired)
+def _(event: Appointment.HoldExpired) -> list[Change]:
+    return _wanted(event, "closed", "cancelled")
+
+
+@on(Appointment.Completed)
+def _(event: Appointment.Completed) -> list[Change]:
+    return _wanted(event, "closed", "completed")
+
+
+@on(Appointment.MarkedNoShow)
+def _(event: Appointment.MarkedNoShow) -> list[Change]:
+    return _wanted(event, "closed", "no_show")
+
+
+@on(Appointment.NoShowReverted)
+def _(event: Appointment.NoShowReverted) -> list[Change]:
+    return _wanted(event, "open")
+
+
+@on(VideoRoom.Opened)
+def _(event: VideoRoom.Opened) -> list[Change]:
+    # Later events of the room are keyed by its id (derived from the appointment's).
+    times = {"room_id": event.originator_id, "room_start_at": event.start, "room_end_at": event.end}
+    room = {
+        "room_id": event.originator_id,
+        "room_name": event.name,
+        "patient_id": event.patient_id,
+        "provider_id": event.provider_id,
+        "provider": event.provider,
+        "status": "open",
+        "start_at": event.start,
+        "end_at": event.end,
+        "opened_at": event.at,
+        "version": event.originator_version,
+    }
+    return [
+        _plan(event, event.appointment_id, room_open=True, **times),
+        Upsert(ROOMS, {"appointment_id": event.appointment_id}, room),
+    ]
+
+
+@on(VideoRoom.Reopened)
+def _(event: VideoRoom.Reopened) -> list[Change]:
+    return [
+        Update(PLANS, {"room_id": event.originator_id}, {"room_open": True}),
+        Update(ROOMS, {"room_id": event.originator_id}, {"status": "open", "close_reason": None}),
+    ]
+
+
+@on(VideoRoom.Moved)
+def _(event: VideoRoom.Moved) -> list[Change]:
+    times = {"room_start_at": event.start, "room_end_at": event.end}
+    return [
+        Update(PLANS, {"room_id": event.originator_id}, times),
+        Update(
+            ROOMS, {"room_id": event.originator_id}, {"start_at": event.start, "end_at": event.end}
+        ),
+    ]
+
+
+@on(VideoRoom.Closed)
+def _(event: VideoRoom.Closed) -> list[Change]:
+    closed = {"status": "closed", "closed_at": event.at, "close_reason": event.reason}
+    return [
+        Update(PLANS, {"room_id": event.originator_id}, {"room_open": False}),
+        Update(ROOMS, {"room_id": event.originator_id}, closed),
+    ]
+
+
+@on(VideoRoom.ParticipantJoined)
+def _(event: VideoRoom.ParticipantJoined) -> list[Change]:
+    role = event.identity.partition(":")[0]
+    values: dict[str, Any] = {"role": role, "joins": event.joins, "in_room_since": event.at}
+    if event.joins == 1:
+        values["first_joined_at"] = event.at
+    return [
+        Upsert(PARTICIPANTS, {"room_id": event.originator_id, "identity": event.identity}, values)
+    ]
+
+
+@on(VideoRoom.ParticipantLeft)
+def _(event: VideoRoom.ParticipantLeft) -> list[Change]:
+    values = {
+        "role": event.identity.partition(":")[0],
+        "in_room_since": None,
+        "last_left_at": event.at,
+        "seconds_in_room": event.seconds_in_room,
+        "last_disconnect_reason": event.disconnect_reason,
+    }
+    return [
+        Upsert(PARTICIPANTS, {"room_id": event.originator_id, "identity": event.identity}, values)
+    ]
+
+
+@on(VideoRoom.RecordingConsentRecorded)
+def _(event: VideoRoom.RecordingConsentRecorded) -> list[Change]:
+    consent = {
+        "consent_recorded_at": event.at,
+        "consent_recorded_by": event.meta.actor_id,
+        "consent_recorded_by_role": event.meta.actor_role,
+    }
+    return [Update(ROOMS, {"room_id": event.originator_id}, consent)]
+
+
+@on(VideoRoom.RecordingStarted)
+def _(event: VideoRoom.RecordingStarted) -> list[Change]:
+    key = {"room_id": event.originator_id, "started_at": event.at}
+    return [Upsert(RECORDINGS, key, {"started_by": event.meta.actor_id})]
+
+
+@on(VideoRoom.RecordingStopped)
+def _(event: VideoRoom.RecordingStopped) -> list[Change]:
+    key = {"room_id": event.originator_id, "started_at": event.started_at}
+    return [Update(RECORDINGS, key, {"stopped_at": event.at})]
+
+
+class VideoProjection(RowProjection):
+    name = "video"
+    handlers = HANDLERS
+
+
+@dataclass(frozen=True)
+class RoomPlan:
+    """A video visit as the room policy sees it (a row of `video_room_plans`)."""
+
+    appointment_id: UUID
+    start_at: datetime
+    end_at: datetime
+    wanted: str  # held, open or closed
+    close_reason: str | None
+    room_open: bool
+    room_start_at: datetime | None
+    room_end_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Participant:
+    identity: str
+    role: str
+    joins: int
+    first_joined_at: datetime | None
+    in_room_since: datetime | None
+    last_left_at: datetime | None
+    seconds_in_room: float
+    last_disconnect_reason: str | None
+
+    @property
+    def reconnects(self) -> int:
+        return max(self.joins - 1, 0)
+
+
+@dataclass(frozen=True)
+class Recording:
+    started_at: datetime
+    started_by: UUID
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True)
+class VideoVisit:
+    """A visit's room as the read model holds it."""
+
+    appointment_id: UUID
+    patient_id: UUID
+    provider_id: UUID
+    room_name: str
+    provider: str
+    status: str
+    start_at: datetime
+    end_at: datetime
+    opened_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    consent_recorded_at: datetime | None
+    consent_recorded_by: UUID | None
+    consent_recorded_by_role: str | None
+    participants: list[Participant]
+    recordings: list[Recording]
+
+    def first_join(self, role: str) -> datetime | None:
+        joins = [p.first_joined_at for p in self.participants if p.role == role]
+        return min((j for j in joins if j is not None), default=None)
+
+    @property
+    def patient_wait_seconds(self) -> float | None:
+        """From the patient's first join to the provider's, when the patient came first."""
+        patient, provider = self.first_join("patient"), self.first_join("provider")
+        if patient is None or provider is None:
+            return None
+        return max((provider - patient).total_seconds(), 0.0)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """From the first join of anyone to the last leave (or the close), once it ended."""
+        firsts = [p.first_joined_at for p in self.participants if p.first_joined_at]
+        if not firsts or any(p.in_room_since for p in self.participants):
+            return None
+        lasts = [p.last_left_at for p in self.participants if p.last_left_at]
+        end = max(lasts, default=self.closed_at)
+        return None if end is None else max((end - min(firsts)).total_seconds(), 0.0)
+
+
+class VideoQueries(Protocol):
+    def due_plans(
+        self, now: datetime, lead: timedelta, grace: timedelta, limit: int
+    ) -> list[RoomPlan]:
+        """Plans whose room may need opening, moving or closing now."""
+        ...
+
+    def visit(self, appointment_id: UUID) -> VideoVisit | None: ...
+
+    def no_show_candidates(self, now: datetime, grace: timedelta, limit: int) -> list[UUID]:
+        """Video visits past start + grace whose patient never joined, still booked."""
+        ...
+
+    def position(self) -> int: ...
