@@ -363,7 +363,7 @@ class AppointmentController(Controller):
         "/{appointment_id:uuid}",
         sync_to_thread=True,
         response_headers=[ETAG, *AS_OF_HEADERS],
-        **documented("getAppointment", *QUERY, *FOUND_OR_NOT),
+        **documented("getAppointment", *QUERY, *GUARDED, *FOUND_OR_NOT),
     )
     def get_appointment(
         self,

@@ -37,6 +37,7 @@ def stack(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
     running.env["SLOTWISE_AUDIT_CHECKPOINT_SECONDS"] = "0.2"
     running.env["SLOTWISE_AUDIT_CHECKPOINT_DIR"] = str(tmp_path_factory.mktemp("checkpoints"))
     running.start("worker", "worker", "project", "scheduling", "analytics", "--source", "log")
+    running.start("video-projection", "worker", "project", "video", "--source", "log")
     running.start("sealer", "worker", "seal")
     running.start("access-sealer", "worker", "seal", "--log", "access")
     running.start("api", "serve")

@@ -114,8 +114,9 @@ def _decoded(token: str) -> dict[str, object]:
 
 
 def test_the_providers_token_carries_admin_rights_for_that_room_only(rooms: LiveKitRooms) -> None:
-    grant = JoinGrant(SPEC.name, "provider:7", host=True, expires_at=NOW + timedelta(minutes=10))
-    token = rooms.join_token(grant, NOW)
+    now = datetime.now(UTC)  # the token must still be valid when decoded, however late this runs
+    grant = JoinGrant(SPEC.name, "provider:7", host=True, expires_at=now + timedelta(minutes=10))
+    token = rooms.join_token(grant, now)
     claims = _decoded(token.token)
     assert claims["sub"] == "provider:7"
     video = claims["video"]
@@ -130,8 +131,9 @@ def test_the_providers_token_carries_admin_rights_for_that_room_only(rooms: Live
 
 
 def test_the_patients_token_has_no_admin_rights(rooms: LiveKitRooms) -> None:
-    grant = JoinGrant(SPEC.name, "patient:3", host=False, expires_at=NOW + timedelta(minutes=5))
-    video = _decoded(rooms.join_token(grant, NOW).token)["video"]
+    now = datetime.now(UTC)
+    grant = JoinGrant(SPEC.name, "patient:3", host=False, expires_at=now + timedelta(minutes=5))
+    video = _decoded(rooms.join_token(grant, now).token)["video"]
     assert isinstance(video, dict)
     assert video["roomJoin"] is True
     assert "roomAdmin" not in video
