@@ -122,6 +122,18 @@ class PushSender(Protocol):
     def send(self, message: PushMessage) -> Accepted: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Channels:
+    """The ways a notification leaves, chosen once by settings in the composition root: the real
+    adapters, or in dev mode the recording ones. `sms` carries SMS and WhatsApp alike (the
+    message's `channel` says which); in-app messages never leave the database, so they have no
+    sender."""
+
+    sms: SmsSender
+    email: EmailSender
+    push: PushSender
+
+
 class SignedRequests(Protocol):
     """Verifies a provider's webhook signature (Twilio's `X-Twilio-Signature` over the public URL
     and the form parameters)."""
