@@ -1,126 +1,25 @@
-"""A local Twilio Video v1 of the tests' own. Every request is checked against Twilio's published
-OpenAPI description (`twilio/twilio_video_v1.json`, vendored with its provenance): the path and
-method must be described, the form body must hold only described parameters, with each value of
-its described type and enum and every required one present; answers are validated against the
-described response schema before they are sent, so the fake cannot drift from the real API."""
+"""A local Twilio Video v1 of the tests' own, checked against Twilio's published OpenAPI
+description (`twilio/twilio_video_v1.json`, vendored with its provenance) by
+`twilio_described.py`, so the fake cannot drift from the real API."""
 
 from __future__ import annotations
 
 import base64
-import json
-import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import jsonschema
+from tests.contracts.twilio_described import Described, RefusedError, twilio_serving
 
-from tests.contracts.local_server import serving
+__all__ = ["RefusedError", "TwilioVideoServer", "check_request", "twilio_video_server"]
 
-SPEC_PATH = Path(__file__).parent / "twilio" / "twilio_video_v1.json"
-SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())
-FORM = "application/x-www-form-urlencoded"
-
-
-class RefusedError(Exception):
-    def __init__(self, status: int, message: str, code: int = 20001) -> None:
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code
-
-
-def resolve(node: Any) -> Any:
-    """`node` with every `$ref` inlined and OpenAPI 3.0's `nullable` as JSON Schema's null."""
-    if isinstance(node, dict):
-        if "$ref" in node:
-            name = node["$ref"].rsplit("/", 1)[1]
-            return resolve(SPEC["components"]["schemas"][name])
-        out = {key: resolve(value) for key, value in node.items() if key != "nullable"}
-        if node.get("nullable") and "type" in out:
-            out["type"] = [out["type"], "null"]
-            if "enum" in out:
-                out["enum"] = [*out["enum"], None]
-        return out
-    if isinstance(node, list):
-        return [resolve(item) for item in node]
-    return node
-
-
-def _template(path: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{[^}]+\}", "([^/]+)", path) + "$")
-
-
-ROUTES: list[tuple[re.Pattern[str], str]] = [(_template(path), path) for path in SPEC["paths"]]
-
-
-def _coerce(value: str, schema: dict[str, Any]) -> Any:
-    kind = schema.get("type")
-    if kind == "integer":
-        try:
-            return int(value)
-        except ValueError:
-            return value  # left as text: the schema check refuses it
-    if kind == "boolean":
-        return {"true": True, "false": False}.get(value, value)
-    if kind == "object":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def check_request(method: str, path: str, content_type: str | None, body: bytes) -> str:
-    """The described path template of a valid request; raises `RefusedError` otherwise."""
-    template: str | None = next((t for pattern, t in ROUTES if pattern.match(path)), None)
-    if template is None:
-        raise RefusedError(404, f"{path} is not in Twilio Video v1", 20404)
-    operation = SPEC["paths"][template].get(method.lower())
-    if operation is None:
-        raise RefusedError(405, f"{method} {template} is not described")
-    described = operation.get("requestBody", {}).get("content", {})
-    if not described:
-        if body:
-            raise RefusedError(400, f"{method} {template} takes no body")
-        return template
-    if content_type is None or content_type.split(";")[0].strip() != FORM or FORM not in described:
-        raise RefusedError(400, f"{method} {template} takes {FORM}")
-    schema = resolve(described[FORM]["schema"])
-    properties: dict[str, Any] = schema.get("properties", {})
-    form = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
-    unknown = set(form) - set(properties)
-    if unknown:
-        raise RefusedError(400, f"parameters not described: {sorted(unknown)}")
-    values: dict[str, Any] = {}
-    for name, given in form.items():
-        prop = properties[name]
-        if prop.get("type") == "array":
-            values[name] = [_coerce(v, prop.get("items", {})) for v in given]
-        elif len(given) != 1:
-            raise RefusedError(400, f"{name} is given {len(given)} times")
-        else:
-            values[name] = _coerce(given[0], prop)
-    try:
-        jsonschema.validate(values, schema)
-    except jsonschema.ValidationError as error:
-        where = "/".join(map(str, error.path)) or "body"
-        raise RefusedError(400, f"{where}: {error.message}") from None
-    return template
-
-
-def check_response(template: str, method: str, status: int, payload: dict[str, Any]) -> None:
-    responses = SPEC["paths"][template][method.lower()]["responses"]
-    described = responses.get(str(status))
-    if described is None:
-        raise AssertionError(f"{status} is not a described answer of {method} {template}")
-    content = described.get("content", {}).get("application/json")
-    if content is not None:
-        jsonschema.validate(payload, resolve(content["schema"]))
+VIDEO = Described(Path(__file__).parent / "twilio" / "twilio_video_v1.json", "Twilio Video v1")
+check_request = VIDEO.check_request
 
 
 @dataclass
@@ -144,7 +43,7 @@ class TwilioVideoServer:
         form = parse_qs(body.decode(), keep_blank_values=True)
         self.requests.append((method, template, form))
         status, payload = self._answer(method, template, path, form)
-        check_response(template, method, status, payload)
+        VIDEO.check_response(template, method, status, payload)
         return status, payload
 
     def _find(self, sid_or_name: str) -> dict[str, Any]:
@@ -226,38 +125,5 @@ def _now() -> str:
 def twilio_video_server(
     account_sid: str, key_sid: str, key_secret: str
 ) -> Iterator[TwilioVideoServer]:
-    server = TwilioVideoServer(account_sid, key_sid, key_secret)
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            headers = {key.lower(): value for key, value in self.headers.items()}
-            try:
-                status, payload = server.handle(self.command, self.path, headers, body)
-            except AssertionError as fault:  # the fake's own answer broke the description
-                server.refusals.append(f"fake answered wrongly: {fault}")
-                status, payload = 500, {"code": 20500, "message": "fake", "status": 500}
-            except RefusedError as refused:
-                server.refusals.append(refused.message)
-                status = refused.status
-                payload = {
-                    "code": refused.code,
-                    "message": refused.message,
-                    "more_info": f"https://www.twilio.com/docs/errors/{refused.code}",
-                    "status": refused.status,
-                }
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_DELETE = _serve  # noqa: N815 - http.server's names
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    with serving(Handler) as url:
-        server.base_url = url
+    with twilio_serving(TwilioVideoServer(account_sid, key_sid, key_secret)) as server:
         yield server
