@@ -165,6 +165,65 @@ class VideoSettings:
         )
 
 
+# --- Notification channels (issue 10): the real adapters' settings. ----------------------------
+SmtpSecurity = Literal["starttls", "tls", "plain"]
+SMTP_SECURITIES: tuple[SmtpSecurity, ...] = ("starttls", "tls", "plain")
+SMTP_PORTS: dict[SmtpSecurity, int] = {"starttls": 587, "tls": 465, "plain": 25}
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """What the real SMS/WhatsApp, email and push adapters need. Checked when they are built
+    (`infra/bootstrap/channels.py`), so a process that sends nothing needs none of it; the
+    Twilio account and the public base URL are the video provider's variables too."""
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_api_key_sid: str | None = None
+    twilio_api_key_secret: str | None = field(default=None, repr=False)
+    twilio_sms_from: str | None = None  # an E.164 number of the account
+    twilio_whatsapp_from: str | None = None  # the WhatsApp sender's E.164 number
+    twilio_messaging_service_sid: str | None = None  # MG...: picks senders from its pool
+    public_base_url: str | None = None  # where Twilio posts status callbacks
+    smtp_host: str | None = None
+    smtp_security: SmtpSecurity = "starttls"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_ca_file: str | None = None  # a private CA to trust besides the system's
+    email_from: str | None = None  # `Clinic <no-reply@clinic.example>`
+    vapid_private_key: str | None = field(default=None, repr=False)
+    vapid_subject: str | None = None  # mailto: or https: contact for push services
+    push_ttl_seconds: int = 4 * 3600
+    timeout_seconds: float = 10.0  # per request to Twilio, the SMTP server or a push service
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
+        chosen = _choice(env, "SLOTWISE_SMTP_SECURITY", SMTP_SECURITIES, "starttls")
+        security = next(name for name in SMTP_SECURITIES if name == chosen)
+        return cls(
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_api_key_sid=env.get("TWILIO_API_KEY_SID") or None,
+            twilio_api_key_secret=env.get("TWILIO_API_KEY_SECRET") or None,
+            twilio_sms_from=env.get("TWILIO_SMS_FROM") or None,
+            twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM") or None,
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+            public_base_url=env.get("SLOTWISE_PUBLIC_BASE_URL") or None,
+            smtp_host=env.get("SLOTWISE_SMTP_HOST") or None,
+            smtp_security=security,
+            smtp_port=_int(env, "SLOTWISE_SMTP_PORT", SMTP_PORTS[security]),
+            smtp_username=env.get("SLOTWISE_SMTP_USERNAME") or None,
+            smtp_password=env.get("SLOTWISE_SMTP_PASSWORD") or None,
+            smtp_ca_file=env.get("SLOTWISE_SMTP_CA_FILE") or None,
+            email_from=env.get("SLOTWISE_EMAIL_FROM") or None,
+            vapid_private_key=env.get("SLOTWISE_VAPID_PRIVATE_KEY") or None,
+            vapid_subject=env.get("SLOTWISE_VAPID_SUBJECT") or None,
+            push_ttl_seconds=_int(env, "SLOTWISE_PUSH_TTL_SECONDS", 4 * 3600),
+            timeout_seconds=float(env.get("SLOTWISE_CHANNEL_TIMEOUT_SECONDS") or "10"),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str
@@ -200,6 +259,7 @@ class Settings:
     # Anomaly report: an actor reading more distinct patients than this in the period asked.
     audit_distinct_patients: int = 50
     video: VideoSettings = field(default_factory=VideoSettings)
+    channels: ChannelSettings = field(default_factory=ChannelSettings)  # notification channels
 
     @property
     def dev(self) -> bool:
@@ -261,4 +321,5 @@ class Settings:
             audit_access_origin=_name(env, "SLOTWISE_AUDIT_ACCESS_ORIGIN", "slotwise/access-log"),
             audit_distinct_patients=_int(env, "SLOTWISE_AUDIT_DISTINCT_PATIENTS", 50),
             video=VideoSettings.from_env(env, mode),
+            channels=ChannelSettings.from_env(env),
         )
