@@ -185,6 +185,7 @@ class ChannelSettings:
     twilio_whatsapp_from: str | None = None  # the WhatsApp sender's E.164 number
     twilio_messaging_service_sid: str | None = None  # MG...: picks senders from its pool
     public_base_url: str | None = None  # where Twilio posts status callbacks
+    twilio_api_base_url: str | None = None  # a regional endpoint, or a local stand-in in tests
     smtp_host: str | None = None
     smtp_security: SmtpSecurity = "starttls"
     smtp_port: int = 587
@@ -210,6 +211,7 @@ class ChannelSettings:
             twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM") or None,
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
             public_base_url=env.get("SLOTWISE_PUBLIC_BASE_URL") or None,
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
             smtp_host=env.get("SLOTWISE_SMTP_HOST") or None,
             smtp_security=security,
             smtp_port=_int(env, "SLOTWISE_SMTP_PORT", SMTP_PORTS[security]),

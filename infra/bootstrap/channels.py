@@ -75,6 +75,7 @@ def _sms(given: ChannelSettings) -> TwilioMessages:
         whatsapp_from=given.twilio_whatsapp_from,
         messaging_service_sid=given.twilio_messaging_service_sid,
         public_base_url=given.public_base_url,
+        api_base_url=given.twilio_api_base_url,
         timeout=given.timeout_seconds,
     )
 

@@ -51,7 +51,7 @@ class TwilioMessages:
         self._client = Client(
             username, password, account_sid, http_client=TwilioHttpClient(timeout=timeout)
         )
-        if api_base_url is not None:  # tests: a local server of their own
+        if api_base_url is not None:  # a regional endpoint, or the tests' own server
             self._client.api.base_url = api_base_url
         self._whatsapp_from = whatsapp_from
         self._service = messaging_service_sid
