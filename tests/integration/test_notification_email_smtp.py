@@ -103,6 +103,15 @@ def test_a_certificate_not_trusted_is_transient_and_sends_nothing(
     assert mailbox.received == []
 
 
+def test_starttls_is_never_silently_dropped_when_the_server_lacks_it(mailbox: Mailbox) -> None:
+    with smtp_server(mailbox) as port:  # a plain server: no STARTTLS in its EHLO
+        email = SmtpEmail(SmtpServer("127.0.0.1", port, "starttls", SENDER))
+        with pytest.raises(DeliveryError, match="SMTPNotSupportedError") as raised:
+            email.send(MESSAGE)
+    assert raised.value.permanent is False
+    assert mailbox.received == []
+
+
 def test_a_wrong_password_is_transient_and_says_only_the_code(mailbox: Mailbox, cert: Path) -> None:
     mailbox.login = ("clinic", "s3cret-password")
     with smtp_server(mailbox, "starttls", cert) as port:
