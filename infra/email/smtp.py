@@ -63,7 +63,11 @@ class SmtpEmail:
         return mime
 
     def send(self, message: EmailMessage) -> Accepted:
-        mime = self.compose(message)
+        try:
+            mime = self.compose(message)
+        except ValueError:  # a line break in the address or subject: refused, never folded in
+            msg = "the message cannot be composed: a header holds a line break"
+            raise DeliveryError(msg, permanent=True) from None
         try:
             with self._connect() as smtp:
                 smtp.send_message(mime, from_addr=self._from.addr_spec, to_addrs=[message.to])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from urllib.parse import urlsplit
 
 from py_vapid import Vapid, VapidException
 from pywebpush import WebPushException, webpush
@@ -50,6 +51,9 @@ class WebPush:
 
     def send(self, message: PushMessage) -> Accepted:
         subscription = message.subscription
+        endpoint = urlsplit(subscription.endpoint)
+        if endpoint.scheme not in ("https", "http") or not endpoint.netloc:
+            raise DeliveryError("the push subscription's endpoint is not a URL", permanent=True)
         payload = {"title": message.title, "body": message.body, "url": message.url}
         try:
             response = webpush(

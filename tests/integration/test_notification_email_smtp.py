@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,19 @@ def test_a_refused_recipient_is_permanent_a_deferred_one_transient_neither_named
             email.send(MESSAGE)
     assert (raised.value.permanent, raised.value.code) == (permanent, code)
     assert PATIENT not in str(raised.value)
+    assert mailbox.received == []
+
+
+@pytest.mark.parametrize("field", ["to", "subject"], ids=["address", "subject"])
+def test_a_line_break_in_a_header_is_refused_for_good_and_nothing_sent(
+    mailbox: Mailbox, field: str
+) -> None:
+    injected = replace(MESSAGE, **{field: f"{getattr(MESSAGE, field)}\r\nBcc: x@evil.example"})
+    with smtp_server(mailbox) as port:
+        email = SmtpEmail(SmtpServer("127.0.0.1", port, "plain", SENDER))
+        with pytest.raises(DeliveryError, match="line break") as raised:
+            email.send(injected)
+    assert raised.value.permanent is True
     assert mailbox.received == []
 
 

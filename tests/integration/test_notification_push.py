@@ -116,10 +116,14 @@ def test_a_subscription_with_unusable_keys_is_permanent(
     service: PushService, push: WebPush
 ) -> None:
     browser = service.subscribe(PUBLIC)
-    broken = PushSubscription(browser.endpoint, "not-a-key", browser.subscription.auth)
-    with pytest.raises(DeliveryError, match="malformed") as raised:
-        push.send(message(broken))
-    assert raised.value.permanent is True
+    keys = browser.subscription
+    for broken, problem in (
+        (PushSubscription(browser.endpoint, "not-a-key", keys.auth), "malformed"),
+        (PushSubscription("push.example/abc", keys.p256dh, keys.auth), "not a URL"),
+    ):
+        with pytest.raises(DeliveryError, match=problem) as raised:
+            push.send(message(broken))
+        assert raised.value.permanent is True
     assert service.delivered == []
 
 
