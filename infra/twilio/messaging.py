@@ -18,8 +18,8 @@ from twilio.rest import Client
 
 from commands.ports import Accepted, DeliveryError, TextMessage
 
-# The route that reads Twilio's status callbacks (the notifications' webhooks, issue 10).
-STATUS_CALLBACK_PATH = "/v1/notifications/webhooks/twilio/status"
+# The route that reads Twilio's status callbacks (api/controllers/notification_webhooks.py).
+STATUS_CALLBACK_PATH = "/v1/notifications/twilio/status"
 TRANSIENT_STATUSES = frozenset({408, 429})
 
 

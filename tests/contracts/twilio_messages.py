@@ -56,8 +56,8 @@ class TwilioMessagesServer:
             status, code = self.failures.pop(0)
             raise RefusedError(status, "queued failure", code)
         message = self._create({name: values[0] for name, values in form.items()})
-        self.messages.append(message)
         API.check_response(template, method, 201, message)
+        self.messages.append(message)
         return 201, message
 
     def _create(self, form: dict[str, str]) -> dict[str, Any]:

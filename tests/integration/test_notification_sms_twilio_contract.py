@@ -19,7 +19,7 @@ KEY, SECRET = "SK" + "2" * 32, "twilio-api-key-secret-0123456789abcdef"
 SERVICE = "MG" + "3" * 32
 SMS_FROM, WHATSAPP_FROM = "+15005550006", "+14155238886"
 PUBLIC = "https://slotwise.example.org/"
-CALLBACK = "https://slotwise.example.org/v1/notifications/webhooks/twilio/status"
+CALLBACK = "https://slotwise.example.org/v1/notifications/twilio/status"
 KEY_OF_MESSAGE = "reminder:4f1c2b3a-0000-4000-8000-000000000001:24h"
 PATIENT = "+34600111222"
 

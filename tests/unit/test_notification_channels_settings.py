@@ -45,7 +45,7 @@ def test_complete_settings_build_the_three_real_adapters() -> None:
     assert isinstance(channels.email, SmtpEmail)
     assert isinstance(channels.push, WebPush)
     assert channels.sms.status_callback == (
-        "https://slotwise.example.org/v1/notifications/webhooks/twilio/status"
+        "https://slotwise.example.org/v1/notifications/twilio/status"
     )
 
 
