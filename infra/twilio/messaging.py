@@ -7,11 +7,14 @@ crash between Twilio's accept and the delivery record) is theirs to reconcile.
 
 Errors: Twilio's 4xx answers are the message's fault (21211 invalid number, 21610 the recipient
 answered STOP, 63016 outside WhatsApp's session window...) and are permanent, with Twilio's code;
-429, 408, 5xx, timeouts and refused connections are transient. No error text holds Twilio's own
-message, which can quote the number."""
+429, 408, 5xx, timeouts and refused connections are transient. A read timeout is the one
+ambiguous case (the request left, Twilio may have queued the message) and says so with
+`code="timeout"`; a refused connection never reached Twilio and has no code. No error text
+holds Twilio's own message, which can quote the number."""
 
 from __future__ import annotations
 
+from requests.exceptions import ReadTimeout
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -79,7 +82,10 @@ class TwilioMessages:
             )
         except TwilioRestException as error:
             raise _refused(error) from None
-        except OSError as error:  # requests' ConnectionError and Timeout are OSErrors
+        except ReadTimeout:  # the request left: Twilio may have accepted it
+            msg = "Twilio did not answer in time (ReadTimeout); the message may have been sent"
+            raise DeliveryError(msg, permanent=False, code="timeout") from None
+        except OSError as error:  # requests' other errors are OSErrors too
             what = type(error).__name__
             raise DeliveryError(f"Twilio unreachable ({what})", permanent=False) from None
         return Accepted(created.sid, str(created.status or "queued"))

@@ -138,11 +138,11 @@ def test_server_errors_and_rate_limits_are_transient(
     assert port.send(text()).provider_id == server.messages[0]["sid"]  # the retry goes through
 
 
-def test_a_timeout_is_transient(server: TwilioMessagesServer) -> None:
+def test_a_timeout_is_transient_and_marked_as_possibly_sent(server: TwilioMessagesServer) -> None:
     server.delay = 1.0
-    with pytest.raises(DeliveryError, match="Twilio unreachable") as raised:
+    with pytest.raises(DeliveryError, match="may have been sent") as raised:
         sender(server, timeout=0.2).send(text())
-    assert raised.value.permanent is False
+    assert (raised.value.permanent, raised.value.code) == (False, "timeout")
 
 
 def test_a_refused_connection_is_transient() -> None:
@@ -151,7 +151,7 @@ def test_a_refused_connection_is_transient() -> None:
     port = TwilioMessages(ACCOUNT, (KEY, SECRET), sms_from=SMS_FROM, api_base_url=url)
     with pytest.raises(DeliveryError, match="Twilio unreachable") as raised:
         port.send(text())
-    assert raised.value.permanent is False
+    assert (raised.value.permanent, raised.value.code) == (False, None)
 
 
 def test_wrong_credentials_are_permanent_with_twilios_code(server: TwilioMessagesServer) -> None:
