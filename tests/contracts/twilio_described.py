@@ -17,6 +17,8 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs
 
 import jsonschema
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
 
 from tests.contracts.local_server import serving
 
@@ -74,6 +76,17 @@ class Described:
         self._routes: list[tuple[re.Pattern[str], str]] = [
             (_template(p), p) for p in self.spec["paths"]
         ]
+        self._validators: dict[int, Validator] = {}  # by the described node's id
+
+    def validator(self, node: Any) -> Validator:
+        """A validator of the described schema `node`, resolved and checked once."""
+        found = self._validators.get(id(node))
+        if found is None:
+            schema = self.resolve(node)
+            kind = jsonschema.validators.validator_for(schema)
+            kind.check_schema(schema)
+            found = self._validators[id(node)] = kind(schema, format_checker=FORMATS)
+        return found
 
     def resolve(self, node: Any) -> Any:
         """`node` with every `$ref` inlined and OpenAPI 3.0's `nullable` as JSON Schema's null."""
@@ -111,7 +124,8 @@ class Described:
         kind = (content_type or "").split(";")[0].strip()
         if kind != FORM or FORM not in described:
             raise RefusedError(400, f"{method} {template} takes {FORM}")
-        schema = self.resolve(described[FORM]["schema"])
+        validator = self.validator(described[FORM]["schema"])
+        schema: Any = validator.schema
         properties: dict[str, Any] = schema.get("properties", {})
         form = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
         unknown = set(form) - set(properties)
@@ -126,7 +140,7 @@ class Described:
                 raise RefusedError(400, f"{name} is given {len(given)} times")
             else:
                 values[name] = _coerce(given[0], prop)
-        _validate(values, schema)
+        _validate(values, validator)
         return template
 
     def _check_path(
@@ -135,7 +149,7 @@ class Described:
         given = dict(zip(re.findall(r"\{([^}]+)\}", template), values, strict=True))
         for parameter in operation.get("parameters", []):
             if parameter.get("in") == "path" and parameter["name"] in given:
-                _validate(given[parameter["name"]], self.resolve(parameter["schema"]))
+                _validate(given[parameter["name"]], self.validator(parameter["schema"]))
 
     def check_response(self, template: str, method: str, status: int, payload: Any) -> None:
         responses = self.spec["paths"][template][method.lower()]["responses"]
@@ -144,15 +158,16 @@ class Described:
             raise AssertionError(f"{status} is not a described answer of {method} {template}")
         content = described.get("content", {}).get("application/json")
         if content is not None:
-            jsonschema.validate(payload, self.resolve(content["schema"]), format_checker=FORMATS)
+            error = best_match(self.validator(content["schema"]).iter_errors(payload))
+            if error is not None:
+                raise error
 
 
-def _validate(value: Any, schema: dict[str, Any]) -> None:
-    try:
-        jsonschema.validate(value, schema, format_checker=FORMATS)
-    except jsonschema.ValidationError as error:
+def _validate(value: Any, validator: Validator) -> None:
+    error = best_match(validator.iter_errors(value))
+    if error is not None:
         where = "/".join(map(str, error.path)) or "body"
-        raise RefusedError(400, f"{where}: {error.message}") from None
+        raise RefusedError(400, f"{where}: {error.message}")
 
 
 class Fake(Protocol):

@@ -42,7 +42,8 @@ class TwilioMessagesServer:
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
-        time.sleep(self.delay)
+        if self.delay:
+            time.sleep(self.delay)
         expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
         if headers.get("authorization") != f"Basic {expected}":
             raise RefusedError(401, "Authenticate", 20003)
