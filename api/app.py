@@ -22,6 +22,7 @@ from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
+from api.controllers.series import SeriesController
 from api.controllers.slots import ScheduleController, SlotController
 from api.controllers.video import VideoController, VideoWebhookController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
@@ -95,6 +96,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             fhir_router(),
             VideoController,
             VideoWebhookController,
+            SeriesController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

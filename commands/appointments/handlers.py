@@ -23,6 +23,7 @@ from commands.appointments.messages import (
     StartAppointment,
 )
 from commands.context import CommandContext
+from commands.series.messages import BookSeries
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
@@ -84,7 +85,21 @@ class AppointmentCommands(SlotwiseApplication):
         if actor.role is Role.PATIENT:
             check_booking_window(slot.start, now, self.policies.booking)
         hold_until = now + hold_for if hold_for is not None else None
-        appointment_id = uuid4()
+        return self._seat(ws, slot, uuid4(), patient, cmd, hold_until, overbook, meta, now)
+
+    def _seat(
+        self,
+        ws: Workspace,
+        slot: Slot,
+        appointment_id: UUID,
+        patient: UUID,
+        cmd: HoldAppointment | BookAppointment | BookSeries,
+        hold_until: datetime | None,
+        overbook: bool,
+        meta: EventMeta,
+        now: datetime,
+    ) -> Appointment:
+        """A new appointment of `patient` on a seat of `slot`, entered in their agenda."""
         slot.take_seat(
             appointment_id,
             cmd.appointment_type,
@@ -225,11 +240,23 @@ class AppointmentCommands(SlotwiseApplication):
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.PATIENT, Role.STAFF)
         new_slot = ws.get(Slot, cmd.new_slot_id, "slot")
         if new_slot.provider_id != appointment.provider_id:
-            # Moving to another provider is a new booking, not a reschedule: the appointment,
-            # its events and the read model keep the provider it was booked with.
-            raise ValidationError("a reschedule stays with the same provider")
+            # Only staff move a visit to another provider (the patient asks them to).
+            require_role(ctx.actor, Role.STAFF)
         if ctx.actor.role is Role.PATIENT:
             check_booking_window(new_slot.start, now, self.policies.booking)
+        self._move(ws, appointment, new_slot, cmd.reason, meta, now)
+        return Outcome(appointment.id, ws.touched(), {"slot_id": new_slot.id})
+
+    def _move(
+        self,
+        ws: Workspace,
+        appointment: Appointment,
+        new_slot: Slot,
+        reason: str,
+        meta: EventMeta,
+        now: datetime,
+    ) -> None:
+        """Move `appointment` to a seat of `new_slot` (access and window already checked)."""
         # The new seat is taken before the old one is released, in the same atomic save.
         new_slot.take_seat(
             appointment.id,
@@ -242,12 +269,19 @@ class AppointmentCommands(SlotwiseApplication):
         for agenda in self._agendas_of(ws, appointment):
             agenda.withdraw(appointment.id, meta)
         old_slot = ws.get(Slot, appointment.slot_id, "slot")
-        appointment.reschedule(new_slot.id, new_slot.start, new_slot.end, cmd.reason, meta)
+        appointment.reschedule(
+            new_slot.id,
+            new_slot.start,
+            new_slot.end,
+            reason,
+            meta,
+            provider_id=new_slot.provider_id,
+            overbooked=new_slot.allocations[appointment.id].overbooked,
+        )
         old_slot.release_seat(appointment.id, "appointment rescheduled", meta)
         self._enter_agenda(
             ws, appointment.id, appointment.patient_id, new_slot.time, now, None, meta
         )
-        return Outcome(appointment.id, ws.touched(), {"slot_id": new_slot.id})
 
     @use_case
     def mark_no_show(
