@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from commands.appointments.handlers import AppointmentCommands
 from commands.directory.handlers import DirectoryCommands
+from commands.feedback.handlers import FeedbackCommands
+from commands.follow_ups.handlers import FollowUpCommands
 from commands.series.handlers import SeriesCommands
 from commands.slots.handlers import SlotCommands
 from commands.telehealth.handlers import TelehealthCommands
@@ -11,6 +13,12 @@ from domain.log import APPLICATION_NAME
 
 
 class Scheduling(
-    SeriesCommands, AppointmentCommands, SlotCommands, DirectoryCommands, TelehealthCommands
+    SeriesCommands,
+    FollowUpCommands,
+    FeedbackCommands,
+    AppointmentCommands,
+    SlotCommands,
+    DirectoryCommands,
+    TelehealthCommands,
 ):
     name = APPLICATION_NAME

@@ -3,6 +3,7 @@ no-show and its reversal. Each saves every aggregate it touched in one atomic wr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID, uuid4
@@ -29,12 +30,24 @@ from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.errors import StaleVersionError, ValidationError
+from domain.follow_up import FollowUp
 from domain.patient import Patient
 from domain.policies import check_booking_window
 from domain.slot import Slot
 from domain.timerange import TimeRange
 
 CARE_TEAM = (Role.PROVIDER, Role.STAFF)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What a new appointment is for, when no booking command says it (a follow-up)."""
+
+    appointment_type: str
+    reason: str
+    symptoms: tuple[str, ...] = ()
+
+
 SELF_OR_STAFF = (Role.PATIENT, Role.STAFF)
 MAX_HOLD_MINUTES = 60
 
@@ -93,7 +106,7 @@ class AppointmentCommands(SlotwiseApplication):
         slot: Slot,
         appointment_id: UUID,
         patient: UUID,
-        cmd: HoldAppointment | BookAppointment | BookSeries,
+        booking: HoldAppointment | BookAppointment | BookSeries | Booking,
         hold_until: datetime | None,
         overbook: bool,
         meta: EventMeta,
@@ -102,7 +115,7 @@ class AppointmentCommands(SlotwiseApplication):
         """A new appointment of `patient` on a seat of `slot`, entered in their agenda."""
         slot.take_seat(
             appointment_id,
-            cmd.appointment_type,
+            booking.appointment_type,
             now,
             hold_until=hold_until,
             may_overbook=overbook,
@@ -115,9 +128,9 @@ class AppointmentCommands(SlotwiseApplication):
             slot_id=slot.id,
             start=slot.start,
             end=slot.end,
-            appointment_type=cmd.appointment_type,
-            reason=cmd.reason,
-            symptoms=list(cmd.symptoms),
+            appointment_type=booking.appointment_type,
+            reason=booking.reason,
+            symptoms=list(booking.symptoms),
             hold_expires_at=hold_until,
             overbooked=slot.allocations[appointment_id].overbooked,
             meta=meta,
@@ -199,10 +212,22 @@ class AppointmentCommands(SlotwiseApplication):
         self, cmd: CompleteAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
-        appointment.complete(
-            now, cmd.notes, cmd.private_notes, cmd.vitals, cmd.follow_up_requested, meta
-        )
-        return Outcome(appointment.id, ws.touched())
+        wanted = cmd.follow_up_requested or cmd.follow_up is not None
+        appointment.complete(now, cmd.notes, cmd.private_notes, cmd.vitals, wanted, meta)
+        ids: dict[str, UUID] = {}
+        if cmd.follow_up is not None:
+            follow_up = FollowUp.request(
+                visit_id=appointment.id,
+                patient_id=appointment.patient_id,
+                provider_id=appointment.provider_id,
+                completed_at=now,
+                appointment_type=cmd.follow_up.appointment_type,
+                interval_days=cmd.follow_up.interval_days,
+                notes=cmd.follow_up.notes,
+                meta=meta,
+            )
+            ids["follow_up_id"] = ws.add(follow_up).id
+        return Outcome(appointment.id, ws.touched(), ids)
 
     @use_case
     def cancel(

@@ -8,17 +8,16 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from commands.access import patient_for, require_role
+from commands.access import patient_for, require_role, require_visible
 from commands.application import Outcome, use_case
 from commands.appointments.handlers import AppointmentCommands
 from commands.context import CommandContext
 from commands.series.messages import BookSeries, CancelSeries, RescheduleSeries
 from commands.series.seats import Refusal, SeatFinder
 from commands.workspace import Workspace
-from domain.access import may_see
 from domain.actor import Actor, EventMeta, Role
 from domain.appointment import CANCELLABLE, RESCHEDULABLE, Appointment
-from domain.errors import InvalidTransitionError, NotFoundError, ValidationError
+from domain.errors import InvalidTransitionError, ValidationError
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.recurrence import RecurrenceError, expand, occurrence_shift, parse_rule, shifted
@@ -36,8 +35,7 @@ class SeriesCommands(AppointmentCommands):
         """The series and its occurrences' appointments, if `actor` may see them (the patient,
         the provider, staff and auditors); else NotFoundError, as for anything not there."""
         series = self.load(Series, series_id, "series")
-        if not may_see(actor, series):
-            raise NotFoundError(f"series {series_id} not found")
+        require_visible(actor, series, "series")
         ids = [series.occurrences[r] for r in sorted(series.occurrences)]
         return series, [self.load(Appointment, a, "appointment") for a in ids]
 
@@ -150,8 +148,7 @@ class SeriesCommands(AppointmentCommands):
 
     def _acting_series(self, ws: Workspace, series_id: UUID, actor: Actor, *roles: Role) -> Series:
         series = ws.get(Series, series_id, "series")
-        if not may_see(actor, series):
-            raise NotFoundError(f"series {series_id} not found")
+        require_visible(actor, series, "series")
         require_role(actor, *roles)
         return series
 
