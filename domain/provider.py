@@ -49,6 +49,13 @@ def validate_profile(profile: dict[str, Any]) -> dict[str, Any]:
     return json_native(profile)
 
 
+def average_rating(total: int, count: int) -> Decimal | None:
+    """The average of `count` ratings adding up to `total`, to two places (None for none)."""
+    if not count:
+        return None
+    return (Decimal(total) / count).quantize(Decimal("0.01"))
+
+
 class Provider(Aggregate):
     class Registered(Aggregate.Created):
         profile: dict[str, Any]
@@ -96,9 +103,7 @@ class Provider(Aggregate):
     @property
     def rating(self) -> Decimal | None:
         """The average of patients' ratings, to two places; None before the first."""
-        if not self.rating_count:
-            return None
-        return (Decimal(self.rating_sum) / self.rating_count).quantize(Decimal("0.01"))
+        return average_rating(self.rating_sum, self.rating_count)
 
     def rate(self, rating: int, previous: int | None, meta: EventMeta) -> None:
         """Count a patient's rating of a visit (`previous`: the one it replaces, if edited)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -11,7 +10,7 @@ from domain.appointment import Appointment, Status
 from domain.follow_up import FollowUp, FollowUpStatus
 from domain.patient import Patient
 from domain.personal import ERASED, text_of
-from domain.provider import Provider
+from domain.provider import Provider, average_rating
 from domain.slot import Slot, SlotStatus
 from projections.changes import Change, Delete, Handlers, Redact, RowProjection, Update, Upsert
 from projections.lifecycle import Values, register_lifecycle
@@ -27,7 +26,6 @@ HOLD_EXPIRED = "hold expired"  # the cancel reason of an expired hold: written b
 # What an erasure leaves: texts the system wrote, and empty ones (recorded plain: see
 # domain.appointment.tagged), which a rebuild writes again as they are.
 KEPT = (HOLD_EXPIRED, "")
-CENTS = Decimal("0.01")
 
 
 def _stamp(event: Aggregate.Event) -> dict[str, Any]:
@@ -78,9 +76,8 @@ def _provider_row(
 
 @on(Provider.Rated)
 def _(event: Provider.Rated) -> list[Change]:
-    count = event.rating_count
-    average = (Decimal(event.rating_sum) / count).quantize(CENTS) if count else None
-    values = {"rating": average, "rating_count": count, **_stamp(event)}
+    average = average_rating(event.rating_sum, event.rating_count)
+    values = {"rating": average, "rating_count": event.rating_count, **_stamp(event)}
     return [Update(PROVIDERS, {"id": event.originator_id}, values)]
 
 
