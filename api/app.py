@@ -18,10 +18,13 @@ from api.controllers.appointments import AppointmentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_trail import AuditTrailController
 from api.controllers.directory import DirectoryController
+from api.controllers.feedback import FeedbackController
+from api.controllers.follow_ups import FollowUpController
 from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
+from api.controllers.series import SeriesController
 from api.controllers.slots import ScheduleController, SlotController
 from api.controllers.video import VideoController, VideoWebhookController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
@@ -64,6 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     directory=adapters.directory,
                     video=adapters.video,
                     video_queries=adapters.video_queries,
+                    follow_ups=adapters.follow_ups,
                 )
                 yield
 
@@ -95,6 +99,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             fhir_router(),
             VideoController,
             VideoWebhookController,
+            SeriesController,
+            FollowUpController,
+            FeedbackController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -32,6 +32,7 @@ from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
 from projections.audit.trail import AuditTrail
 from projections.directory import DirectoryQueries
+from projections.follow_ups import FollowUpQueries
 from projections.history import History
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
@@ -68,6 +69,7 @@ class Services:
     directory: DirectoryQueries | None = None  # providers, patients, every slot: the FHIR facade
     video: VideoRooms | None = None  # the video provider (issue 13)
     video_queries: VideoQueries | None = None
+    follow_ups: FollowUpQueries | None = None  # open follow-up requests (issue 11)
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -326,6 +328,7 @@ PARTS = {
     "anomaly_threshold": "anomaly_threshold",
     "video_rooms": "video",
     "video_queries": "video_queries",
+    "follow_ups": "follow_ups",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

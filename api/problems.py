@@ -24,6 +24,8 @@ from commands.ports import WebhookRejectedError
 from domain import errors
 from domain.patient import LegalHoldError
 from domain.personal import SubjectErasedError
+from domain.recurrence import RecurrenceError
+from domain.series import SeriesConflictError
 from domain.video_room import RecordingNotConsentedError, RoomNotOpenError
 from projections.positions import BeyondLogHeadError, TooManyWaitersError
 
@@ -47,7 +49,11 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     detail: Annotated[str, _described("What went wrong with this request, naming the field")]
     instance: Annotated[str, _described("The request path")]
     errors: Annotated[
-        list[dict[str, Any]] | None, _described("A malformed request's parameter errors")
+        list[dict[str, Any]] | None,
+        _described(
+            "A malformed request's parameter errors; a series' conflicting occurrences (each "
+            "with recurrence_id, reason, detail and alternatives); a bad recurrence rule's part"
+        ),
     ] = None
     head: Annotated[
         int | None, _described("The log's last position, when min_position is beyond it")
@@ -61,6 +67,8 @@ class ReadModelBehindError(Exception):
 # Most specific first: the first matching row wins.
 PROBLEMS: list[tuple[type[Exception], int, str, str]] = [
     (IdempotencyKeyReusedError, 422, "idempotency-key-reused", "Idempotency-Key reused"),
+    (RecurrenceError, 422, "invalid-recurrence", "The recurrence rule is not valid"),
+    (SeriesConflictError, 409, "series-conflict", "Occurrences of the series conflict"),
     (errors.ValidationError, 422, "validation-failed", "The request breaks a rule"),
     (errors.NotFoundError, 404, "not-found", "Not found"),
     (errors.ForbiddenError, 403, "forbidden", "Not allowed for your role"),
@@ -141,8 +149,19 @@ def domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
             if isinstance(exc, RoomNotOpenError) and exc.retry_after is not None:
                 headers = {"Retry-After": str(exc.retry_after)}
             head = exc.head if isinstance(exc, BeyondLogHeadError) else None
-            return problem(request, status, slug, title, str(exc), headers, head=head)
+            found = _listed(exc)
+            return problem(request, status, slug, title, str(exc), headers, found, head)
     return internal_handler(request, exc)
+
+
+def _listed(exc: Exception) -> list[dict[str, Any]] | None:
+    """What a problem lists in `errors`: each conflicting occurrence of a series, or the
+    part of a recurrence rule that is wrong."""
+    if isinstance(exc, SeriesConflictError):
+        return exc.conflicts
+    if isinstance(exc, RecurrenceError):
+        return [{"part": exc.part, "message": str(exc)}]
+    return None
 
 
 def http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from commands.appointments.messages import FollowUpRequest
 from commands.structs import LongText, ShortText
 from domain.patient import ErasureReason
 
@@ -21,6 +22,7 @@ class CompleteBody(Body, frozen=True, kw_only=True):
     private_notes: LongText = ""
     vitals: dict[str, Any] = msgspec.field(default_factory=dict)
     follow_up_requested: bool = False
+    follow_up: FollowUpRequest | None = None
 
 
 class CancelBody(Body, frozen=True, kw_only=True):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Protocol
 from uuid import UUID
 
-from domain.access import may_see
+from domain.access import Visit, may_see
 from domain.actor import Actor, Role
 from domain.appointment import Appointment
 from domain.errors import ForbiddenError, NotFoundError
@@ -36,10 +37,18 @@ def require_own_schedule(actor: Actor, provider_id: UUID) -> None:
     raise ForbiddenError("only staff or the provider may change this schedule")
 
 
-def require_visible(actor: Actor, appointment: Appointment) -> None:
-    # Someone else's appointment is reported as missing, so its existence does not leak.
-    if not may_see(actor, appointment):
-        raise NotFoundError(f"appointment {appointment.id} not found")
+class Concerning(Visit, Protocol):
+    """An aggregate of one patient and one provider (an appointment, a series, a request)."""
+
+    @property
+    def id(self) -> UUID: ...
+
+
+def require_visible(actor: Actor, thing: Concerning, what: str = "appointment") -> None:
+    # Someone else's appointment (series, request) is reported as missing, so its existence
+    # does not leak.
+    if not may_see(actor, thing):
+        raise NotFoundError(f"{what} {thing.id} not found")
 
 
 def require_acting(actor: Actor, appointment: Appointment, *roles: Role) -> None:

@@ -49,6 +49,8 @@ class Policies:
     hold: timedelta = timedelta(minutes=10)
     max_attempts: int = 8
     video: VideoPolicy = field(default_factory=VideoPolicy)
+    # Recurring series: every occurrence starts within this time of the booking.
+    series_horizon: timedelta = timedelta(days=366)
 
 
 @dataclass

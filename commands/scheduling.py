@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from commands.appointments.handlers import AppointmentCommands
 from commands.directory.handlers import DirectoryCommands
+from commands.feedback.handlers import FeedbackCommands
+from commands.follow_ups.handlers import FollowUpCommands
+from commands.series.handlers import SeriesCommands
 from commands.slots.handlers import SlotCommands
 from commands.telehealth.handlers import TelehealthCommands
 from domain.log import APPLICATION_NAME
 
 
-class Scheduling(AppointmentCommands, SlotCommands, DirectoryCommands, TelehealthCommands):
+class Scheduling(
+    SeriesCommands,
+    FollowUpCommands,
+    FeedbackCommands,
+    AppointmentCommands,
+    SlotCommands,
+    DirectoryCommands,
+    TelehealthCommands,
+):
     name = APPLICATION_NAME

@@ -69,13 +69,20 @@ class PatientAgenda(Aggregate):
         hold_expires_at: datetime | None,
         meta: EventMeta,
     ) -> None:
+        other_id = self.clash(appointment_id, time, now)
+        if other_id is not None:
+            msg = f"the patient already has appointment {other_id} at an overlapping time"
+            raise AppointmentOverlapError(msg)
+        self._entered(appointment_id, time.start, time.end, hold_expires_at, meta)
+
+    def clash(self, appointment_id: UUID, time: TimeRange, now: datetime) -> UUID | None:
+        """Another active appointment of the patient overlapping `time`, if any."""
         for other_id, entry in self.entries.items():
             if other_id == appointment_id or not entry.is_active(now):
                 continue
             if time.overlaps(TimeRange(entry.start, entry.end)):
-                msg = f"the patient already has appointment {other_id} at an overlapping time"
-                raise AppointmentOverlapError(msg)
-        self._entered(appointment_id, time.start, time.end, hold_expires_at, meta)
+                return other_id
+        return None
 
     @event(Entered)
     def _entered(

@@ -121,6 +121,9 @@ class Appointment(Aggregate):
         self.started_at: datetime | None = None
         self.completed_at: datetime | None = None
         self.reschedule_count = 0
+        self.series_id: UUID | None = None
+        self.recurrence_id: datetime | None = None
+        self.follows_id: UUID | None = None
 
     @classmethod
     def schedule(
@@ -316,14 +319,38 @@ class Appointment(Aggregate):
         self.status = Status.CANCELLED
 
     def reschedule(
-        self, slot_id: UUID, start: datetime, end: datetime, reason: str, meta: EventMeta
+        self,
+        slot_id: UUID,
+        start: datetime,
+        end: datetime,
+        reason: str,
+        meta: EventMeta,
+        *,
+        provider_id: UUID | None = None,
+        overbooked: bool = False,
     ) -> None:
+        """Move to another slot. A confirmation is kept when only the time moves with the same
+        provider (the patient confirmed attendance with them); a move to `provider_id` (staff
+        only, checked by the caller) needs a new one. `overbooked` is that of the new seat."""
         check_reason(reason)
         self._require(RESCHEDULABLE, "reschedule")
         if slot_id == self.slot_id:
             raise InvalidTransitionError("the appointment is already in that slot")
+        moves = provider_id is not None and provider_id != self.provider_id
+        keeps = self.status is Status.CONFIRMED and not moves
         mine = self._personal(reason)
-        self._rescheduled(self.slot_id, self.start, slot_id, start, end, mine, meta)
+        self._rescheduled(
+            self.slot_id,
+            self.start,
+            slot_id,
+            start,
+            end,
+            mine,
+            meta,
+            provider_id if moves else None,
+            overbooked,
+            keeps,
+        )
 
     class Rescheduled(Aggregate.Event):
         from_slot_id: UUID
@@ -333,6 +360,17 @@ class Appointment(Aggregate):
         end: datetime
         reason: PersonalData | str
         meta: EventMeta
+        provider_id: UUID | None  # set when staff moved the visit to another provider
+        overbooked: bool | None  # the new seat's; None in events recorded before version 2
+        confirmation_kept: bool
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["provider_id"] = None
+            state["overbooked"] = None
+            state["confirmation_kept"] = False
 
     @event(Rescheduled)
     def _rescheduled(
@@ -344,12 +382,47 @@ class Appointment(Aggregate):
         end: datetime,
         reason: PersonalData | str,
         meta: EventMeta,
+        provider_id: UUID | None,
+        overbooked: bool | None,
+        confirmation_kept: bool,
     ) -> None:
         self.slot_id = slot_id
         self.start = start
         self.end = end
-        self.status = Status.BOOKED
+        self.status = Status.CONFIRMED if confirmation_kept else Status.BOOKED
         self.reschedule_count += 1
+        if provider_id is not None:
+            self.provider_id = provider_id
+        if overbooked is not None:
+            self.overbooked = overbooked
+
+    def join_series(self, series_id: UUID, recurrence_id: datetime, meta: EventMeta) -> None:
+        """Belong to a series as its occurrence `recurrence_id` (at booking, or on a split)."""
+        if self.series_id != series_id:
+            self._joined_series(series_id, recurrence_id, meta)
+
+    class JoinedSeries(Aggregate.Event):
+        series_id: UUID
+        recurrence_id: datetime
+        meta: EventMeta
+
+    @event(JoinedSeries)
+    def _joined_series(self, series_id: UUID, recurrence_id: datetime, meta: EventMeta) -> None:
+        self.series_id = series_id
+        self.recurrence_id = recurrence_id
+
+    def link_to_visit(self, follows_id: UUID, follow_up_id: UUID, meta: EventMeta) -> None:
+        """Record that this appointment is the follow-up `follow_up_id` of visit `follows_id`."""
+        self._linked_to_visit(follows_id, follow_up_id, meta)
+
+    class LinkedToVisit(Aggregate.Event):
+        follows_id: UUID
+        follow_up_id: UUID
+        meta: EventMeta
+
+    @event(LinkedToVisit)
+    def _linked_to_visit(self, follows_id: UUID, follow_up_id: UUID, meta: EventMeta) -> None:
+        self.follows_id = follows_id
 
     def mark_no_show(self, now: datetime, policy: NoShowPolicy, meta: EventMeta) -> None:
         # A checked-in patient is present: they can't be a no-show (original defect 6).

@@ -49,6 +49,13 @@ def validate_profile(profile: dict[str, Any]) -> dict[str, Any]:
     return json_native(profile)
 
 
+def average_rating(total: int, count: int) -> Decimal | None:
+    """The average of `count` ratings adding up to `total`, to two places (None for none)."""
+    if not count:
+        return None
+    return (Decimal(total) / count).quantize(Decimal("0.01"))
+
+
 class Provider(Aggregate):
     class Registered(Aggregate.Created):
         profile: dict[str, Any]
@@ -57,6 +64,8 @@ class Provider(Aggregate):
     @event(Registered)
     def __init__(self, id: UUID, profile: dict[str, Any], meta: EventMeta) -> None:
         self.profile: dict[str, Any] = dict(profile)
+        self.rating_sum = 0
+        self.rating_count = 0
 
     @classmethod
     def register(cls, provider_id: UUID, profile: dict[str, Any], meta: EventMeta) -> Provider:
@@ -90,3 +99,24 @@ class Provider(Aggregate):
     @event(ProfileUpdated)
     def _updated(self, changes: dict[str, Any], meta: EventMeta) -> None:
         self.profile.update(changes)
+
+    @property
+    def rating(self) -> Decimal | None:
+        """The average of patients' ratings, to two places; None before the first."""
+        return average_rating(self.rating_sum, self.rating_count)
+
+    def rate(self, rating: int, previous: int | None, meta: EventMeta) -> None:
+        """Count a patient's rating of a visit (`previous`: the one it replaces, if edited)."""
+        count = self.rating_count + (0 if previous is not None else 1)
+        total = self.rating_sum + rating - (previous or 0)
+        self._rated(total, count, meta)
+
+    class Rated(Aggregate.Event):
+        rating_sum: int
+        rating_count: int
+        meta: EventMeta
+
+    @event(Rated)
+    def _rated(self, rating_sum: int, rating_count: int, meta: EventMeta) -> None:
+        self.rating_sum = rating_sum
+        self.rating_count = rating_count

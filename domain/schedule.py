@@ -150,8 +150,8 @@ def generate_slot_times(request: GenerationRequest) -> list[tuple[datetime, date
             continue
         for session in request.weekly.on(day.isoweekday()):
             for wall_start, wall_end in _wall_slots(day, session):
-                start = _to_utc(wall_start, tz)
-                end = _to_utc(wall_end, tz)
+                start = wall_to_utc(wall_start, tz)
+                end = wall_to_utc(wall_end, tz)
                 if start is None or end is None:
                     continue
                 if end - start != session.slot:
@@ -170,7 +170,10 @@ def _wall_slots(day: date, session: Session) -> Iterator[tuple[datetime, datetim
         cursor += session.step
 
 
-def _to_utc(wall: datetime, tz: ZoneInfo) -> datetime | None:
+def wall_to_utc(wall: datetime, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of the naive wall time `wall` in `tz` under the rules above: an
+    ambiguous wall time is its first occurrence, a nonexistent one (in a gap) is None. Slot
+    generation and recurring series (domain/recurrence.py) share it."""
     # Ambiguous wall times resolve to their first occurrence (fold=0).
     instant = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
     # zoneinfo maps a wall time in the gap to a shifted one; only a real one round-trips.

@@ -15,7 +15,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain.appointment import Appointment, Status
-from domain.provider import Provider
+from domain.provider import Provider, average_rating
 from domain.slot import Slot, SlotStatus
 from projections.changes import Change, Delete, Handlers, RowProjection, Update, Upsert
 from projections.lifecycle import Values, register_lifecycle
@@ -83,6 +83,23 @@ def _(event: Provider.Registered) -> list[Change]:
 def _(event: Provider.ProfileUpdated) -> list[Change]:
     values = {**_provider_values(event.changes), **_stamp(event)}
     return [Update(PROVIDERS, {"id": event.originator_id}, values)]
+
+
+@on(Provider.Rated)
+def _(event: Provider.Rated) -> list[Change]:
+    average = average_rating(event.rating_sum, event.rating_count)
+    values = {"rating": average, "rating_count": event.rating_count, **_stamp(event)}
+    return [Update(PROVIDERS, {"id": event.originator_id}, values)]
+
+
+@on(Appointment.JoinedSeries)
+def _(event: Appointment.JoinedSeries) -> list[Change]:
+    return _appointment(event, series_id=event.series_id)
+
+
+@on(Appointment.LinkedToVisit)
+def _(event: Appointment.LinkedToVisit) -> list[Change]:
+    return _appointment(event, follows_id=event.follows_id)
 
 
 @on(Slot.Created)

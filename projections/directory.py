@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
@@ -25,6 +26,8 @@ class ProviderView(msgspec.Struct, frozen=True, kw_only=True):
     last_slot_end: datetime | None
     version: int
     updated_at: datetime
+    rating: Decimal | None = None  # the average of patients' ratings of their visits
+    rating_count: int = 0
 
 
 class PatientView(msgspec.Struct, frozen=True, kw_only=True):

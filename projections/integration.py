@@ -29,6 +29,7 @@ from domain.actor import EventMeta
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.calendar import ProviderCalendar
+from domain.follow_up import FollowUp
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot
@@ -48,6 +49,7 @@ TOPICS: dict[str, str] = {
     "Patient": "slotwise.patient.v1",
     "ProviderCalendar": "slotwise.calendar.v1",
     "PatientAgenda": "slotwise.agenda.v1",
+    "FollowUp": "slotwise.follow_up.v1",
 }
 INTERNAL_TOPIC = "slotwise.internal.v1"
 ALL_TOPICS = (*TOPICS.values(), INTERNAL_TOPIC)
@@ -58,6 +60,7 @@ PUBLISHED_AGGREGATES: tuple[type[Aggregate], ...] = (
     Patient,
     ProviderCalendar,
     PatientAgenda,
+    FollowUp,
 )
 
 

@@ -56,13 +56,20 @@ def _(e: Appointment.HoldExpired) -> Values:
 
 @on(Appointment.Rescheduled)
 def _(e: Appointment.Rescheduled) -> Values:
-    return {
-        "status": Status.BOOKED.value,
+    kept = e.confirmation_kept
+    values: Values = {
+        "status": (Status.CONFIRMED if kept else Status.BOOKED).value,
         "slot_id": e.slot_id,
         "start_at": e.start,
         "end_at": e.end,
-        "confirmed_at": None,
     }
+    if not kept:
+        values["confirmed_at"] = None
+    if e.provider_id is not None:  # staff moved the visit to another provider
+        values["provider_id"] = e.provider_id
+    if e.overbooked is not None:  # recorded since version 2: the new seat's
+        values["overbooked"] = e.overbooked
+    return values
 
 
 @on(Appointment.MarkedNoShow)

@@ -43,6 +43,9 @@ class AppointmentView(msgspec.Struct, frozen=True, kw_only=True):
     overbooked: bool
     version: int
     updated_at: datetime | None = None  # the time of the last event applied to the row
+    series_id: UUID | None = None  # an occurrence of a recurring series ...
+    recurrence_id: datetime | None = None  # ... and its original start
+    follows_id: UUID | None = None  # the visit this follow-up appointment follows
 
 
 class SlotView(msgspec.Struct, frozen=True, kw_only=True):

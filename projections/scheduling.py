@@ -7,9 +7,10 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain.appointment import Appointment, Status
+from domain.follow_up import FollowUp, FollowUpStatus
 from domain.patient import Patient
 from domain.personal import ERASED, text_of
-from domain.provider import Provider
+from domain.provider import Provider, average_rating
 from domain.slot import Slot, SlotStatus
 from projections.changes import Change, Delete, Handlers, Redact, RowProjection, Update, Upsert
 from projections.lifecycle import Values, register_lifecycle
@@ -19,7 +20,8 @@ SLOTS = "rm_slots"
 SEATS = "rm_slot_seats"
 PROVIDERS = "rm_providers"
 PATIENTS = "rm_patients"
-TABLES = (APPOINTMENTS, SLOTS, SEATS, PROVIDERS, PATIENTS)
+FOLLOW_UPS = "rm_follow_ups"
+TABLES = (APPOINTMENTS, SLOTS, SEATS, PROVIDERS, PATIENTS, FOLLOW_UPS)
 HOLD_EXPIRED = "hold expired"  # the cancel reason of an expired hold: written by the system
 # What an erasure leaves: texts the system wrote, and empty ones (recorded plain: see
 # domain.appointment.tagged), which a rebuild writes again as they are.
@@ -72,6 +74,13 @@ def _provider_row(
     return Upsert(PROVIDERS, {"id": event.originator_id}, values)
 
 
+@on(Provider.Rated)
+def _(event: Provider.Rated) -> list[Change]:
+    average = average_rating(event.rating_sum, event.rating_count)
+    values = {"rating": average, "rating_count": event.rating_count, **_stamp(event)}
+    return [Update(PROVIDERS, {"id": event.originator_id}, values)]
+
+
 @on(Patient.Registered)
 def _(event: Patient.Registered) -> list[Change]:
     details = event.details
@@ -96,6 +105,7 @@ def _(event: Patient.Erased) -> list[Change]:
     return [
         Update(PATIENTS, {"id": event.originator_id}, {"name": ERASED, **_stamp(event)}),
         Redact(APPOINTMENTS, patient, ("reason", "cancel_reason"), ERASED, keep=KEPT),
+        Redact(FOLLOW_UPS, patient, ("notes",), ERASED, keep=KEPT),
     ]
 
 
@@ -169,6 +179,45 @@ def _(event: Appointment.Scheduled) -> list[Change]:
         **_stamp(event),
     }
     return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
+
+
+@on(Appointment.JoinedSeries)
+def _(event: Appointment.JoinedSeries) -> list[Change]:
+    return _appointment(event, series_id=event.series_id, recurrence_id=event.recurrence_id)
+
+
+@on(Appointment.LinkedToVisit)
+def _(event: Appointment.LinkedToVisit) -> list[Change]:
+    return _appointment(event, follows_id=event.follows_id)
+
+
+@on(FollowUp.Requested)
+def _(event: FollowUp.Requested) -> list[Change]:
+    values = {
+        "visit_id": event.visit_id,
+        "patient_id": event.patient_id,
+        "provider_id": event.provider_id,
+        "appointment_type": event.appointment_type,
+        "interval_days": event.interval_days,
+        "due_from": event.due_from,
+        "notes": text_of(event.notes),
+        "status": FollowUpStatus.OPEN.value,
+        "requested_at": event.timestamp,
+        **_stamp(event),
+    }
+    return [Upsert(FOLLOW_UPS, {"id": event.originator_id}, values)]
+
+
+@on(FollowUp.Booked)
+def _(event: FollowUp.Booked) -> list[Change]:
+    values = {"status": FollowUpStatus.BOOKED.value, "appointment_id": event.appointment_id}
+    return [Update(FOLLOW_UPS, {"id": event.originator_id}, {**values, **_stamp(event)})]
+
+
+@on(FollowUp.Dismissed)
+def _(event: FollowUp.Dismissed) -> list[Change]:
+    values = {"status": FollowUpStatus.DISMISSED.value, **_stamp(event)}
+    return [Update(FOLLOW_UPS, {"id": event.originator_id}, values)]
 
 
 # What this read model keeps beside the lifecycle columns every appointment model keeps.

@@ -25,8 +25,8 @@ def _location(profile: dict[str, Any]) -> GeoPoint | None:
 
 
 def provider_document(provider: Provider) -> ProviderDocument:
-    """A provider as search sees it. There is no rating until ratings are recorded as events;
-    a provider who never said otherwise accepts new patients."""
+    """A provider as search sees it: the rating is the average of patients' ratings (None
+    before the first); a provider who never said otherwise accepts new patients."""
     profile = provider.profile
     fee = provider.fee
     return ProviderDocument(
@@ -42,7 +42,7 @@ def provider_document(provider: Provider) -> ProviderDocument:
         insurances=_strings(profile.get("insurances")),
         fee_amount=fee[0] if fee else None,
         fee_currency=(fee[1] or None) if fee else None,
-        rating=None,
+        rating=provider.rating,
         accepting_new_patients=bool(profile.get("accepting_new_patients", True)),
         time_zone=provider.time_zone,
     )

@@ -66,7 +66,9 @@ def _(event: Appointment.BookedFromHold) -> list[Change]:
 
 @on(Appointment.Rescheduled)
 def _(event: Appointment.Rescheduled) -> list[Change]:
-    values = {"start_at": event.start, "end_at": event.end, "wanted": "open"}
+    values: dict[str, Any] = {"start_at": event.start, "end_at": event.end, "wanted": "open"}
+    if event.provider_id is not None:
+        values["provider_id"] = event.provider_id
     return [_plan(event, event.originator_id, **values)]
 
 

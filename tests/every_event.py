@@ -15,6 +15,7 @@ from commands.appointments.messages import (
     CompleteAppointment,
     ConfirmAppointment,
     ExpireHold,
+    FollowUpRequest,
     HoldAppointment,
     MarkNoShow,
     RescheduleAppointment,
@@ -32,7 +33,10 @@ from commands.directory.messages import (
     UpdatePatient,
     UpdateProvider,
 )
+from commands.feedback.messages import RateVisit
+from commands.follow_ups.messages import BookFollowUp, DismissFollowUp
 from commands.scheduling import Scheduling
+from commands.series.messages import BookSeries
 from commands.slots.messages import (
     BlockWindow,
     CancelSlot,
@@ -42,6 +46,7 @@ from commands.slots.messages import (
     WorkingSession,
 )
 from domain.actor import Actor, Role
+from domain.follow_up import FollowUp
 from domain.patient import ErasureReason
 from tests.builders import as_staff, as_system
 from tests.fakes import FixedClock
@@ -136,6 +141,7 @@ def drive_every_event(
         notes="resting ECG unremarkable",
         private_notes="mentions family history",
         vitals={"bp": "142/91"},
+        follow_up=FollowUpRequest(interval_days=14, notes="repeat the ECG"),
     )
     app.complete(completion, staff)
 
@@ -161,6 +167,37 @@ def drive_every_event(
     ).id
     clock.advance(minutes=6)
     app.expire_hold(ExpireHold(appointment_id=expiring), as_system())
+
+    # Issue 11: the visit rated, its follow-up booked; another visit's follow-up dismissed;
+    # a series of two.
+    app.rate_visit(RateVisit(appointment_id=held, rating=4, comment="thorough"), me)
+    follow_up = FollowUp.create_id(held)
+    due = fourth + timedelta(days=14)
+    again = app.create_slot(CreateSlot(provider_id=provider, start=due, end=due + HALF_HOUR), staff)
+    app.book_follow_up(BookFollowUp(follow_up_id=follow_up, slot_id=again.id), me)
+    visit = fourth + timedelta(days=1)
+    fifth = app.create_slot(
+        CreateSlot(provider_id=provider, start=visit, end=visit + HALF_HOUR), staff
+    ).id
+    seen = app.book(BookAppointment(slot_id=fifth, patient_id=patient_id), staff).id
+    clock.set(visit)
+    app.check_in(CheckIn(appointment_id=seen), me)
+    app.start(StartAppointment(appointment_id=seen), staff)
+    ask = FollowUpRequest(interval_days=30, notes="review the results")
+    app.complete(CompleteAppointment(appointment_id=seen, follow_up=ask), staff)
+    app.dismiss_follow_up(DismissFollowUp(follow_up_id=FollowUp.create_id(seen)), staff)
+    weekly = visit + timedelta(days=2)
+    for week in range(2):
+        at = weekly + timedelta(weeks=week)
+        app.create_slot(CreateSlot(provider_id=provider, start=at, end=at + HALF_HOUR), staff)
+    series = BookSeries(
+        provider_id=provider,
+        first_start=weekly,
+        rrule="FREQ=WEEKLY;COUNT=2",
+        mode="all_or_nothing",
+        patient_id=patient_id,
+    )
+    app.book_series(series, staff)
 
     # A legal hold set and released, then the patient erased.
     hold_on = SetLegalHold(patient_id=patient_id, held=True, reason="litigation 2030-17")

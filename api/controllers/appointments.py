@@ -162,6 +162,7 @@ class AppointmentController(Controller):
             private_notes=data.private_notes,
             vitals=data.vitals,
             follow_up_requested=data.follow_up_requested,
+            follow_up=data.follow_up,
         )
         return scheduling.complete(cmd, context)
 

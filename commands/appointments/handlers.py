@@ -3,6 +3,7 @@ no-show and its reversal. Each saves every aggregate it touched in one atomic wr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID, uuid4
@@ -23,17 +24,30 @@ from commands.appointments.messages import (
     StartAppointment,
 )
 from commands.context import CommandContext
+from commands.series.messages import BookSeries
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.errors import StaleVersionError, ValidationError
+from domain.follow_up import FollowUp
 from domain.patient import Patient
 from domain.policies import check_booking_window
 from domain.slot import Slot
 from domain.timerange import TimeRange
 
 CARE_TEAM = (Role.PROVIDER, Role.STAFF)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What a new appointment is for, when no booking command says it (a follow-up)."""
+
+    appointment_type: str
+    reason: str
+    symptoms: tuple[str, ...] = ()
+
+
 SELF_OR_STAFF = (Role.PATIENT, Role.STAFF)
 MAX_HOLD_MINUTES = 60
 
@@ -84,10 +98,24 @@ class AppointmentCommands(SlotwiseApplication):
         if actor.role is Role.PATIENT:
             check_booking_window(slot.start, now, self.policies.booking)
         hold_until = now + hold_for if hold_for is not None else None
-        appointment_id = uuid4()
+        return self._seat(ws, slot, uuid4(), patient, cmd, hold_until, overbook, meta, now)
+
+    def _seat(
+        self,
+        ws: Workspace,
+        slot: Slot,
+        appointment_id: UUID,
+        patient: UUID,
+        booking: HoldAppointment | BookAppointment | BookSeries | Booking,
+        hold_until: datetime | None,
+        overbook: bool,
+        meta: EventMeta,
+        now: datetime,
+    ) -> Appointment:
+        """A new appointment of `patient` on a seat of `slot`, entered in their agenda."""
         slot.take_seat(
             appointment_id,
-            cmd.appointment_type,
+            booking.appointment_type,
             now,
             hold_until=hold_until,
             may_overbook=overbook,
@@ -100,9 +128,9 @@ class AppointmentCommands(SlotwiseApplication):
             slot_id=slot.id,
             start=slot.start,
             end=slot.end,
-            appointment_type=cmd.appointment_type,
-            reason=cmd.reason,
-            symptoms=list(cmd.symptoms),
+            appointment_type=booking.appointment_type,
+            reason=booking.reason,
+            symptoms=list(booking.symptoms),
             hold_expires_at=hold_until,
             overbooked=slot.allocations[appointment_id].overbooked,
             meta=meta,
@@ -184,10 +212,22 @@ class AppointmentCommands(SlotwiseApplication):
         self, cmd: CompleteAppointment, ctx: CommandContext, meta: EventMeta, now: datetime
     ) -> Outcome:
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
-        appointment.complete(
-            now, cmd.notes, cmd.private_notes, cmd.vitals, cmd.follow_up_requested, meta
-        )
-        return Outcome(appointment.id, ws.touched())
+        wanted = cmd.follow_up_requested or cmd.follow_up is not None
+        appointment.complete(now, cmd.notes, cmd.private_notes, cmd.vitals, wanted, meta)
+        ids: dict[str, UUID] = {}
+        if cmd.follow_up is not None:
+            follow_up = FollowUp.request(
+                visit_id=appointment.id,
+                patient_id=appointment.patient_id,
+                provider_id=appointment.provider_id,
+                completed_at=now,
+                appointment_type=cmd.follow_up.appointment_type,
+                interval_days=cmd.follow_up.interval_days,
+                notes=cmd.follow_up.notes,
+                meta=meta,
+            )
+            ids["follow_up_id"] = ws.add(follow_up).id
+        return Outcome(appointment.id, ws.touched(), ids)
 
     @use_case
     def cancel(
@@ -225,11 +265,23 @@ class AppointmentCommands(SlotwiseApplication):
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.PATIENT, Role.STAFF)
         new_slot = ws.get(Slot, cmd.new_slot_id, "slot")
         if new_slot.provider_id != appointment.provider_id:
-            # Moving to another provider is a new booking, not a reschedule: the appointment,
-            # its events and the read model keep the provider it was booked with.
-            raise ValidationError("a reschedule stays with the same provider")
+            # Only staff move a visit to another provider (the patient asks them to).
+            require_role(ctx.actor, Role.STAFF)
         if ctx.actor.role is Role.PATIENT:
             check_booking_window(new_slot.start, now, self.policies.booking)
+        self._move(ws, appointment, new_slot, cmd.reason, meta, now)
+        return Outcome(appointment.id, ws.touched(), {"slot_id": new_slot.id})
+
+    def _move(
+        self,
+        ws: Workspace,
+        appointment: Appointment,
+        new_slot: Slot,
+        reason: str,
+        meta: EventMeta,
+        now: datetime,
+    ) -> None:
+        """Move `appointment` to a seat of `new_slot` (access and window already checked)."""
         # The new seat is taken before the old one is released, in the same atomic save.
         new_slot.take_seat(
             appointment.id,
@@ -242,12 +294,19 @@ class AppointmentCommands(SlotwiseApplication):
         for agenda in self._agendas_of(ws, appointment):
             agenda.withdraw(appointment.id, meta)
         old_slot = ws.get(Slot, appointment.slot_id, "slot")
-        appointment.reschedule(new_slot.id, new_slot.start, new_slot.end, cmd.reason, meta)
+        appointment.reschedule(
+            new_slot.id,
+            new_slot.start,
+            new_slot.end,
+            reason,
+            meta,
+            provider_id=new_slot.provider_id,
+            overbooked=new_slot.allocations[appointment.id].overbooked,
+        )
         old_slot.release_seat(appointment.id, "appointment rescheduled", meta)
         self._enter_agenda(
             ws, appointment.id, appointment.patient_id, new_slot.time, now, None, meta
         )
-        return Outcome(appointment.id, ws.touched(), {"slot_id": new_slot.id})
 
     @use_case
     def mark_no_show(

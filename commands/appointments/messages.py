@@ -47,12 +47,22 @@ class StartAppointment(Command, frozen=True, kw_only=True):
     appointment_id: UUID
 
 
+class FollowUpRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Come back after `interval_days` for an appointment of `appointment_type`; the notes are
+    for staff (personal data, encrypted like every note)."""
+
+    interval_days: Annotated[int, msgspec.Meta(ge=1, le=730)]
+    appointment_type: AppointmentType = "in_person"
+    notes: ShortText = ""
+
+
 class CompleteAppointment(Command, frozen=True, kw_only=True):
     appointment_id: UUID
     notes: LongText = ""
     private_notes: LongText = ""
     vitals: dict[str, Any] = {}
     follow_up_requested: bool = False
+    follow_up: FollowUpRequest | None = None
 
 
 class CancelAppointment(Command, frozen=True, kw_only=True):

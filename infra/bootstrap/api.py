@@ -27,6 +27,7 @@ from infra.postgres.pool import connection_pool
 from infra.postgres.positions import LogPositions
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.directory import PostgresDirectoryQueries
+from infra.postgres.read_models.follow_ups import PostgresFollowUpQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.read_models.video import PostgresVideoQueries
 from infra.postgres.search.backend import PostgresSearch
@@ -38,6 +39,7 @@ from projections.audit.access import AccessLog
 from projections.audit.proofs import AuditProofs
 from projections.audit.trail import AuditTrail
 from projections.directory import DirectoryQueries
+from projections.follow_ups import FollowUpQueries
 from projections.history import History
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
@@ -61,6 +63,7 @@ class ApiAdapters:
     directory: DirectoryQueries
     video: VideoRooms
     video_queries: VideoQueries
+    follow_ups: FollowUpQueries
 
 
 @contextmanager
@@ -93,4 +96,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             directory=PostgresDirectoryQueries(pool),
             video=stack.enter_context(video_rooms(settings)),
             video_queries=PostgresVideoQueries(pool),
+            follow_ups=PostgresFollowUpQueries(pool),
         )

@@ -375,8 +375,38 @@ def test_rescheduling_moves_the_appointment_and_keeps_its_identity() -> None:
     assert (rescheduled.slot_id, rescheduled.start) == (new_slot, new_start)
     assert appointment.id == identity
     assert (appointment.slot_id, appointment.start) == (new_slot, new_start)
-    assert appointment.status is Status.BOOKED
+    # only the time moved, with the same provider: the patient's confirmation stands
+    assert appointment.status is Status.CONFIRMED
+    assert rescheduled.confirmation_kept
+    assert rescheduled.provider_id is None
     assert appointment.reschedule_count == 1
+
+
+def test_moving_to_another_provider_needs_a_new_confirmation() -> None:
+    appointment = given_confirmed()
+    elsewhere = uuid4()
+    new_start = START + timedelta(days=1)
+    appointment.reschedule(
+        uuid4(), new_start, new_start + timedelta(minutes=30), "", META, provider_id=elsewhere
+    )
+    [rescheduled] = appointment.collect_events()
+    assert isinstance(rescheduled, Appointment.Rescheduled)
+    assert rescheduled.provider_id == elsewhere
+    assert not rescheduled.confirmation_kept
+    assert appointment.provider_id == elsewhere
+    assert appointment.status is Status.BOOKED
+
+
+def test_a_reschedule_records_the_new_seats_overbooking() -> None:
+    appointment = given_booked()
+    assert not appointment.overbooked
+    appointment.reschedule(
+        uuid4(), START + timedelta(days=1), END + timedelta(days=1), "", META, overbooked=True
+    )
+    [rescheduled] = appointment.collect_events()
+    assert isinstance(rescheduled, Appointment.Rescheduled)
+    assert rescheduled.overbooked is True
+    assert appointment.overbooked
 
 
 def test_rescheduling_into_the_same_slot_is_rejected() -> None:

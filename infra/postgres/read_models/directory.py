@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 PROVIDER_SELECT = """
 SELECT p.id, p.name, p.time_zone, p.specializations, p.profile->>'address' AS address,
-       p.version, p.updated_at,
+       p.version, p.updated_at, p.rating, p.rating_count,
        (SELECT min(start_at) FROM rm_slots WHERE provider_id = p.id) AS first_slot_start,
        (SELECT max(end_at) FROM rm_slots WHERE provider_id = p.id) AS last_slot_end
   FROM rm_providers p

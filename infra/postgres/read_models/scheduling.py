@@ -30,7 +30,7 @@ APPOINTMENT_COLUMNS = """
     id, patient_id, provider_id, slot_id, start_at, end_at, appointment_type, status, reason,
     hold_expires_at, booked_at, confirmed_at, checked_in_at, started_at, completed_at,
     cancelled_at, no_show_at, wait_seconds, duration_seconds, late_cancellation, cancel_reason,
-    overbooked, version, updated_at
+    overbooked, version, updated_at, series_id, recurrence_id, follows_id
 """
 
 # Seats that count now: bookings, and holds that have not expired yet.
@@ -70,6 +70,9 @@ def _appointment(row: dict[str, Any]) -> AppointmentView:
         overbooked=row["overbooked"],
         version=row["version"],
         updated_at=row["updated_at"],
+        series_id=row["series_id"],
+        recurrence_id=row["recurrence_id"],
+        follows_id=row["follows_id"],
     )
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from commands.appointments.messages import (
+    BookAppointment,
     CancelAppointment,
     CheckIn,
     CompleteAppointment,
@@ -231,15 +232,40 @@ def test_rescheduling_into_a_full_slot_fails_and_leaves_the_old_booking_intact(
     assert appointment_id in slot_of(app, slot_id).allocations
 
 
-def test_rescheduling_to_another_providers_slot_is_rejected(
+def test_only_staff_move_an_appointment_to_another_provider(
     app: Scheduling, patient_id: UUID, slot_id: UUID
 ) -> None:
     appointment_id = patient_books(app, patient_id, slot_id)
-    elsewhere = create_slot(app, register_provider(app), TEN + timedelta(hours=2))
+    app.confirm(ConfirmAppointment(appointment_id=appointment_id), as_(patient(patient_id)))
+    other = register_provider(app)
+    elsewhere = create_slot(app, other, TEN + timedelta(hours=2))
     move = RescheduleAppointment(appointment_id=appointment_id, new_slot_id=elsewhere)
-    for actor in (patient(patient_id), STAFF):
-        with pytest.raises(ValidationError):
-            app.reschedule(move, as_(actor))
+    with pytest.raises(ForbiddenError):
+        app.reschedule(move, as_(patient(patient_id)))
+    app.reschedule(move, as_(STAFF))
+    moved = appointment_of(app, appointment_id)
+    assert (moved.provider_id, moved.slot_id) == (other, elsewhere)
+    assert moved.status is Status.BOOKED  # a new provider: the confirmation does not carry over
+    assert slot_of(app, slot_id).free_seats(TEN - timedelta(hours=1)) == 1
+
+
+def test_a_reschedule_in_time_keeps_the_confirmation_and_recomputes_overbooking(
+    app: Scheduling, provider_id: UUID, patient_id: UUID
+) -> None:
+    full = create_slot(app, provider_id, TEN, overbook_allowance=1)
+    filler = patient_registers(app, "First In")
+    patient_books(app, filler, full)
+    overbooked = app.book(
+        BookAppointment(slot_id=full, patient_id=patient_id, overbook=True), as_(STAFF)
+    ).id
+    assert appointment_of(app, overbooked).overbooked
+    app.confirm(ConfirmAppointment(appointment_id=overbooked), as_(patient(patient_id)))
+    free = create_slot(app, provider_id, TEN + timedelta(hours=3))
+    move = RescheduleAppointment(appointment_id=overbooked, new_slot_id=free)
+    app.reschedule(move, as_(patient(patient_id)))
+    moved = appointment_of(app, overbooked)
+    assert moved.status is Status.CONFIRMED
+    assert not moved.overbooked
 
 
 # --- no-show ----------------------------------------------------------------------------------
