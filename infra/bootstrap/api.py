@@ -82,7 +82,9 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             positions=LogPositions(
                 db.conninfo, events_table(app), TRACKED, max_waiters=settings.max_read_waiters
             ),
-            status=PostgresStatus(pool, app, TRACKED, settings.audit_origin),
+            status=PostgresStatus(
+                pool, app, TRACKED, settings.audit_origin, settings.audit_access_origin
+            ),
             clock=SystemClock(),
             audit=AuditProofs(seals(settings, app, pool)),
             access=PostgresAccessLog(pool),
