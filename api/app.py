@@ -23,7 +23,9 @@ from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
-from api.controllers.video import VideoController, VideoWebhookController
+from api.controllers.video import VideoController
+from api.controllers.video_record import VideoNoShowController, VideoRecordController
+from api.controllers.video_webhooks import VideoWebhookController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
@@ -95,6 +97,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             fhir_router(),
             VideoController,
             VideoWebhookController,
+            VideoRecordController,
+            VideoNoShowController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

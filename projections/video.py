@@ -278,6 +278,12 @@ class VideoVisit:
         return None if end is None else max((end - min(firsts)).total_seconds(), 0.0)
 
 
+@dataclass(frozen=True)
+class NoShowCandidate:
+    appointment_id: UUID
+    patient_id: UUID
+
+
 class VideoQueries(Protocol):
     def due_plans(
         self, now: datetime, lead: timedelta, grace: timedelta, limit: int
@@ -287,7 +293,9 @@ class VideoQueries(Protocol):
 
     def visit(self, appointment_id: UUID) -> VideoVisit | None: ...
 
-    def no_show_candidates(self, now: datetime, grace: timedelta, limit: int) -> list[UUID]:
+    def no_show_candidates(
+        self, now: datetime, grace: timedelta, limit: int
+    ) -> list[NoShowCandidate]:
         """Video visits past start + grace whose patient never joined, still booked."""
         ...
 
