@@ -32,6 +32,7 @@ from domain.calendar import ProviderCalendar
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot
+from domain.video_room import VideoRoom
 from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
 
 # 2: personal values are withheld (they were clear text in 1).
@@ -48,6 +49,7 @@ TOPICS: dict[str, str] = {
     "Patient": "slotwise.patient.v1",
     "ProviderCalendar": "slotwise.calendar.v1",
     "PatientAgenda": "slotwise.agenda.v1",
+    "VideoRoom": "slotwise.video_room.v1",
 }
 INTERNAL_TOPIC = "slotwise.internal.v1"
 ALL_TOPICS = (*TOPICS.values(), INTERNAL_TOPIC)
@@ -58,6 +60,7 @@ PUBLISHED_AGGREGATES: tuple[type[Aggregate], ...] = (
     Patient,
     ProviderCalendar,
     PatientAgenda,
+    VideoRoom,
 )
 
 
