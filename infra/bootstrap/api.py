@@ -90,7 +90,11 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             access=PostgresAccessLog(pool),
             history=PostgresHistory(pool, app, events_table(app), settings.audit_origin),
             trail=PostgresAuditTrail(
-                pool, settings.audit_origin, settings.audit_access_origin, TRACKED
+                pool,
+                settings.audit_origin,
+                settings.audit_access_origin,
+                TRACKED,
+                events_table(app),
             ),
             directory=PostgresDirectoryQueries(pool),
             video=stack.enter_context(video_rooms(settings)),

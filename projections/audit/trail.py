@@ -88,6 +88,20 @@ class ProjectionApplied(msgspec.Struct, frozen=True, kw_only=True):
     applied: bool  # whether it has applied every event of the request
 
 
+class SideEffect(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing done because of the request. `kind`, e.g. `video_room.opened`; `subject_id` the
+    aggregate the request changed (an appointment); `effect_id` the record of the effect (the
+    visit's VideoRoom); `position` and `seal` of the event recording it, when it is one."""
+
+    kind: str
+    subject_id: UUID
+    effect_id: UUID
+    at: datetime | None
+    position: int | None
+    detail: str | None  # e.g. why a room closed: completed, cancelled, no_show, moved, ended
+    seal: Sealed | None
+
+
 class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     """The causal chain of one request (its correlation id)."""
 
@@ -98,7 +112,9 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     events: list[AuditedEvent]  # in log order; caused-by links in each one's causation_id
     projections: list[ProjectionApplied]
     reads: list[AccessEntry]  # access records of the same correlation id
-    side_effects: list[str]  # messages sent, rooms created: none exist in Slotwise yet
+    # What the system did because of the request's events, after it answered: video rooms
+    # opened, moved, closed (projections/audit/effects.py; messages once they are sent).
+    side_effects: list[SideEffect]
 
 
 class HeavyReader(msgspec.Struct, frozen=True, kw_only=True):
