@@ -63,6 +63,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     trail=adapters.trail,
                     history=adapters.history,
                     anomaly_threshold=settings.audit_distinct_patients,
+                    anomaly_role_thresholds=dict(settings.audit_distinct_patients_by_role),
                     directory=adapters.directory,
                     video=adapters.video,
                     video_queries=adapters.video_queries,

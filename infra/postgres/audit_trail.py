@@ -13,6 +13,7 @@ import msgspec
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from infra.postgres.audit_anomalies import anomaly_report
 from infra.postgres.audit_effects import FOLLOWING, fields_of, stored_states
 from infra.postgres.tracking import read_watermark, tracking_table
 from projections.audit.access import AccessRecord
@@ -24,11 +25,10 @@ from projections.audit.trail import (
     AuditedEvent,
     EventQuery,
     Explanation,
-    HeavyReader,
     Order,
-    OutsideCare,
     ProjectionApplied,
     Sealed,
+    Thresholds,
     TrailEntry,
 )
 from projections.queries import Page
@@ -257,43 +257,5 @@ class PostgresAuditTrail:
         )
         return [(e, fields_of(states.get(e.position))) for e in events]
 
-    def anomalies(self, start: datetime, end: datetime, threshold: int) -> AnomalyReport:
-        period = {"start": start, "end": end, "threshold": threshold}
-        heavy = self._rows(
-            """
-            SELECT a.actor_id, max(a.actor_role), count(DISTINCT p)
-            FROM audit_access a, unnest(a.patient_ids) p
-            WHERE a.actor_id IS NOT NULL AND a.recorded_at >= %(start)s AND a.recorded_at < %(end)s
-            GROUP BY a.actor_id HAVING count(DISTINCT p) > %(threshold)s
-            ORDER BY 3 DESC, 1
-            """,
-            period,
-        )
-        outside = self._rows(
-            """
-            SELECT a.actor_id, p, count(*), min(a.recorded_at), max(a.recorded_at)
-            FROM audit_access a, unnest(a.patient_ids) p
-            WHERE a.actor_role = 'provider'
-              AND a.recorded_at >= %(start)s AND a.recorded_at < %(end)s
-              AND NOT EXISTS (
-                  SELECT 1 FROM rm_appointments r
-                  WHERE r.provider_id = a.actor_id AND r.patient_id = p)
-            GROUP BY a.actor_id, p ORDER BY 3 DESC, 1, 2
-            """,
-            period,
-        )
-        return AnomalyReport(
-            start=start,
-            end=end,
-            threshold=threshold,
-            heavy_readers=[
-                HeavyReader(actor_id=r[0], actor_role=r[1], distinct_patients=int(r[2]))
-                for r in heavy
-            ],
-            outside_care=[
-                OutsideCare(
-                    actor_id=r[0], patient_id=r[1], reads=int(r[2]), first_at=r[3], last_at=r[4]
-                )
-                for r in outside
-            ],
-        )
+    def anomalies(self, start: datetime, end: datetime, limits: Thresholds) -> AnomalyReport:
+        return anomaly_report(self._rows, start, end, limits)

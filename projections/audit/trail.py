@@ -6,7 +6,8 @@ until one is signed), so an auditor can ask for an inclusion proof of exactly th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
@@ -121,6 +122,7 @@ class HeavyReader(msgspec.Struct, frozen=True, kw_only=True):
     actor_id: UUID
     actor_role: str | None
     distinct_patients: int
+    threshold: int  # the one applied to this actor's role
 
 
 class OutsideCare(msgspec.Struct, frozen=True, kw_only=True):
@@ -137,8 +139,21 @@ class AnomalyReport(msgspec.Struct, frozen=True, kw_only=True):
     start: datetime
     end: datetime
     threshold: int  # more distinct patients than this in the period is reported
+    role_thresholds: dict[str, int]  # the same for these roles instead
     heavy_readers: list[HeavyReader]
     outside_care: list[OutsideCare]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How many distinct patients an actor may read in the period asked before the anomaly
+    report names them: `default`, or their role's number in `by_role`."""
+
+    default: int
+    by_role: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, role: str | None) -> int:
+        return self.by_role.get(role or "", self.default)
 
 
 @dataclass(frozen=True)
@@ -175,4 +190,4 @@ class AuditTrail(Protocol):
         limit: int, offset: int,
     ) -> Page[TrailEntry]: ...  # fmt: skip
     def explain(self, correlation_id: UUID) -> Explanation | None: ...
-    def anomalies(self, start: datetime, end: datetime, threshold: int) -> AnomalyReport: ...
+    def anomalies(self, start: datetime, end: datetime, limits: Thresholds) -> AnomalyReport: ...

@@ -25,6 +25,7 @@ from projections.audit.trail import (
     EventQuery,
     Explanation,
     Order,
+    Thresholds,
 )
 from projections.queries import Page, ProviderSchedule, ScheduleSummary
 from tests.builders import in_memory_app
@@ -74,9 +75,14 @@ class EmptyTrail:
     def explain(self, correlation_id: uuid.UUID) -> Explanation | None:
         return None
 
-    def anomalies(self, start: datetime, end: datetime, threshold: int) -> AnomalyReport:
+    def anomalies(self, start: datetime, end: datetime, limits: Thresholds) -> AnomalyReport:
         return AnomalyReport(
-            start=start, end=end, threshold=threshold, heavy_readers=[], outside_care=[]
+            start=start,
+            end=end,
+            threshold=limits.default,
+            role_thresholds=dict(limits.by_role),
+            heavy_readers=[],
+            outside_care=[],
         )
 
 
