@@ -99,6 +99,15 @@ def check_request(method: str, path: str, content_type: str | None, body: bytes)
     values: dict[str, Any] = {}
     for name, given in form.items():
         prop = properties[name]
+        if prop.get("type") == "object":
+            # Twilio describes its JSON-encoded parameters (e.g. RecordingRules' `Rules`, "a
+            # JSON-encoded array") as `object`: the value must be JSON, of any shape.
+            try:
+                json.loads(given[0])
+            except ValueError:
+                raise RefusedError(400, f"{name} is not JSON") from None
+            properties = {**properties, name: {k: v for k, v in prop.items() if k != "type"}}
+            schema = {**schema, "properties": properties}
         if prop.get("type") == "array":
             values[name] = [_coerce(v, prop.get("items", {})) for v in given]
         elif len(given) != 1:
@@ -180,6 +189,21 @@ class TwilioVideoServer:
                 room["end_time"] = _now()
                 return 202, room
             return 200, room
+        if template == "/v1/Rooms/{RoomSid}/RecordingRules":
+            room = self._find(path.split("/")[3])
+            if not room["sid"] == path.split("/")[3]:
+                raise RefusedError(404, "The requested resource was not found", 20404)
+            if method == "POST":
+                if room["status"] != "in-progress":
+                    raise RefusedError(400, "Room is not in-progress", 53205)
+                room["recording_rules"] = json.loads(one("Rules") or "[]")
+            rules = {
+                "room_sid": room["sid"],
+                "rules": room.get("recording_rules", []),
+                "date_created": room["date_created"],
+                "date_updated": _now(),
+            }
+            return 200, rules
         raise RefusedError(405, f"{method} {template} is not served by this fake")
 
     def _room(self, name: str, form: dict[str, list[str]]) -> dict[str, Any]:
