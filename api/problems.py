@@ -24,7 +24,7 @@ from commands.ports import WebhookRejectedError
 from domain import errors
 from domain.patient import LegalHoldError
 from domain.personal import SubjectErasedError
-from domain.video_room import RecordingNotConsentedError, RoomNotOpenError
+from domain.video_visit import RecordingNotConsentedError, RoomNotOpenError
 from projections.positions import BeyondLogHeadError, TooManyWaitersError
 
 log = logging.getLogger("slotwise.api")

@@ -18,7 +18,7 @@ from commands.scheduling import Scheduling
 from commands.telehealth.messages import RecordVideoEvent
 from domain.actor import Actor, Role
 from domain.errors import ConflictError, NotFoundError
-from domain.video_room import appointment_of
+from domain.video_visit import appointment_of
 
 log = structlog.stdlib.get_logger("slotwise.video")
 WEBHOOK_ACTOR = Actor(UUID("00000000-0000-4000-8000-0000000f1de1"), Role.SYSTEM)

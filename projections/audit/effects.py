@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.appointment import Appointment
-from domain.video_room import VideoRoom, room_id
+from domain.video_room import VideoRoom
+from domain.video_visit import room_id
 from projections.audit.trail import AuditedEvent, SideEffect
 from projections.video import HANDLERS as VIDEO_HANDLERS
 

@@ -23,7 +23,7 @@ from commands.appointments.messages import (
 from commands.context import CommandContext
 from commands.telehealth.messages import CloseVideoRoom, MoveVideoRoom, OpenVideoRoom
 from domain.actor import Actor, Role
-from domain.video_room import room_id
+from domain.video_visit import room_id
 from infra.audit.wiring import seals
 from infra.postgres.audit_trail import PostgresAuditTrail
 from infra.postgres.database import Database, events_table, eventstore_env

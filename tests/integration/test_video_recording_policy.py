@@ -25,7 +25,8 @@ from commands.telehealth.messages import (
 )
 from domain.actor import Actor, Role
 from domain.errors import ConflictError
-from domain.video_room import VideoRoom, room_name
+from domain.video_room import VideoRoom
+from domain.video_visit import room_name
 from infra.postgres.database import Database
 from infra.postgres.tracking import AnnouncedTracking
 from infra.video.loopback import LoopbackRooms

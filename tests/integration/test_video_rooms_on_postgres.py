@@ -30,7 +30,8 @@ from commands.scheduling import Scheduling
 from commands.telehealth.messages import RecordVideoEvent
 from domain.actor import Actor, Role
 from domain.appointment import Appointment
-from domain.video_room import VideoRoom, room_id, room_name
+from domain.video_room import VideoRoom
+from domain.video_visit import room_id, room_name
 from infra.postgres.database import Database
 from infra.postgres.pool import connection_pool
 from infra.postgres.read_models.video import PostgresVideoQueries

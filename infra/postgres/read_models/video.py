@@ -8,7 +8,7 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from domain.video_room import room_id
+from domain.video_visit import room_id
 from infra.postgres.tracking import TrackedReadModel, tracking_table
 from projections.video import NoShowCandidate, Participant, Recording, RoomPlan, VideoVisit
 

@@ -11,7 +11,7 @@ import pytest
 
 from domain.appointment import Appointment
 from domain.policies import CancellationPolicy
-from domain.video_room import VideoPolicy
+from domain.video_visit import VideoPolicy
 from projections.changes import Update, Upsert
 from projections.video import PLANS, RoomPlan, changes_for
 from tests.builders import META

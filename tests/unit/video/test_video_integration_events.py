@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import msgspec
 
-from domain.video_room import VideoRoom, room_id
+from domain.video_room import VideoRoom
+from domain.video_visit import room_id
 from projections.integration import Catalog, IntegrationEvent, message_key
 from projections.withholding import PersonalDataWithheldError
 from tests.builders import TEN, in_memory_app, patient_registers
