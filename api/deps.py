@@ -39,7 +39,7 @@ from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
 from projections.search import SearchBackend
 from projections.status import StatusQueries
-from projections.video import VideoQueries
+from projections.video_queries import VideoQueries
 
 T = TypeVar("T")
 

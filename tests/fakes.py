@@ -56,7 +56,7 @@ from projections.search import (
     Suggestion,
 )
 from projections.search_projection import AggregateAt, SearchDocument, SearchSink
-from projections.video import NoShowCandidate, RoomPlan, VideoQueries, VideoVisit
+from projections.video_queries import NoShowCandidate, RoomPlan, VideoQueries, VideoVisit
 from workers.kafka_projection import Deliveries
 
 

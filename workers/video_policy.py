@@ -31,7 +31,7 @@ from commands.telehealth.messages import CloseReason, CloseVideoRoom, MoveVideoR
 from domain.actor import Actor, Role
 from domain.errors import ConflictError, NotFoundError
 from domain.video_visit import VideoPolicy, room_name, room_should_be_open
-from projections.video import RoomPlan, VideoQueries
+from projections.video_queries import RoomPlan, VideoQueries
 
 log = structlog.stdlib.get_logger("slotwise.video")
 

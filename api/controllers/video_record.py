@@ -20,7 +20,8 @@ from domain.access import may_see
 from domain.actor import Actor, Role
 from domain.errors import ForbiddenError, NotFoundError
 from projections.audit.access import Access
-from projections.video import VideoProjection, VideoQueries, VideoVisit
+from projections.video import VideoProjection
+from projections.video_queries import VideoQueries, VideoVisit
 
 
 class ParticipantView(msgspec.Struct, frozen=True, kw_only=True):

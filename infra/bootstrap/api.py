@@ -42,7 +42,7 @@ from projections.history import History
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
-from projections.video import VideoQueries
+from projections.video_queries import VideoQueries
 
 
 @dataclass(frozen=True)

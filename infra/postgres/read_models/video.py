@@ -10,7 +10,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.video_visit import room_id
 from infra.postgres.tracking import TrackedReadModel, tracking_table
-from projections.video import NoShowCandidate, Participant, Recording, RoomPlan, VideoVisit
+from projections.video_queries import NoShowCandidate, Participant, Recording, RoomPlan, VideoVisit
 
 PLAN_COLUMNS = """appointment_id, start_at, end_at, wanted, close_reason, room_open,
     room_start_at, room_end_at"""
