@@ -26,7 +26,9 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.series import SeriesController
 from api.controllers.slots import ScheduleController, SlotController
-from api.controllers.video import VideoController, VideoWebhookController
+from api.controllers.video import VideoController
+from api.controllers.video_record import VideoNoShowController, VideoRecordController
+from api.controllers.video_webhooks import VideoWebhookController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
@@ -64,6 +66,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     trail=adapters.trail,
                     history=adapters.history,
                     anomaly_threshold=settings.audit_distinct_patients,
+                    anomaly_role_thresholds=dict(settings.audit_distinct_patients_by_role),
                     directory=adapters.directory,
                     video=adapters.video,
                     video_queries=adapters.video_queries,
@@ -102,6 +105,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             SeriesController,
             FollowUpController,
             FeedbackController,
+            VideoRecordController,
+            VideoNoShowController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

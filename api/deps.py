@@ -7,7 +7,8 @@ declared as parameters too, so the OpenAPI document lists them where they are ho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias, TypeVar
 from uuid import UUID, uuid4
@@ -39,7 +40,7 @@ from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
 from projections.search import SearchBackend
 from projections.status import StatusQueries
-from projections.video import VideoQueries
+from projections.video_queries import VideoQueries
 
 T = TypeVar("T")
 
@@ -66,6 +67,8 @@ class Services:
     trail: AuditTrail | None = None  # audit queries, for auditors
     history: History | None = None  # as-of views from the event log
     anomaly_threshold: int = 50  # distinct patients an actor may read in a period unremarked
+    # The same for these roles instead (SLOTWISE_AUDIT_DISTINCT_PATIENTS_BY_ROLE).
+    anomaly_role_thresholds: Mapping[str, int] = field(default_factory=dict)
     directory: DirectoryQueries | None = None  # providers, patients, every slot: the FHIR facade
     video: VideoRooms | None = None  # the video provider (issue 13)
     video_queries: VideoQueries | None = None
@@ -326,6 +329,7 @@ PARTS = {
     "trail": "trail",
     "history": "history",
     "anomaly_threshold": "anomaly_threshold",
+    "anomaly_role_thresholds": "anomaly_role_thresholds",
     "video_rooms": "video",
     "video_queries": "video_queries",
     "follow_ups": "follow_ups",

@@ -26,7 +26,7 @@ from domain.patient import LegalHoldError
 from domain.personal import SubjectErasedError
 from domain.recurrence import RecurrenceError
 from domain.series import SeriesConflictError
-from domain.video_room import RecordingNotConsentedError, RoomNotOpenError
+from domain.video_visit import RecordingNotConsentedError, RoomNotOpenError
 from projections.positions import BeyondLogHeadError, TooManyWaitersError
 
 log = logging.getLogger("slotwise.api")

@@ -29,7 +29,7 @@ from domain.errors import ConcurrencyError, DomainError, NotFoundError, Validati
 from domain.log import APPLICATION_NAME
 from domain.personal import PersonalData
 from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
-from domain.video_room import VideoPolicy
+from domain.video_visit import VideoPolicy
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 TCommand = TypeVar("TCommand", bound=Command)

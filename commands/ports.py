@@ -244,3 +244,13 @@ class VideoRooms(Protocol):
         product does not record (track published, recording progress...). Raises
         `WebhookRejectedError` for a forged, altered or malformed one."""
         ...
+
+    def start_recording(self, name: str) -> str | None:
+        """Record the open room `name` (everyone in it); a recording already running is kept,
+        so starting twice is harmless. The provider's id of the recording, if it has one.
+        Called only by the recording policy, once the patient's consent is recorded."""
+        ...
+
+    def stop_recording(self, name: str) -> None:
+        """Stop every recording of room `name`; nothing to stop (or no such room) is fine."""
+        ...

@@ -45,6 +45,24 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+ROLE_NAMES = ("patient", "provider", "staff", "auditor", "analyst", "system")
+
+
+def _role_counts(env: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
+    """`role=N,role=N` (e.g. `staff=200,provider=80`): a whole number of at least 0 per role."""
+    found: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in env.get(name, "").split(","))):
+        role, _, raw = item.partition("=")
+        role = role.strip()
+        if role not in ROLE_NAMES or not raw.strip().isdigit():
+            msg = (
+                f"{name} must be role=N pairs separated by commas (roles: {', '.join(ROLE_NAMES)})"
+            )
+            raise SettingsError(msg)
+        found[role] = int(raw)
+    return tuple(found.items())
+
+
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
     value = env.get(name) or default
     if value not in allowed:
@@ -260,6 +278,8 @@ class Settings:
     audit_access_origin: str = "slotwise/access-log"  # the access records' sealed log
     # Anomaly report: an actor reading more distinct patients than this in the period asked.
     audit_distinct_patients: int = 50
+    # The same per role where a role's normal differs (staff at a front desk read many).
+    audit_distinct_patients_by_role: tuple[tuple[str, int], ...] = ()
     video: VideoSettings = field(default_factory=VideoSettings)
     channels: ChannelSettings = field(default_factory=ChannelSettings)  # notification channels
 
@@ -322,6 +342,9 @@ class Settings:
             else None,
             audit_access_origin=_name(env, "SLOTWISE_AUDIT_ACCESS_ORIGIN", "slotwise/access-log"),
             audit_distinct_patients=_int(env, "SLOTWISE_AUDIT_DISTINCT_PATIENTS", 50),
+            audit_distinct_patients_by_role=_role_counts(
+                env, "SLOTWISE_AUDIT_DISTINCT_PATIENTS_BY_ROLE"
+            ),
             video=VideoSettings.from_env(env, mode),
             channels=ChannelSettings.from_env(env),
         )

@@ -33,6 +33,7 @@ from domain.follow_up import FollowUp
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot
+from domain.video_room import VideoRoom
 from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
 
 # 2: personal values are withheld (they were clear text in 1).
@@ -50,6 +51,7 @@ TOPICS: dict[str, str] = {
     "ProviderCalendar": "slotwise.calendar.v1",
     "PatientAgenda": "slotwise.agenda.v1",
     "FollowUp": "slotwise.follow_up.v1",
+    "VideoRoom": "slotwise.video_room.v1",
 }
 INTERNAL_TOPIC = "slotwise.internal.v1"
 ALL_TOPICS = (*TOPICS.values(), INTERNAL_TOPIC)
@@ -61,6 +63,7 @@ PUBLISHED_AGGREGATES: tuple[type[Aggregate], ...] = (
     ProviderCalendar,
     PatientAgenda,
     FollowUp,
+    VideoRoom,
 )
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 PROJECTION_NAMES = ("scheduling", "analytics")
+# What `slotwise projections rebuild` rebuilds: the row projections and the video visits'.
+REBUILDABLE = (*PROJECTION_NAMES, "video")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from api.deps import Services
 from commands.appointments.messages import BookAppointment, HoldAppointment
 from commands.context import CommandContext
 from commands.directory.messages import (
@@ -25,7 +26,14 @@ from domain.actor import Actor, EventMeta, Role
 from domain.appointment import Appointment
 from domain.slot import Slot
 from infra.crypto.transcoding import PersonalDataAsCiphertext
-from tests.fakes import InMemoryKeyStore
+from tests.fakes import (
+    FixedClock,
+    FixedPositions,
+    InMemoryKeyStore,
+    RecordingSearch,
+    StillAnalytics,
+    StillQueries,
+)
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin
 TEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -179,3 +187,19 @@ def names(events: list[Any], originator_id: UUID | None = None) -> list[str]:
         for e in events
         if originator_id is None or e.originator_id == originator_id
     ]
+
+
+def in_memory_services(clock: FixedClock, **parts: Any) -> Services:
+    """The API's services in memory: the application on `clock`, read models standing still
+    (scheduling at 5), a page size of 50; `parts` replaces or adds any of them."""
+    defaults: dict[str, Any] = {
+        "scheduling": in_memory_app(clock),
+        "queries": StillQueries(position=5),
+        "analytics": StillAnalytics(position=3),
+        "search": RecordingSearch(),
+        "positions": FixedPositions(head=10, scheduling=5, analytics=3, search=4),
+        "clock": clock,
+        "read_wait_seconds": 0.01,
+        "max_page_size": 50,
+    }
+    return Services(**{**defaults, **parts})

@@ -4,7 +4,7 @@ a prepared event log and read model), and checksums of their read-model tables."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
@@ -16,6 +16,7 @@ from infra.postgres.database import Database, prepare
 from infra.postgres.rows import PostgresRowView
 from infra.postgres.server import PostgresLocation, create_database, drop_database
 from projections.analytics import AnalyticsProjection
+from projections.changes import RowProjection
 from projections.scheduling import SchedulingProjection
 
 
@@ -69,10 +70,15 @@ def checksums(conninfo: str, tables: Iterable[str]) -> dict[str, str]:
         return sums
 
 
-def project_live(env: dict[str, str], head: int, app_class: type[Scheduling]) -> None:
+def project_live(
+    env: dict[str, str],
+    head: int,
+    app_class: type[Scheduling],
+    projections: Sequence[type[RowProjection]] = (SchedulingProjection, AnalyticsProjection),
+) -> None:
     """Project the log into the live tables as the running workers do, one event at a time
     (`app_class`: the Scheduling class bound to the database's personal-data keys)."""
-    for projection in (SchedulingProjection, AnalyticsProjection):
+    for projection in projections:
         with ProjectionRunner(
             application_class=app_class,
             projection_class=projection,

@@ -56,6 +56,7 @@ from projections.search import (
     Suggestion,
 )
 from projections.search_projection import AggregateAt, SearchDocument, SearchSink
+from projections.video_queries import NoShowCandidate, RoomPlan, VideoQueries, VideoVisit
 from workers.kafka_projection import Deliveries
 
 
@@ -422,3 +423,49 @@ class MemoryAccessLog(AccessLog):
         if self.broken:
             raise ConnectionError("the access log is unavailable")
         self.records.extend(records)
+
+
+class ListedVideoVisits(VideoQueries):
+    """A `projections.video.VideoQueries` over the visits it is given (rooms opened at their
+    start, nobody joined): every one is a no-show candidate."""
+
+    def __init__(self, *visits: tuple[UUID, UUID, UUID]) -> None:
+        """Each visit as (appointment id, patient id, provider id)."""
+        start = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+        self.visits = {
+            appointment: VideoVisit(
+                appointment_id=appointment,
+                patient_id=patient,
+                provider_id=provider,
+                room_name=f"visit-{appointment}",
+                provider="loopback",
+                status="open",
+                start_at=start,
+                end_at=start + timedelta(minutes=30),
+                opened_at=start - timedelta(minutes=10),
+                closed_at=None,
+                close_reason=None,
+                consent_recorded_at=None,
+                consent_recorded_by=None,
+                consent_recorded_by_role=None,
+                participants=[],
+                recordings=[],
+            )
+            for appointment, patient, provider in visits
+        }
+
+    def due_plans(
+        self, now: datetime, lead: timedelta, grace: timedelta, limit: int
+    ) -> list[RoomPlan]:
+        return []
+
+    def visit(self, appointment_id: UUID) -> VideoVisit | None:
+        return self.visits.get(appointment_id)
+
+    def no_show_candidates(
+        self, now: datetime, grace: timedelta, limit: int
+    ) -> list[NoShowCandidate]:
+        return [NoShowCandidate(v.appointment_id, v.patient_id) for v in self.visits.values()]
+
+    def position(self) -> int:
+        return 0

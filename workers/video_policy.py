@@ -30,8 +30,8 @@ from commands.scheduling import Scheduling
 from commands.telehealth.messages import CloseReason, CloseVideoRoom, MoveVideoRoom, OpenVideoRoom
 from domain.actor import Actor, Role
 from domain.errors import ConflictError, NotFoundError
-from domain.video_room import VideoPolicy, room_name, room_should_be_open
-from projections.video import RoomPlan, VideoQueries
+from domain.video_visit import VideoPolicy, room_name, room_should_be_open
+from projections.video_queries import RoomPlan, VideoQueries
 
 log = structlog.stdlib.get_logger("slotwise.video")
 

@@ -6,6 +6,7 @@ reads here are audited too."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
@@ -30,6 +31,7 @@ from projections.audit.trail import (
     EventQuery,
     Explanation,
     Order,
+    Thresholds,
     TrailEntry,
 )
 from projections.queries import Page
@@ -187,21 +189,26 @@ class AuditTrailController(Controller):
         trail: Injected[AuditTrail],
         clock: Injected[Clock],
         anomaly_threshold: Injected[int],
+        anomaly_role_thresholds: Injected[Mapping[str, int]],
         access: Injected[Access],
         start: Start = None,
         end: End = None,
         threshold: FromQuery[int | None] = None,
     ) -> AnomalyReport:
         """Over [from, to) (default: the last 24 hours, at most 31 days): actors who read more
-        distinct patients than `threshold` (default SLOTWISE_AUDIT_DISTINCT_PATIENTS, 50), and
-        providers' reads (any outcome) of patients they have no appointment with."""
+        distinct patients than their role's threshold (SLOTWISE_AUDIT_DISTINCT_PATIENTS_BY_ROLE,
+        else SLOTWISE_AUDIT_DISTINCT_PATIENTS, 50; `threshold` given: that one for every role),
+        and providers' reads (any outcome) of patients they have no appointment with."""
         last = optional_aware(end, "to") or clock.now().astimezone(UTC)
         first = optional_aware(start, "from") or last - timedelta(days=1)
         if not timedelta(0) < last - first <= MAX_ANOMALY_PERIOD:
             raise ValidationError(f"'to' must be after 'from', within {MAX_ANOMALY_PERIOD.days}")
-        limit = anomaly_threshold if threshold is None else threshold
-        if not 0 <= limit <= 1_000_000:
+        if threshold is not None and not 0 <= threshold <= 1_000_000:
             raise ValidationError("threshold must be between 0 and 1000000")
-        report = trail.anomalies(first, last, limit)
+        if threshold is None:
+            limits = Thresholds(anomaly_threshold, anomaly_role_thresholds)
+        else:
+            limits = Thresholds(threshold)
+        report = trail.anomalies(first, last, limits)
         access.saw(patients=[o.patient_id for o in report.outside_care])
         return report

@@ -1,19 +1,18 @@
-"""Video visits (issue 13): join tokens bound to the visit, guests, recording consent and
-recording, the room's record, and the video provider's webhooks."""
+"""Video visits (issue 13), the commands: join tokens bound to the visit, guests, recording
+consent and recording. The reads are in `video_record.py`, the webhooks in `video_webhooks.py`."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 import msgspec
-import structlog
-from litestar import Controller, Request, get, post
-from litestar.params import FromPath, JSONBody, RawBody
+from litestar import Controller, post
+from litestar.params import FromPath, JSONBody
 
-from api.deps import Injected, MinPosition, reads
-from api.openapi import COMMAND, FOUND_OR_NOT, GUARDED, QUERY, documented
+from api.deps import Injected
+from api.openapi import COMMAND, documented
 from api.schemas import Body
 from api.strict import StrictBody
 from commands.context import CommandContext
@@ -23,18 +22,11 @@ from commands.structs import CommandResult, Name
 from commands.telehealth.messages import (
     InviteVideoGuest,
     RecordRecordingConsent,
-    RecordVideoEvent,
     StartRecording,
     StopRecording,
 )
-from domain.access import may_see
-from domain.actor import Actor, Role
-from domain.errors import ConflictError, ForbiddenError, NotFoundError
-from domain.video_room import appointment_of
-from projections.video import VideoProjection, VideoQueries, VideoVisit
-
-log = structlog.stdlib.get_logger("slotwise.video")
-WEBHOOK_ACTOR = Actor(UUID("00000000-0000-4000-8000-0000000f1de1"), Role.SYSTEM)
+from domain.actor import Actor
+from domain.errors import ConflictError
 
 
 class JoinBody(Body, frozen=True, kw_only=True):
@@ -55,74 +47,6 @@ class JoinAnswer(msgspec.Struct, frozen=True, kw_only=True):
     host: bool
     expires_at: datetime
     server_url: str | None
-
-
-class ParticipantView(msgspec.Struct, frozen=True, kw_only=True):
-    identity: str
-    role: str
-    first_joined_at: datetime | None
-    in_room_since: datetime | None
-    last_left_at: datetime | None
-    seconds_in_room: float
-    reconnects: int
-    last_disconnect_reason: str | None
-
-
-class RecordingView(msgspec.Struct, frozen=True, kw_only=True):
-    started_at: datetime
-    stopped_at: datetime | None
-
-
-class VideoView(msgspec.Struct, frozen=True, kw_only=True):
-    appointment_id: UUID
-    room: str
-    provider: str
-    status: str
-    opened_at: datetime
-    closed_at: datetime | None
-    close_reason: str | None
-    participants: list[ParticipantView]
-    patient_wait_seconds: float | None
-    duration_seconds: float | None
-    recording_consent_recorded_at: datetime | None
-    recording_consent_recorded_by_role: str | None
-    recordings: list[RecordingView] | None  # the care team only
-
-
-def _view(visit: VideoVisit, actor: Actor) -> VideoView:
-    care_team = actor.role in (Role.PROVIDER, Role.STAFF)
-    return VideoView(
-        appointment_id=visit.appointment_id,
-        room=visit.room_name,
-        provider=visit.provider,
-        status=visit.status,
-        opened_at=visit.opened_at,
-        closed_at=visit.closed_at,
-        close_reason=visit.close_reason,
-        participants=[
-            ParticipantView(
-                identity=p.identity,
-                role=p.role,
-                first_joined_at=p.first_joined_at,
-                in_room_since=p.in_room_since,
-                last_left_at=p.last_left_at,
-                seconds_in_room=p.seconds_in_room,
-                reconnects=p.reconnects,
-                last_disconnect_reason=p.last_disconnect_reason,
-            )
-            for p in visit.participants
-        ],
-        patient_wait_seconds=visit.patient_wait_seconds,
-        duration_seconds=visit.duration_seconds,
-        recording_consent_recorded_at=visit.consent_recorded_at,
-        recording_consent_recorded_by_role=visit.consent_recorded_by_role,
-        recordings=[
-            RecordingView(started_at=r.started_at, stopped_at=r.stopped_at)
-            for r in visit.recordings
-        ]
-        if care_team
-        else None,
-    )
 
 
 def _rooms(services_video: VideoRooms | None) -> VideoRooms:
@@ -238,104 +162,3 @@ class VideoController(Controller):
         appointment_id: FromPath[UUID],
     ) -> CommandResult:
         return scheduling.stop_recording(StopRecording(appointment_id=appointment_id), context)
-
-    @get(
-        "/",
-        sync_to_thread=True,
-        summary="The visit's room: who joined when, time in room, wait, duration, recordings",
-        dependencies={"position": reads(VideoProjection.name)},
-        **documented("getVideoVisit", *QUERY, *FOUND_OR_NOT),
-    )
-    def get_video(
-        self,
-        video_queries: Injected[VideoQueries | None],
-        actor: Injected[Actor],
-        position: Injected[MinPosition],
-        appointment_id: FromPath[UUID],
-    ) -> VideoView:
-        visit = video_queries.visit(appointment_id) if video_queries else None
-        if visit is None or not may_see(actor, visit):
-            raise NotFoundError(f"appointment {appointment_id} has no video room")
-        return _view(visit, actor)
-
-
-class NoShowCandidates(msgspec.Struct, frozen=True, kw_only=True):
-    """Video visits past the start plus the grace whose patient never joined: for staff to
-    decide on (a no-show is never recorded automatically)."""
-
-    appointment_ids: list[UUID]
-
-
-class VideoWebhookController(Controller):
-    path = "/v1/video"
-    tags = ["video"]
-
-    @post(
-        "/webhooks/{provider:str}",
-        status_code=204,
-        sync_to_thread=True,
-        summary="The video provider's webhooks (verified by signature; no bearer token)",
-        security=[],
-        **documented("receiveVideoWebhook", 401, *FOUND_OR_NOT),
-    )
-    def webhook(
-        self,
-        scheduling: Injected[Scheduling],
-        video_rooms: Injected[VideoRooms | None],
-        request: Request[Any, Any, Any],
-        provider: FromPath[str],
-        body: RawBody,
-    ) -> None:
-        """Joins and leaves are recorded once per provider event id; anything else is
-        acknowledged and ignored. The raw body is verified as received."""
-        rooms = video_rooms
-        if rooms is None or provider != rooms.provider:
-            raise NotFoundError(f"no video provider {provider!r} here")
-        event = rooms.webhook(body, dict(request.headers))
-        if event is None:
-            return
-        appointment_id = appointment_of(event.room)
-        if appointment_id is None:
-            log.info("video webhook for a room not ours", kind=event.kind)
-            return
-        command = RecordVideoEvent(
-            appointment_id=appointment_id,
-            event_id=event.event_id,
-            kind=event.kind,
-            identity=event.identity,
-            at=event.at,
-            disconnect_reason=event.disconnect_reason,
-        )
-        try:
-            scheduling.record_video_event(command, CommandContext(WEBHOOK_ACTOR))
-        except (NotFoundError, ConflictError) as refused:
-            # A room we never opened (or an appointment gone): acknowledged, so the provider
-            # does not redeliver it forever.
-            log.info(
-                "video webhook ignored",
-                appointment_id=str(appointment_id),
-                refused=type(refused).__name__,
-            )
-
-    @get(
-        "/no-show-candidates",
-        sync_to_thread=True,
-        summary="Video visits whose patient never joined by the start plus the grace (staff)",
-        dependencies={"position": reads(VideoProjection.name)},
-        **documented("listVideoNoShowCandidates", *QUERY, *GUARDED),
-    )
-    def no_show_candidates(
-        self,
-        video_queries: Injected[VideoQueries | None],
-        scheduling: Injected[Scheduling],
-        clock: Injected[Clock],
-        actor: Injected[Actor],
-        position: Injected[MinPosition],
-    ) -> NoShowCandidates:
-        if actor.role is not Role.STAFF:
-            raise ForbiddenError("this list is for staff")
-        if video_queries is None:
-            return NoShowCandidates(appointment_ids=[])
-        grace = scheduling.policies.no_show.grace
-        found = video_queries.no_show_candidates(clock.now(), grace, 200)
-        return NoShowCandidates(appointment_ids=found)

@@ -28,10 +28,10 @@ from domain.actor import Actor, EventMeta, Role
 from domain.appointment import ACTIVE, Appointment, Status
 from domain.errors import InvalidTransitionError, NotFoundError
 from domain.personal import personal
-from domain.video_room import (
+from domain.video_room import VideoRoom
+from domain.video_visit import (
     GuestRole,
     RoomNotOpenError,
-    VideoRoom,
     identity_of,
     join_window,
     opens_at,

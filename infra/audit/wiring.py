@@ -15,7 +15,7 @@ from commands.scheduling import Scheduling
 from infra.audit.files import CheckpointDirectory
 from infra.crypto.note import NoteKeyError, NoteSignerKey, NoteVerifiers
 from infra.postgres.access import ACCESS_TABLE
-from infra.postgres.audit_index import write_index
+from infra.postgres.audit_index import IndexBackfill, write_index
 from infra.postgres.database import events_table
 from infra.postgres.seals import PostgresSeals
 from infra.settings import Settings, SettingsError
@@ -109,10 +109,12 @@ class AuditLog:
     store: PostgresSeals
     files: CheckpointDirectory
     settings: Settings
+    index: IndexBackfill | None = None  # the event log's index backfill (`audit reindex`)
 
 
 def audit_log(
     settings: Settings, app: Scheduling, pool: ConnectionPool[Any], log: str = "events"
 ) -> AuditLog:
     store = log_seals(settings, app, pool, log)
-    return AuditLog(store, checkpoint_directory(settings, store.origin), settings)
+    index = None if log == "access" else IndexBackfill(pool, events_table(app), store.origin)
+    return AuditLog(store, checkpoint_directory(settings, store.origin), settings, index)

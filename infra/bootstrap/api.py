@@ -44,7 +44,7 @@ from projections.history import History
 from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
-from projections.video import VideoQueries
+from projections.video_queries import VideoQueries
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,19 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             positions=LogPositions(
                 db.conninfo, events_table(app), TRACKED, max_waiters=settings.max_read_waiters
             ),
-            status=PostgresStatus(pool, app, TRACKED, settings.audit_origin),
+            status=PostgresStatus(
+                pool, app, TRACKED, settings.audit_origin, settings.audit_access_origin
+            ),
             clock=SystemClock(),
             audit=AuditProofs(seals(settings, app, pool)),
             access=PostgresAccessLog(pool),
             history=PostgresHistory(pool, app, events_table(app), settings.audit_origin),
             trail=PostgresAuditTrail(
-                pool, settings.audit_origin, settings.audit_access_origin, TRACKED
+                pool,
+                settings.audit_origin,
+                settings.audit_access_origin,
+                TRACKED,
+                events_table(app),
             ),
             directory=PostgresDirectoryQueries(pool),
             video=stack.enter_context(video_rooms(settings)),

@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from commands.application import Policies
 from commands.ports import Clock
 from commands.scheduling import Scheduling
-from domain.video_room import VideoPolicy
+from domain.video_visit import VideoPolicy
 from infra.crypto.wiring import PersonalDataKeys, personal_data_keys
 from infra.devstack.kafka_broker import find_or_start_kafka
 from infra.devstack.postgres_server import find_or_start_postgres

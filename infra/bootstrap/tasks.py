@@ -83,7 +83,9 @@ def log_status(settings: Settings, say: Say = print) -> Iterator[Callable[[], Lo
     with ExitStack() as stack:
         log = keyed(settings, db, stack, pool_size=1)
         pool = stack.enter_context(connection_pool(db.conninfo, 1))
-        status = PostgresStatus(pool, log, TRACKED, settings.audit_origin)
+        status = PostgresStatus(
+            pool, log, TRACKED, settings.audit_origin, settings.audit_access_origin
+        )
 
         def read() -> LogStatus:
             try:

@@ -7,14 +7,17 @@ import importlib
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from eventsourcing.persistence import TrackingRecorder
 
 from commands.ports import Clock, RoomSpec, SystemClock, VideoRooms
 from commands.scheduling import Scheduling
 from infra.audit import wiring as audit
 from infra.bootstrap.base import (
     Say,
+    build_scheduling,
     database,
     kafka_servers,
     opensearch_module,
@@ -36,6 +39,7 @@ from infra.postgres.rebuild import PROJECTIONS as ROW_PROJECTIONS
 from infra.postgres.relay_store import LogListener, PostgresPositions
 from infra.postgres.rows import PostgresRowView
 from infra.postgres.search.writes import PostgresSearchView
+from infra.postgres.tracking import AnnouncedTracking
 from infra.settings import Settings, SettingsError, redacted
 from infra.video.wiring import video_rooms
 from projections.changes import Change, RowView
@@ -168,15 +172,40 @@ class RoomKeeperParts:
     rooms: VideoRooms
     clock: Clock
     spec: RoomSpec  # every room's timeouts and capacity (its name is the visit's)
+    # The recording policy, a tracked consumer of the log: the event store's settings, the
+    # application class bound to this process's keys, its tracking recorder, and where it
+    # reports its last error.
+    env: dict[str, str] = field(default_factory=dict)
+    app_class: type[Scheduling] = Scheduling
+    tracking: type[TrackingRecorder] = AnnouncedTracking
+    report: Callable[[str, str | None], None] = lambda *_: None
 
 
 @contextmanager
 def room_keeper(settings: Settings, say: Say = print) -> Iterator[RoomKeeperParts]:
-    """The room policy: the video plans, the configured provider and the application."""
+    """The room policy and the recording policy: the video plans, the configured provider,
+    the application, and what the recording policy's runner needs."""
     video = settings.video
     spec = RoomSpec("", video.empty_timeout, video.departure_timeout, video.max_participants)
     with ExitStack() as stack:
-        _, app, pool = worker_parts(settings, say, stack)
+        db = database(settings, say)
+        keys = stack.enter_context(personal_data_keys(settings, db.conninfo))
+        app = stack.enter_context(closing(build_scheduling(settings, db, keys, pool_size=2)))
+        pool = stack.enter_context(connection_pool(db.conninfo, 2))
         rooms = stack.enter_context(video_rooms(settings))
         say(f"video rooms on {rooms.provider}, opened {video.lead} before the start")
-        yield RoomKeeperParts(app, PostgresVideoQueries(pool), rooms, SystemClock(), spec)
+
+        def report(name: str, error: str | None) -> None:
+            PostgresProjectionState(pool, name).record_error(error)
+
+        yield RoomKeeperParts(
+            app,
+            PostgresVideoQueries(pool),
+            rooms,
+            SystemClock(),
+            spec,
+            eventstore_env(db, 2),
+            keys.bind(Scheduling),
+            AnnouncedTracking,
+            report,
+        )

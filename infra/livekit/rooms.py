@@ -28,6 +28,7 @@ from commands.ports import (
 )
 
 T = TypeVar("T")
+RECORDING_FILEPATH = "recordings/{room_name}-{time}.mp4"
 
 
 class VideoProviderError(RuntimeError):
@@ -37,8 +38,18 @@ class VideoProviderError(RuntimeError):
 class LiveKitRooms:
     provider = "livekit"
 
-    def __init__(self, url: str, api_key: str, api_secret: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        api_secret: str,
+        timeout: float = 10.0,
+        recording_filepath: str = RECORDING_FILEPATH,
+    ) -> None:
+        """`recording_filepath`: where egress writes a recording, in its own storage (S3, GCS,
+        Azure as configured on the egress server), with its `{room_name}` and `{time}`."""
         self.url = url
+        self._recording_filepath = recording_filepath
         self._key = api_key
         self._secret = api_secret
         self._timeout = timeout
@@ -102,6 +113,51 @@ class LiveKitRooms:
         except api.TwirpError as error:
             raise VideoProviderError(f"LiveKit ListParticipants failed: {error.code}") from None
         return [participant.identity for participant in listed.participants]
+
+    def start_recording(self, name: str) -> str | None:
+        """A room composite egress (everyone, grid layout) to an MP4 file at the egress
+        server's configured storage; an egress of the room still starting or active is kept."""
+        running = self._active_egress(name)
+        if running:
+            return running[0]
+        request = api.RoomCompositeEgressRequest(
+            room_name=name,
+            layout="grid",
+            file_outputs=[
+                api.EncodedFileOutput(
+                    file_type=api.EncodedFileType.MP4, filepath=self._recording_filepath
+                )
+            ],
+        )
+        try:
+            info = self._call(self._api.egress.start_room_composite_egress(request))
+        except api.TwirpError as error:
+            raise VideoProviderError(
+                f"LiveKit StartRoomCompositeEgress failed: {error.code}"
+            ) from None
+        return info.egress_id or None
+
+    def stop_recording(self, name: str) -> None:
+        for egress_id in self._active_egress(name):
+            try:
+                self._call(self._api.egress.stop_egress(api.StopEgressRequest(egress_id=egress_id)))
+            except api.TwirpError as error:
+                if error.code in (
+                    api.TwirpErrorCode.NOT_FOUND,
+                    api.TwirpErrorCode.FAILED_PRECONDITION,
+                ):
+                    continue  # ended meanwhile
+                raise VideoProviderError(f"LiveKit StopEgress failed: {error.code}") from None
+
+    def _active_egress(self, name: str) -> list[str]:
+        """The ids of the room's egresses still starting or active (ListEgress)."""
+        request = api.ListEgressRequest(room_name=name, active=True)
+        try:
+            listed = self._call(self._api.egress.list_egress(request))
+        except api.TwirpError as error:
+            raise VideoProviderError(f"LiveKit ListEgress failed: {error.code}") from None
+        live = (api.EgressStatus.EGRESS_STARTING, api.EgressStatus.EGRESS_ACTIVE)
+        return [e.egress_id for e in listed.items if e.status in live]
 
     def join_token(self, grant: JoinGrant, now: datetime) -> JoinToken:
         grants = api.VideoGrants(

@@ -13,8 +13,11 @@ import msgspec
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from infra.postgres.audit_anomalies import anomaly_report
+from infra.postgres.audit_effects import FOLLOWING, fields_of, stored_states
 from infra.postgres.tracking import read_watermark, tracking_table
 from projections.audit.access import AccessRecord
+from projections.audit.effects import EFFECT_SOURCES, EffectSource, Following
 from projections.audit.trail import (
     AccessEntry,
     AccessQuery,
@@ -22,11 +25,10 @@ from projections.audit.trail import (
     AuditedEvent,
     EventQuery,
     Explanation,
-    HeavyReader,
     Order,
-    OutsideCare,
     ProjectionApplied,
     Sealed,
+    Thresholds,
     TrailEntry,
 )
 from projections.queries import Page
@@ -78,10 +80,16 @@ class PostgresAuditTrail:
         events_log: str,
         access_log: str,
         projections: Sequence[str],
+        events_table: str = "slotwise_events",
+        effect_sources: Sequence[EffectSource] = EFFECT_SOURCES,
     ) -> None:
+        """`events_table`: the event store's, whose stored states side effects are read from;
+        `effect_sources`: what explain asks for a request's side effects."""
         self._pool = pool
         self._logs = {"events_log": events_log, "access_log": access_log}
         self._projections = tuple(projections)
+        self._events_table = sql.Identifier(events_table)
+        self._effect_sources = tuple(effect_sources)
 
     def _event(self, row: Sequence[Any]) -> AuditedEvent:
         seal = _sealed(self._logs["events_log"], row[12:16])
@@ -233,46 +241,21 @@ class PostgresAuditTrail:
                 for p, at in positions.items()
             ],
             reads=reads.items,
-            side_effects=[],
+            side_effects=[
+                effect
+                for source in self._effect_sources
+                for effect in source.effects(correlation_id, events, self)
+            ],
         )
 
-    def anomalies(self, start: datetime, end: datetime, threshold: int) -> AnomalyReport:
-        period = {"start": start, "end": end, "threshold": threshold}
-        heavy = self._rows(
-            """
-            SELECT a.actor_id, max(a.actor_role), count(DISTINCT p)
-            FROM audit_access a, unnest(a.patient_ids) p
-            WHERE a.actor_id IS NOT NULL AND a.recorded_at >= %(start)s AND a.recorded_at < %(end)s
-            GROUP BY a.actor_id HAVING count(DISTINCT p) > %(threshold)s
-            ORDER BY 3 DESC, 1
-            """,
-            period,
+    def following(self, wanted: Following) -> list[tuple[AuditedEvent, dict[str, Any]]]:
+        params = {**vars(wanted), "topics": list(wanted.topics)}
+        params["until_topics"] = list(wanted.until_topics)
+        events = [self._event(r) for r in self._rows(f"{_EVENT} {FOLLOWING}", params)]
+        states = dict(
+            self._rows(stored_states(self._events_table), {"at": [e.position for e in events]})
         )
-        outside = self._rows(
-            """
-            SELECT a.actor_id, p, count(*), min(a.recorded_at), max(a.recorded_at)
-            FROM audit_access a, unnest(a.patient_ids) p
-            WHERE a.actor_role = 'provider'
-              AND a.recorded_at >= %(start)s AND a.recorded_at < %(end)s
-              AND NOT EXISTS (
-                  SELECT 1 FROM rm_appointments r
-                  WHERE r.provider_id = a.actor_id AND r.patient_id = p)
-            GROUP BY a.actor_id, p ORDER BY 3 DESC, 1, 2
-            """,
-            period,
-        )
-        return AnomalyReport(
-            start=start,
-            end=end,
-            threshold=threshold,
-            heavy_readers=[
-                HeavyReader(actor_id=r[0], actor_role=r[1], distinct_patients=int(r[2]))
-                for r in heavy
-            ],
-            outside_care=[
-                OutsideCare(
-                    actor_id=r[0], patient_id=r[1], reads=int(r[2]), first_at=r[3], last_at=r[4]
-                )
-                for r in outside
-            ],
-        )
+        return [(e, fields_of(states.get(e.position))) for e in events]
+
+    def anomalies(self, start: datetime, end: datetime, limits: Thresholds) -> AnomalyReport:
+        return anomaly_report(self._rows, start, end, limits)

@@ -25,7 +25,7 @@ from domain.log import APPLICATION_NAME
 from infra.postgres import shadow
 from infra.postgres.database import events_table
 from infra.postgres.tracking import notify_position, read_watermark, tracking_table
-from projections import analytics, scheduling
+from projections import analytics, scheduling, video
 from projections.changes import Change
 
 
@@ -39,6 +39,8 @@ class Spec:
 PROJECTIONS = {
     "scheduling": Spec("scheduling", scheduling.TABLES, scheduling.changes_for),
     "analytics": Spec("analytics", analytics.TABLES, analytics.changes_for),
+    # The video visits' plans and rooms (issue 13); the room policy reads the plans.
+    "video": Spec("video", video.TABLES, video.changes_for),
 }
 
 

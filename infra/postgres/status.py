@@ -25,11 +25,13 @@ class PostgresStatus:
         log: Scheduling,
         projections: Sequence[str] = PROJECTION_NAMES,
         audit_origin: str | None = None,
+        access_origin: str | None = None,
     ) -> None:
         self._pool = pool
         self._log = log
         self._projections = tuple(projections)
         self._audit_origin = audit_origin
+        self._access_origin = access_origin
         self._events = sql.Identifier(events_table(log))
 
     def status(self) -> LogStatus:
@@ -72,7 +74,22 @@ class PostgresStatus:
                 )
                 for name, kind, position in positions
             ]
+            if self._access_origin is not None:
+                readers.append(self._access_sealer(conn, self._access_origin))
         return LogStatus(head=head, readers=readers)
+
+    def _access_sealer(self, conn: psycopg.Connection[Any], origin: str) -> Progress:
+        """The access records' sealer, measured against the access log (its own positions)."""
+        sealed = conn.execute("SELECT position FROM audit_heads WHERE log = %s", (origin,))
+        row = sealed.fetchone()
+        position = int(row[0]) if row else 0
+        behind = conn.execute(
+            "SELECT count(*), min(recorded_at) FROM audit_access WHERE notification_id > %s",
+            (position,),
+        ).fetchone()
+        count, oldest = (int(behind[0]), behind[1]) if behind else (0, None)
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        return Progress(origin, "sealer", position, count, max(age, 0.0), None, 0)
 
     def _scalar(self, conn: psycopg.Connection[Any], query: sql.SQL, params: Any) -> int:
         row = conn.execute(query.format(self._events), params).fetchone()

@@ -88,6 +88,38 @@ class TwilioRooms:
                 return
             raise _failed("complete a room", error) from None
 
+    def start_recording(self, name: str) -> str | None:
+        """Recording Rules: include every track of the room (it was created recording nothing,
+        `RecordParticipantsOnConnect=false`). Twilio records per track and names no single
+        recording, so there is no id to return."""
+        sid = self._room_sid(name)
+        if sid is None:
+            raise VideoProviderError("Twilio has no in-progress room of that name to record")
+        self._rules(sid, "include")
+        return None
+
+    def stop_recording(self, name: str) -> None:
+        """Recording Rules: exclude every track; a room that has ended records nothing."""
+        sid = self._room_sid(name)
+        if sid is not None:
+            self._rules(sid, "exclude")
+
+    def _room_sid(self, name: str) -> str | None:
+        try:
+            room = self._client.video.v1.rooms(name).fetch()
+        except TwilioRestException as error:
+            if error.status == 404:
+                return None
+            raise _failed("fetch a room", error) from None
+        return None if room.status != "in-progress" else room.sid
+
+    def _rules(self, sid: str, kind: str) -> None:
+        rules = [{"type": kind, "all": True}]
+        try:
+            self._client.video.v1.rooms(sid).recording_rules.update(rules=rules)
+        except TwilioRestException as error:
+            raise _failed("update the recording rules", error) from None
+
     def join_token(self, grant: JoinGrant, now: datetime) -> JoinToken:
         token = AccessToken(
             self._account_sid,

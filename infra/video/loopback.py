@@ -30,12 +30,18 @@ from commands.ports import (
 DEV_SECRET = "slotwise-loopback-video-secret-for-dev-and-tests"  # noqa: S105 - dev only
 
 
+class LoopbackRoomClosedError(RuntimeError):
+    """Recording asked of a room that is not open (a provider refuses that too)."""
+
+
 @dataclass
 class LoopbackRooms:
     secret: str = DEV_SECRET
     provider: str = "loopback"
     open_rooms: dict[str, RoomSpec] = field(default_factory=dict)
-    calls: list[tuple[str, str]] = field(default_factory=list)  # ("open" | "close", name)
+    # ("open" | "close" | "start_recording" | "stop_recording", name)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    recording: set[str] = field(default_factory=set)  # rooms being recorded
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def open(self, spec: RoomSpec) -> OpenedRoom:
@@ -48,6 +54,20 @@ class LoopbackRooms:
         with self._lock:
             self.calls.append(("close", name))
             self.open_rooms.pop(name, None)
+            self.recording.discard(name)  # a recording ends with its room
+
+    def start_recording(self, name: str) -> str | None:
+        with self._lock:
+            self.calls.append(("start_recording", name))
+            if name not in self.open_rooms:
+                raise LoopbackRoomClosedError("no open room of that name to record")
+            self.recording.add(name)
+        return f"loopback-recording-{name}"
+
+    def stop_recording(self, name: str) -> None:
+        with self._lock:
+            self.calls.append(("stop_recording", name))
+            self.recording.discard(name)
 
     def join_token(self, grant: JoinGrant, now: datetime) -> JoinToken:
         claims = {

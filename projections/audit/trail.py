@@ -6,7 +6,8 @@ until one is signed), so an auditor can ask for an inclusion proof of exactly th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
@@ -88,6 +89,20 @@ class ProjectionApplied(msgspec.Struct, frozen=True, kw_only=True):
     applied: bool  # whether it has applied every event of the request
 
 
+class SideEffect(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing done because of the request. `kind`, e.g. `video_room.opened`; `subject_id` the
+    aggregate the request changed (an appointment); `effect_id` the record of the effect (the
+    visit's VideoRoom); `position` and `seal` of the event recording it, when it is one."""
+
+    kind: str
+    subject_id: UUID
+    effect_id: UUID
+    at: datetime | None
+    position: int | None
+    detail: str | None  # e.g. why a room closed: completed, cancelled, no_show, moved, ended
+    seal: Sealed | None
+
+
 class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     """The causal chain of one request (its correlation id)."""
 
@@ -98,13 +113,16 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     events: list[AuditedEvent]  # in log order; caused-by links in each one's causation_id
     projections: list[ProjectionApplied]
     reads: list[AccessEntry]  # access records of the same correlation id
-    side_effects: list[str]  # messages sent, rooms created: none exist in Slotwise yet
+    # What the system did because of the request's events, after it answered: video rooms
+    # opened, moved, closed (projections/audit/effects.py; messages once they are sent).
+    side_effects: list[SideEffect]
 
 
 class HeavyReader(msgspec.Struct, frozen=True, kw_only=True):
     actor_id: UUID
     actor_role: str | None
     distinct_patients: int
+    threshold: int  # the one applied to this actor's role
 
 
 class OutsideCare(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,8 +139,21 @@ class AnomalyReport(msgspec.Struct, frozen=True, kw_only=True):
     start: datetime
     end: datetime
     threshold: int  # more distinct patients than this in the period is reported
+    role_thresholds: dict[str, int]  # the same for these roles instead
     heavy_readers: list[HeavyReader]
     outside_care: list[OutsideCare]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How many distinct patients an actor may read in the period asked before the anomaly
+    report names them: `default`, or their role's number in `by_role`."""
+
+    default: int
+    by_role: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, role: str | None) -> int:
+        return self.by_role.get(role or "", self.default)
 
 
 @dataclass(frozen=True)
@@ -159,4 +190,4 @@ class AuditTrail(Protocol):
         limit: int, offset: int,
     ) -> Page[TrailEntry]: ...  # fmt: skip
     def explain(self, correlation_id: UUID) -> Explanation | None: ...
-    def anomalies(self, start: datetime, end: datetime, threshold: int) -> AnomalyReport: ...
+    def anomalies(self, start: datetime, end: datetime, limits: Thresholds) -> AnomalyReport: ...

@@ -5,6 +5,7 @@ description (`twilio/twilio_video_v1.json`, vendored with its provenance) by
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,21 @@ class TwilioVideoServer:
                 room["end_time"] = _now()
                 return 202, room
             return 200, room
+        if template == "/v1/Rooms/{RoomSid}/RecordingRules":
+            room = self._find(path.split("/")[3])
+            if not room["sid"] == path.split("/")[3]:
+                raise RefusedError(404, "The requested resource was not found", 20404)
+            if method == "POST":
+                if room["status"] != "in-progress":
+                    raise RefusedError(400, "Room is not in-progress", 53205)
+                room["recording_rules"] = json.loads(one("Rules") or "[]")
+            rules = {
+                "room_sid": room["sid"],
+                "rules": room.get("recording_rules", []),
+                "date_created": room["date_created"],
+                "date_updated": _now(),
+            }
+            return 200, rules
         raise RefusedError(405, f"{method} {template} is not served by this fake")
 
     def _room(self, name: str, form: dict[str, list[str]]) -> dict[str, Any]:

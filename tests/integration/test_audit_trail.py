@@ -20,9 +20,11 @@ from psycopg_pool import ConnectionPool
 from commands.scheduling import Scheduling
 from domain.actor import Role
 from infra.audit.wiring import access_seals, seals
+from infra.postgres.audit_trail import PostgresAuditTrail
 from infra.postgres.database import Database, eventstore_env
 from infra.postgres.server import PostgresLocation
 from projections.audit.sealing import CheckpointPolicy
+from projections.audit.trail import Thresholds
 from tests.audit_support import api_settings, seal_to_end, serving
 from tests.builders import create_slot, patient_registers, register_provider
 from tests.conftest import auth, free_port
@@ -162,3 +164,26 @@ def test_only_auditors_query_the_trail_and_their_reads_are_recorded(world: World
     assert [(r["route"], r["patient_ids"]) for r in mine] == [
         ("/v1/audit/patients/{patient_id}/trail", [str(world.patient)])
     ]
+
+
+def test_each_role_is_held_to_its_own_threshold(world: World, db: Database) -> None:
+    now = datetime.now(UTC)
+    with ConnectionPool(db.conninfo, min_size=1, max_size=1) as pool:
+        trail = PostgresAuditTrail(pool, "slotwise/event-log", "slotwise/access-log", [])
+
+        def heavy(limits: Thresholds) -> dict[str, int]:
+            report = trail.anomalies(now - timedelta(hours=1), now + timedelta(hours=1), limits)
+            return {
+                str(h.actor_id): h.threshold
+                for h in report.heavy_readers
+                if h.actor_id in (world.staff, world.stranger)
+            }
+
+        # The staff member and the stranger each read one patient.
+        assert heavy(Thresholds(0)) == {str(world.staff): 0, str(world.stranger): 0}
+        assert heavy(Thresholds(0, {"staff": 1})) == {str(world.stranger): 0}
+        assert heavy(Thresholds(5, {"provider": 0})) == {str(world.stranger): 0}
+        assert heavy(Thresholds(1, {"staff": 0, "provider": 0})) == {
+            str(world.staff): 0,
+            str(world.stranger): 0,
+        }

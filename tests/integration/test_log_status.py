@@ -7,6 +7,8 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -19,6 +21,7 @@ from api.app import create_app
 from api.deps import Services
 from commands.ports import SystemClock
 from commands.scheduling import Scheduling
+from infra.postgres.access import PostgresAccessLog
 from infra.postgres.database import Database, eventstore_env
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
@@ -27,6 +30,7 @@ from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.server import PostgresLocation
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
+from projections.audit.access import AccessRecord
 from projections.scheduling import SchedulingProjection
 from tests.builders import (
     register_patient,
@@ -180,3 +184,54 @@ def test_metrics_serve_request_counts_and_log_gauges_without_a_token_or_rate_lim
     assert float(health.group(1)) >= 1
     assert "slotwise_request_duration_seconds_bucket{" in text
     assert 'path="/metrics"' not in text
+
+
+def access_record(seconds_ago: float) -> AccessRecord:
+    return AccessRecord(
+        id=uuid.uuid4(),
+        recorded_at=datetime.now(UTC) - timedelta(seconds=seconds_ago),
+        action="read",
+        resource_type="Appointment",
+        route="/v1/appointments/{appointment_id}",
+        method="GET",
+        path_params={},
+        query={},
+        outcome=200,
+        patient_ids=[uuid.uuid4()],
+        resource_ids=[],
+    )
+
+
+def test_the_access_sealers_lag_is_in_status_and_metrics_until_it_seals_the_records(
+    db: Database,
+    log: Scheduling,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    origin = Settings.from_env({"SLOTWISE_MODE": "test"}).audit_access_origin
+    with ConnectionPool(db.conninfo, min_size=1, max_size=2) as pool:
+        PostgresAccessLog(pool).append([access_record(30), access_record(5), access_record(1)])
+        execute(
+            db,
+            "INSERT INTO audit_heads (log, size, position, chain, tree) VALUES (%s, 1, 1, '', '')",
+            origin,
+        )
+
+        behind = status_json(db, monkeypatch, capsys)[origin]
+        assert behind["kind"] == "sealer"
+        assert behind["position"] == 1
+        assert behind["lag_events"] == 2
+        assert 4 <= behind["lag_seconds"] < 30  # the oldest unsealed record, not the first
+
+        status = PostgresStatus(pool, log, access_origin=origin)
+        settings = Settings.from_env({"SLOTWISE_MODE": "test"})
+        services = replace(postgres_services(pool, log), status=status)
+        with TestClient(create_app(settings, services)) as client:
+            text = client.get("/metrics").text
+        assert gauge(text, f'slotwise_sealer_lag_events{{sealer="{origin}"}}') == 2
+        assert gauge(text, f'slotwise_sealer_position{{sealer="{origin}"}}') == 1
+
+        execute(db, "UPDATE audit_heads SET position = 3 WHERE log = %s", origin)
+        caught_up = status_json(db, monkeypatch, capsys)[origin]
+        assert caught_up["lag_events"] == 0
+        assert caught_up["lag_seconds"] == 0

@@ -196,3 +196,50 @@ def test_a_re_serialised_body_is_rejected(rooms: LiveKitRooms) -> None:
 def test_events_the_product_does_not_record_are_none(rooms: LiveKitRooms) -> None:
     body = _event("track_published")
     assert rooms.webhook(body.encode(), _signed(body)) is None
+
+
+def test_recording_starts_one_room_composite_egress_to_a_file_and_starting_again_keeps_it(
+    server: LiveKitServer, rooms: LiveKitRooms
+) -> None:
+    rooms.open(SPEC)
+    first = rooms.start_recording(SPEC.name)
+    again = rooms.start_recording(SPEC.name)
+
+    assert server.refusals == []  # every body decoded; every token carried roomRecord
+    methods = [method for method, _ in server.calls]
+    assert methods == [
+        "CreateRoom",
+        "ListEgress",
+        "StartRoomCompositeEgress",
+        "ListEgress",
+    ]
+    start = server.calls[2][1]
+    assert isinstance(start, api.RoomCompositeEgressRequest)
+    assert start.room_name == SPEC.name
+    (output,) = start.file_outputs
+    assert output.file_type == api.EncodedFileType.MP4
+    assert output.filepath == "recordings/{room_name}-{time}.mp4"
+    assert first == again == next(iter(server.egresses))
+
+
+def test_stopping_a_recording_stops_its_egress_and_stopping_again_does_nothing(
+    server: LiveKitServer, rooms: LiveKitRooms
+) -> None:
+    rooms.open(SPEC)
+    egress_id = rooms.start_recording(SPEC.name)
+    rooms.stop_recording(SPEC.name)
+    rooms.stop_recording(SPEC.name)
+    rooms.stop_recording("visit-never-recorded")
+
+    assert server.refusals == []
+    stops = [request for method, request in server.calls if method == "StopEgress"]
+    assert [s.egress_id for s in stops if isinstance(s, api.StopEgressRequest)] == [egress_id]
+    assert len(stops) == 1
+    assert server.egresses[str(egress_id)].status == api.EgressStatus.EGRESS_COMPLETE
+
+
+def test_recording_a_room_livekit_does_not_have_fails_with_its_code_only(
+    server: LiveKitServer, rooms: LiveKitRooms
+) -> None:
+    with pytest.raises(VideoProviderError, match=r"StartRoomCompositeEgress failed: not_found$"):
+        rooms.start_recording("visit-gone")

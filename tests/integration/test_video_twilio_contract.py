@@ -191,3 +191,49 @@ def test_a_callback_signed_for_another_url_is_rejected(rooms: TwilioRooms) -> No
 
 def test_callbacks_the_product_does_not_record_are_none(rooms: TwilioRooms) -> None:
     assert rooms.webhook(*_signed(_callback(StatusCallbackEvent="track-added"))) is None
+
+
+def test_recording_includes_every_track_by_recording_rules_and_stopping_excludes_them(
+    server: TwilioVideoServer, rooms: TwilioRooms
+) -> None:
+    opened = rooms.open(SPEC)
+    assert rooms.start_recording(SPEC.name) is None  # Twilio names no single recording
+    rooms.start_recording(SPEC.name)
+    rooms.stop_recording(SPEC.name)
+
+    assert server.refusals == []  # every request as Twilio's description has it
+    rules = [
+        (form["Rules"], template)
+        for method, template, form in server.requests
+        if template.endswith("/RecordingRules")
+    ]
+    include, exclude = '[{"type": "include", "all": true}]', '[{"type": "exclude", "all": true}]'
+    assert [r for r, _ in rules] == [[include], [include], [exclude]]
+    assert server.rooms[str(opened.provider_room_id)]["recording_rules"] == [
+        {"type": "exclude", "all": True}
+    ]
+    fetched = [t for m, t, _ in server.requests if (m, t) == ("GET", "/v1/Rooms/{Sid}")]
+    assert len(fetched) == 3  # the rules are set on the room's sid, found by its name
+
+
+def test_stopping_the_recording_of_an_ended_room_asks_nothing_more_and_recording_one_fails(
+    server: TwilioVideoServer, rooms: TwilioRooms
+) -> None:
+    rooms.open(SPEC)
+    rooms.close(SPEC.name)
+    rooms.stop_recording(SPEC.name)
+    assert not [t for _, t, _ in server.requests if t.endswith("/RecordingRules")]
+    with pytest.raises(VideoProviderError, match="no in-progress room"):
+        rooms.start_recording(SPEC.name)
+
+
+def test_recording_rules_that_are_not_json_are_refused_by_the_description() -> None:
+    path = "/v1/Rooms/RM" + "a" * 32 + "/RecordingRules"
+    with pytest.raises(RefusedError, match="Rules is not JSON"):
+        check_request("POST", path, "application/x-www-form-urlencoded", b"Rules=%5Bnot")
+    assert (
+        check_request(
+            "POST", path, "application/x-www-form-urlencoded", urlencode({"Rules": "[]"}).encode()
+        )
+        == "/v1/Rooms/{RoomSid}/RecordingRules"
+    )

@@ -25,10 +25,18 @@ from projections.audit.trail import (
     EventQuery,
     Explanation,
     Order,
+    Thresholds,
 )
 from projections.queries import Page, ProviderSchedule, ScheduleSummary
 from tests.builders import in_memory_app
-from tests.fakes import FixedClock, FixedPositions, MemoryAccessLog, RecordingSearch, StillAnalytics
+from tests.fakes import (
+    FixedClock,
+    FixedPositions,
+    ListedVideoVisits,
+    MemoryAccessLog,
+    RecordingSearch,
+    StillAnalytics,
+)
 from tests.unit.test_api_edges import bearer, settings
 from tests.unit.test_fhir import ALL, BOOKED, PATIENT, PROVIDER, Rows
 
@@ -67,9 +75,14 @@ class EmptyTrail:
     def explain(self, correlation_id: uuid.UUID) -> Explanation | None:
         return None
 
-    def anomalies(self, start: datetime, end: datetime, threshold: int) -> AnomalyReport:
+    def anomalies(self, start: datetime, end: datetime, limits: Thresholds) -> AnomalyReport:
         return AnomalyReport(
-            start=start, end=end, threshold=threshold, heavy_readers=[], outside_care=[]
+            start=start,
+            end=end,
+            threshold=limits.default,
+            role_thresholds=dict(limits.by_role),
+            heavy_readers=[],
+            outside_care=[],
         )
 
 
@@ -92,6 +105,7 @@ def client(access_log: MemoryAccessLog) -> Iterator[TestClient[Any]]:
         max_page_size=50,
         access=access_log,
         trail=EmptyTrail(),
+        video_queries=ListedVideoVisits((BOOKED.id, BOOKED.patient_id, BOOKED.provider_id)),
     )
     with TestClient(create_app(settings(), services)) as c:
         yield c
@@ -143,7 +157,10 @@ def test_every_get_route_returning_patient_data_writes_an_access_record(
     client: TestClient[Any], access_log: MemoryAccessLog
 ) -> None:
     routes = patient_routes(client.get("/schema/openapi.json").json())
-    assert len(routes) >= 9, routes  # appointments (4), schedule, notes, audit queries
+    assert len(routes) >= 11, routes  # appointments (4), schedule, notes, video (2), audit
+    assert {"/v1/appointments/{appointment_id}/video", "/v1/video/no-show-candidates"} <= set(
+        routes
+    )
     for route in routes:
         path = re.sub(r"\{(\w+)\}", lambda m: VALUES[m.group(1)], route)
         role = Role.AUDITOR if route.startswith("/v1/audit/") else Role.STAFF
@@ -158,6 +175,10 @@ def test_every_get_route_returning_patient_data_writes_an_access_record(
             assert str(patient) in returned or str(patient) in path
         if answer.status_code == 200 and str(PATIENT) in returned:
             assert PATIENT in record.patient_ids, route
+        if "video" in route:  # answered from the video read model, naming its patient
+            assert answer.status_code == 200, route
+            assert record.patient_ids == [PATIENT], route
+            assert record.resource_ids == [BOOKED.id], route
 
 
 def test_only_routes_that_can_name_a_patient_are_marked(client: TestClient[Any]) -> None:

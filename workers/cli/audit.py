@@ -69,6 +69,15 @@ def register(commands: Any) -> None:
     cosign.add_argument("--signer-key-file", type=Path, required=True)
     cosign.add_argument("--key", action="append", default=[], help="keys that must verify first")
     cosign.set_defaults(func=cmd_cosign)
+    reindex = tasks.add_parser(
+        "reindex",
+        help="index the events sealed before the audit index existed (migration 0011)",
+        description="Backfill the auditor's index of the event log (audit_events, "
+        "audit_subjects) for events sealed before it existed, in batches, with progress; "
+        "safe to rerun and beside a running sealer.",
+    )
+    reindex.add_argument("--batch", type=int, default=1000, help="events per transaction")
+    reindex.set_defaults(func=cmd_reindex)
 
 
 @contextmanager
@@ -185,3 +194,18 @@ def cmd_cosign(args: argparse.Namespace) -> None:
         (args.directory / name).write_text(signer.cosign(note), encoding="utf-8")
         done += 1
     say(f"co-signed {done} checkpoint(s) as {signer.name}")
+
+
+def cmd_reindex(args: argparse.Namespace) -> None:
+    if args.batch < 1:
+        sys.exit("slotwise: --batch must be at least 1")
+    with bootstrap.audit_log(settings(), say, "events") as log:
+        index = log.index
+        assert index is not None  # noqa: S101 - the event log always has one
+        missing = index.missing()
+        if missing == 0:
+            say("the audit index is complete: every sealed event is indexed")
+            return
+        with _progress("indexing sealed events", missing) as progress:
+            done = index.run(args.batch, progress)
+    say(f"indexed {done} sealed event(s) that had no index row")

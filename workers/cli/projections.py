@@ -15,7 +15,7 @@ from rich.table import Table
 
 from infra import bootstrap
 from infra.observability.redaction import redact_value
-from projections.status import PROJECTION_NAMES
+from projections.status import REBUILDABLE
 from workers.cli.process import say, settings
 
 
@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
         description="Rebuild NAME from the event store into shadow tables, verify them against "
         "the store, and swap them in atomically while the live tables keep serving.",
     )
-    rebuild.add_argument("projection", choices=PROJECTION_NAMES, metavar="NAME")
+    rebuild.add_argument("projection", choices=REBUILDABLE, metavar="NAME")
     rebuild.add_argument(
         "--diff",
         action="store_true",

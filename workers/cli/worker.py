@@ -6,17 +6,21 @@ of one process); `--source kafka` consumes the relay's topics in NAME's consumer
 from __future__ import annotations
 
 import argparse
+import threading
 from typing import Any
 
+from domain.video_room import VideoRoom
 from infra import bootstrap
 from infra.audit.wiring import LOGS
 from workers.cli.process import say, settings, stop_on_signals
 from workers.hold_sweeper import run_sweeper
 from workers.kafka_projection import KafkaProjector, run_kafka_projection
-from workers.projection_worker import run_projection
+from workers.projection_worker import run_one, run_projection, runner_of
 from workers.relay import run_relay
 from workers.sealer import run_sealer
 from workers.video_policy import RoomKeeper, run_room_keeper
+from workers.video_recording import NAME as RECORDING
+from workers.video_recording import recording_policy
 
 ROW_PROJECTIONS = ("scheduling", "analytics")
 # search loads aggregates and video is read from the log only
@@ -133,6 +137,19 @@ def cmd_seal(args: argparse.Namespace) -> None:
 
 
 def cmd_video(_: argparse.Namespace) -> None:
+    """The room policy (this thread) and the recording policy (a tracked consumer of the log,
+    in a thread of its own with its restart loop); a stop request ends both."""
     with bootstrap.room_keeper(settings(), say) as parts:
         keeper = RoomKeeper(parts.app, parts.queries, parts.rooms, parts.clock, parts.spec)
-        run_room_keeper(keeper, stop_on_signals())
+        stop = stop_on_signals()
+        policy = recording_policy(parts.rooms, lambda rid: parts.app.load_or_none(VideoRoom, rid))
+        start = runner_of(policy, parts.tracking, parts.env, parts.app_class)
+        recorder = threading.Thread(
+            target=run_one, args=(RECORDING, start, stop, None, parts.report), name=RECORDING
+        )
+        recorder.start()
+        try:
+            run_room_keeper(keeper, stop)
+        finally:
+            stop.set()
+            recorder.join()

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from domain.video_room import room_id
+from domain.video_visit import room_id
 from infra.postgres.tracking import TrackedReadModel, tracking_table
-from projections.video import Participant, Recording, RoomPlan, VideoVisit
+from projections.video_queries import NoShowCandidate, Participant, Recording, RoomPlan, VideoVisit
 
 PLAN_COLUMNS = """appointment_id, start_at, end_at, wanted, close_reason, room_open,
     room_start_at, room_end_at"""
@@ -26,7 +26,7 @@ SELECT {PLAN_COLUMNS} FROM video_room_plans
  LIMIT %(limit)s
 """  # noqa: S608 - no value is formatted in
 NO_SHOW_CANDIDATES = """
-SELECT p.appointment_id FROM video_room_plans p
+SELECT p.appointment_id, p.patient_id FROM video_room_plans p
  WHERE p.wanted = 'open' AND p.start_at + %(grace)s <= %(now)s AND p.room_id IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM rm_video_participants v
                     WHERE v.room_id = p.room_id AND v.role = 'patient')
@@ -71,6 +71,8 @@ class PostgresVideoQueries(TrackedReadModel):
             recordings=[Recording(**r) for r in recordings],
         )
 
-    def no_show_candidates(self, now: datetime, grace: timedelta, limit: int) -> list[UUID]:
+    def no_show_candidates(
+        self, now: datetime, grace: timedelta, limit: int
+    ) -> list[NoShowCandidate]:
         rows = self._rows(NO_SHOW_CANDIDATES, {"now": now, "grace": grace, "limit": limit})
-        return [r["appointment_id"] for r in rows]
+        return [NoShowCandidate(**r) for r in rows]

@@ -27,7 +27,8 @@ from domain.errors import (
     TooEarlyError,
     TooLateError,
 )
-from domain.video_room import RecordingNotConsentedError, RoomNotOpenError, VideoRoom, room_id
+from domain.video_room import VideoRoom
+from domain.video_visit import RecordingNotConsentedError, RoomNotOpenError, room_id
 from tests.builders import TEN, as_, as_staff, book, create_slot, patient, provider
 from tests.fakes import FixedClock
 

@@ -11,9 +11,10 @@ import pytest
 
 from domain.appointment import Appointment
 from domain.policies import CancellationPolicy
-from domain.video_room import VideoPolicy
+from domain.video_visit import VideoPolicy
 from projections.changes import Update, Upsert
-from projections.video import PLANS, RoomPlan, changes_for
+from projections.video import PLANS, changes_for
+from projections.video_queries import RoomPlan
 from tests.builders import META
 from workers.video_policy import Action, next_action
 

@@ -20,7 +20,8 @@ from commands.context import CommandContext
 from commands.scheduling import Scheduling
 from commands.telehealth.messages import OpenVideoRoom
 from domain.actor import Actor, Role
-from domain.video_room import VideoRoom, room_id, room_name
+from domain.video_room import VideoRoom
+from domain.video_visit import room_id, room_name
 from infra.video.loopback import LoopbackRooms
 from tests.builders import (
     TEN,

@@ -8,11 +8,11 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import TooEarlyError, TooLateError
-from domain.video_room import (
+from domain.video_room import VideoRoom
+from domain.video_visit import (
     RecordingNotConsentedError,
     RoomNotOpenError,
     VideoPolicy,
-    VideoRoom,
     appointment_of,
     join_window,
     room_id,
