@@ -30,6 +30,7 @@ from domain.log import APPLICATION_NAME
 from domain.personal import PersonalData
 from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
 from domain.video_room import VideoPolicy
+from domain.waitlist_rules import OfferTiming
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 TCommand = TypeVar("TCommand", bound=Command)
@@ -49,6 +50,7 @@ class Policies:
     hold: timedelta = timedelta(minutes=10)
     max_attempts: int = 8
     video: VideoPolicy = field(default_factory=VideoPolicy)
+    waitlist: OfferTiming = field(default_factory=OfferTiming)
 
 
 @dataclass

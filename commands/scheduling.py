@@ -6,8 +6,12 @@ from commands.appointments.handlers import AppointmentCommands
 from commands.directory.handlers import DirectoryCommands
 from commands.slots.handlers import SlotCommands
 from commands.telehealth.handlers import TelehealthCommands
+from commands.waitlist.handlers import WaitlistCommands
 from domain.log import APPLICATION_NAME
 
 
-class Scheduling(AppointmentCommands, SlotCommands, DirectoryCommands, TelehealthCommands):
+# WaitlistCommands builds on AppointmentCommands, so it comes first.
+class Scheduling(
+    WaitlistCommands, AppointmentCommands, SlotCommands, DirectoryCommands, TelehealthCommands
+):
     name = APPLICATION_NAME
