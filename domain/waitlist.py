@@ -46,6 +46,7 @@ class NotEligibleError(ConflictError):
 class Offer:
     offer_id: UUID
     slot_id: UUID
+    provider_id: UUID
     appointment_id: UUID  # the hold on the seat, in the patient's name
     slot_start: datetime
     offered_at: datetime
@@ -168,7 +169,9 @@ class WaitlistEntry(Aggregate):
 
     class Offered(Aggregate.Event):
         offer_id: UUID
+        patient_id: UUID
         slot_id: UUID
+        provider_id: UUID
         appointment_id: UUID
         slot_start: datetime
         offered_at: datetime
@@ -179,7 +182,9 @@ class WaitlistEntry(Aggregate):
     def make_offer(self, offer: Offer, rank: dict[str, Any], meta: EventMeta) -> None:
         self._offered(
             offer.offer_id,
+            self.patient_id,
             offer.slot_id,
+            offer.provider_id,
             offer.appointment_id,
             offer.slot_start,
             offer.offered_at,
@@ -192,7 +197,9 @@ class WaitlistEntry(Aggregate):
     def _offered(
         self,
         offer_id: UUID,
+        patient_id: UUID,
         slot_id: UUID,
+        provider_id: UUID,
         appointment_id: UUID,
         slot_start: datetime,
         offered_at: datetime,
@@ -200,7 +207,9 @@ class WaitlistEntry(Aggregate):
         rank: dict[str, Any],
         meta: EventMeta,
     ) -> None:
-        self.offer = Offer(offer_id, slot_id, appointment_id, slot_start, offered_at, expires_at)
+        self.offer = Offer(
+            offer_id, slot_id, provider_id, appointment_id, slot_start, offered_at, expires_at
+        )
         self.offered_slots.add(slot_id)
         self.status = EntryStatus.OFFERED
 
@@ -209,7 +218,13 @@ class WaitlistEntry(Aggregate):
             raise InvalidTransitionError("this offer is not open")
         return self.offer
 
-    def accept(self, offer_id: UUID, now: datetime, moved: UUID | None, meta: EventMeta) -> bool:
+    def accept(
+        self,
+        offer_id: UUID,
+        now: datetime,
+        moved: tuple[UUID, datetime] | None,
+        meta: EventMeta,
+    ) -> bool:
         """Accept the open offer; False when it was accepted already (a repeat)."""
         if self.status is EntryStatus.ACCEPTED and self.accepted_offer_id == offer_id:
             return False
@@ -217,14 +232,16 @@ class WaitlistEntry(Aggregate):
         offer = self.open_offer(offer_id)
         if now >= offer.expires_at:
             raise HoldExpiredError("the offer has expired")
-        booked = moved if moved is not None else offer.appointment_id
-        self._accepted(offer_id, booked, moved, now, meta)
+        booked = moved[0] if moved is not None else offer.appointment_id
+        moved_id, moved_from = moved if moved is not None else (None, None)
+        self._accepted(offer_id, booked, moved_id, moved_from, now, meta)
         return True
 
     class OfferAccepted(Aggregate.Event):
         offer_id: UUID
         appointment_id: UUID  # the appointment now in the seat
         moved_appointment_id: UUID | None  # set when accepted as a reschedule
+        moved_from_start: datetime | None  # when it was before the move
         at: datetime
         meta: EventMeta
 
@@ -234,6 +251,7 @@ class WaitlistEntry(Aggregate):
         offer_id: UUID,
         appointment_id: UUID,
         moved_appointment_id: UUID | None,
+        moved_from_start: datetime | None,
         at: datetime,
         meta: EventMeta,
     ) -> None:

@@ -185,7 +185,7 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         )
         self._enter_agenda(ws, hold_id, entry.patient_id, slot.time, now, expires, meta)
         ws.add(hold)
-        offer = Offer(uuid4(), slot.id, hold_id, slot.start, now, expires)
+        offer = Offer(uuid4(), slot.id, slot.provider_id, hold_id, slot.start, now, expires)
         entry.make_offer(offer, dict(cmd.rank), meta)
         ids = {"offer_id": offer.offer_id, "appointment_id": hold_id, "slot_id": slot.id}
         return Outcome(entry.id, ws.touched(), ids)
@@ -203,11 +203,12 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
             return Outcome(entry.id, [], ids)
         offer = entry.open_offer(cmd.offer_id)
         moving = cmd.appointment_id or entry.moves_appointment_id
+        moved: tuple[UUID, datetime] | None = None
         if moving is None:
             self._book_offer(ws, offer, now, meta)
         else:
-            self._move_into_offer(ws, entry.patient_id, moving, offer, now, meta)
-        entry.accept(cmd.offer_id, now, moving, meta)
+            moved = (moving, self._move_into_offer(ws, entry.patient_id, moving, offer, now, meta))
+        entry.accept(cmd.offer_id, now, moved, meta)
         ids = {"appointment_id": moving or offer.appointment_id, "slot_id": offer.slot_id}
         return Outcome(entry.id, ws.touched(), ids)
 

@@ -31,9 +31,10 @@ class WaitlistMoves(AppointmentCommands):
         offer: Offer,
         now: datetime,
         meta: EventMeta,
-    ) -> None:
+    ) -> datetime:
         """Reschedule the patient's `moving` appointment into the held seat: the hold hands
-        its seat over to it and the old seat is released, all in the caller's one save."""
+        its seat over to it and the old seat is released, all in the caller's one save.
+        Returns when the appointment was before the move."""
         later = ws.get(Appointment, moving, "appointment")
         if later.patient_id != patient_id:
             raise NotFoundError(f"appointment {moving} not found")
@@ -44,6 +45,7 @@ class WaitlistMoves(AppointmentCommands):
             raise ValidationError("a reschedule stays with the same provider: accept as a booking")
         slot = ws.get(Slot, offer.slot_id, "slot")
         old_slot = ws.get(Slot, later.slot_id, "slot")
+        moved_from = later.start
         for agenda in self._agendas_of(ws, later):
             agenda.withdraw(later.id, meta)
         for agenda in self._agendas_of(ws, hold):
@@ -56,6 +58,7 @@ class WaitlistMoves(AppointmentCommands):
         )
         old_slot.release_seat(later.id, "appointment rescheduled", meta)
         self._enter_agenda(ws, later.id, patient_id, slot.time, now, None, meta)
+        return moved_from
 
     def _drop_hold(
         self, ws: Workspace, offer: Offer, reason: str, now: datetime, meta: EventMeta

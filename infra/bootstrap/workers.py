@@ -32,6 +32,7 @@ from infra.postgres.pool import connection_pool
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.read_models.video import PostgresVideoQueries
+from infra.postgres.read_models.waitlist_work import PostgresWaitlistWork
 from infra.postgres.rebuild import PROJECTIONS as ROW_PROJECTIONS
 from infra.postgres.relay_store import LogListener, PostgresPositions
 from infra.postgres.rows import PostgresRowView
@@ -45,6 +46,7 @@ from projections.queries import SchedulingQueries
 from projections.search_projection import SearchProjection, SearchSink
 from projections.status import PROJECTION_NAMES
 from projections.video import VideoProjection
+from projections.waitlist import WaitlistProjection
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ def log_projections(
             sink = importlib.import_module("infra.opensearch.sink")
             search = sink.opensearch_search_view(backend)
             say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
-    rows = PostgresRowView if set(names) & {*PROJECTION_NAMES, VideoProjection.name} else None
+    row_names = {*PROJECTION_NAMES, VideoProjection.name, WaitlistProjection.name}
+    rows = PostgresRowView if set(names) & row_names else None
     with (
         personal_data_keys(settings, db.conninfo) as keys,
         connection_pool(db.conninfo, max_size=1) as pool,
@@ -180,3 +183,20 @@ def room_keeper(settings: Settings, say: Say = print) -> Iterator[RoomKeeperPart
         rooms = stack.enter_context(video_rooms(settings))
         say(f"video rooms on {rooms.provider}, opened {video.lead} before the start")
         yield RoomKeeperParts(app, PostgresVideoQueries(pool), rooms, SystemClock(), spec)
+
+
+@dataclass(frozen=True)
+class OfferPolicyParts:
+    app: Scheduling
+    work: PostgresWaitlistWork
+    clock: Clock
+
+
+@contextmanager
+def offer_policy(settings: Settings, say: Say = print) -> Iterator[OfferPolicyParts]:
+    """The waitlist's offer policy: the projection's work rows and the application."""
+    with ExitStack() as stack:
+        _, app, pool = worker_parts(settings, say, stack)
+        timing = app.policies.waitlist
+        say(f"waitlist offers: answer times {timing.tiers}, cool-down {timing.cooldown}")
+        yield OfferPolicyParts(app, PostgresWaitlistWork(pool), SystemClock())

@@ -17,10 +17,12 @@ from workers.projection_worker import run_projection
 from workers.relay import run_relay
 from workers.sealer import run_sealer
 from workers.video_policy import RoomKeeper, run_room_keeper
+from workers.waitlist_policy import OfferPolicy, run_offer_policy
 
 ROW_PROJECTIONS = ("scheduling", "analytics")
 # search loads aggregates and video is read from the log only
-LOG_PROJECTIONS = (*ROW_PROJECTIONS, "search", "video")
+LOG_PROJECTIONS: tuple[str, ...] = (*ROW_PROJECTIONS, "search", "video")
+LOG_PROJECTIONS += ("waitlist",)
 
 
 def register(commands: Any) -> None:
@@ -56,6 +58,8 @@ def register(commands: Any) -> None:
     kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
     video = kinds.add_parser("video", help="open, move and close video visits' rooms")
     video.set_defaults(func=cmd_video)
+    waitlist = kinds.add_parser("waitlist", help="offer freed seats to the waitlist")
+    waitlist.set_defaults(func=cmd_waitlist)
     seal = kinds.add_parser("seal", help="seal the event log and sign checkpoints (docs/audit.md)")
     seal.add_argument(
         "--log",
@@ -136,3 +140,8 @@ def cmd_video(_: argparse.Namespace) -> None:
     with bootstrap.room_keeper(settings(), say) as parts:
         keeper = RoomKeeper(parts.app, parts.queries, parts.rooms, parts.clock, parts.spec)
         run_room_keeper(keeper, stop_on_signals())
+
+
+def cmd_waitlist(_: argparse.Namespace) -> None:
+    with bootstrap.offer_policy(settings(), say) as parts:
+        run_offer_policy(OfferPolicy(parts.app, parts.work, parts.clock), stop_on_signals())
