@@ -24,6 +24,7 @@ from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.controllers.video import VideoController, VideoWebhookController
+from api.controllers.waitlist import WaitlistController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     directory=adapters.directory,
                     video=adapters.video,
                     video_queries=adapters.video_queries,
+                    waitlist=adapters.waitlist,
                 )
                 yield
 
@@ -95,6 +97,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             fhir_router(),
             VideoController,
             VideoWebhookController,
+            WaitlistController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -39,6 +39,7 @@ from projections.scheduling import SchedulingProjection
 from projections.search import SearchBackend
 from projections.status import StatusQueries
 from projections.video import VideoQueries
+from projections.waitlist_queries import WaitlistQueries
 
 T = TypeVar("T")
 
@@ -68,6 +69,7 @@ class Services:
     directory: DirectoryQueries | None = None  # providers, patients, every slot: the FHIR facade
     video: VideoRooms | None = None  # the video provider (issue 13)
     video_queries: VideoQueries | None = None
+    waitlist: WaitlistQueries | None = None  # the waitlist (issue 11)
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -326,6 +328,7 @@ PARTS = {
     "anomaly_threshold": "anomaly_threshold",
     "video_rooms": "video",
     "video_queries": "video_queries",
+    "waitlist_queries": "waitlist",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

@@ -91,6 +91,7 @@ def _(event: WaitlistEntry.Offered) -> list[Change]:
         "offered_at": event.offered_at,
         "expires_at": event.expires_at,
         "status": "open",
+        "recorded_at": event.timestamp,
         "rank": event.rank,
         "opening_id": event.rank.get("opening"),
     }
@@ -102,25 +103,47 @@ def _(event: WaitlistEntry.Offered) -> list[Change]:
 
 @on(WaitlistEntry.OfferAccepted)
 def _(event: WaitlistEntry.OfferAccepted) -> list[Change]:
-    accepted = {"status": "accepted", "answered_at": event.at}
-    moved = {"moved_appointment_id": event.moved_appointment_id,
-             "moved_from_start": event.moved_from_start}  # fmt: skip
-    entry = {"status": "accepted", "offer_id": None,
-             "accepted_appointment_id": event.appointment_id}  # fmt: skip
+    accepted = {
+        "status": "accepted",
+        "answered_at": event.at,
+        "answer_recorded_at": event.timestamp,
+    }
+    moved = {
+        "moved_appointment_id": event.moved_appointment_id,
+        "moved_from_start": event.moved_from_start,
+    }
+    entry = {
+        "status": "accepted",
+        "offer_id": None,
+        "accepted_appointment_id": event.appointment_id,
+    }
     return [_entry(event, **entry), _offer(event.offer_id, **accepted, **moved)]
 
 
 @on(WaitlistEntry.OfferDeclined)
 def _(event: WaitlistEntry.OfferDeclined) -> list[Change]:
     entry = {"status": "declined", "offer_id": None, "cooldown_until": event.cooldown_until}
-    return [_entry(event, **entry), _offer(event.offer_id, status="declined", answered_at=event.at)]
+    return [
+        _entry(event, **entry),
+        _offer(
+            event.offer_id,
+            status="declined",
+            answered_at=event.at,
+            answer_recorded_at=event.timestamp,
+        ),
+    ]
 
 
 @on(WaitlistEntry.OfferExpired)
 def _(event: WaitlistEntry.OfferExpired) -> list[Change]:
     return [
         _entry(event, status="waiting", offer_id=None),
-        _offer(event.offer_id, status="expired", answered_at=event.at),
+        _offer(
+            event.offer_id,
+            status="expired",
+            answered_at=event.at,
+            answer_recorded_at=event.timestamp,
+        ),
     ]
 
 
@@ -150,8 +173,13 @@ def _(event: WaitlistEntry.Fulfilled) -> list[Change]:
     return [_entry(event, status="fulfilled")]
 
 
-def _opening(event: Aggregate.Event, kind: str) -> Change:
-    values = {"slot_id": event.originator_id, "kind": kind, "freed_at": event.timestamp}
+def _opening(event: Aggregate.Event, kind: str, reason: str | None = None) -> Change:
+    values = {
+        "slot_id": event.originator_id,
+        "kind": kind,
+        "reason": reason,
+        "freed_at": event.timestamp,
+    }
     return Upsert(OPENINGS, {"id": opening_id(event)}, values)
 
 
@@ -167,7 +195,7 @@ def _(event: Slot.Created) -> list[Change]:
 
 @on(Slot.SeatReleased)
 def _(event: Slot.SeatReleased) -> list[Change]:
-    return [] if event.reason == HANDED_OVER else [_opening(event, "released")]
+    return [] if event.reason == HANDED_OVER else [_opening(event, "released", event.reason)]
 
 
 @on(Slot.Unblocked)

@@ -65,9 +65,13 @@ class WaitlistWork(Protocol):
     def handled_displaced(self, appointment_id: UUID, cause: str, now: datetime) -> None: ...
 
     def nearest_free_slots(
-        self, provider_id: UUID, appointment_type: str, around: datetime, after: datetime,
+        self,
+        provider_id: UUID,
+        appointment_type: str,
+        around: datetime,
+        after: datetime,
         limit: int,
-    ) -> list[UUID]:  # fmt: skip
+    ) -> list[UUID]:
         """Open slots of the provider offering the type with a free seat now, starting after
         `after`, nearest to `around` first (the scheduling projection's rows)."""
         ...

@@ -130,13 +130,18 @@ class OfferPolicy:
                 outcome = "offered" if offered else "no_seat"
                 break
             except Refused as refused:
-                passed_over.append({"entry_id": str(candidate.entry_id),
-                                    "why": type(refused).__name__})  # fmt: skip
+                passed_over.append(
+                    {"entry_id": str(candidate.entry_id), "why": type(refused).__name__}
+                )
                 continue
             offered += 1
             outcome = "offered"
-            log.info("waitlist seat offered", entry_id=str(candidate.entry_id),
-                     slot_id=str(opening.slot_id), place=place)  # fmt: skip
+            log.info(
+                "waitlist seat offered",
+                entry_id=str(candidate.entry_id),
+                slot_id=str(opening.slot_id),
+                place=place,
+            )
         self.work.resolve_opening(opening.id, outcome, self.clock.now())
         return offered
 
@@ -209,9 +214,14 @@ class OfferPolicy:
             displaced.provider_id, displaced.appointment_type, displaced.start, after, CANDIDATES
         )
         for place, slot_id in enumerate(slots, start=1):
-            rank = {"tier": entry.tier, "joined_at": entry.joined_at.isoformat(),
-                    "entry_id": str(entry_id), "displaced_by": cause,
-                    "nearest_to": displaced.start.isoformat(), "place": place}  # fmt: skip
+            rank = {
+                "tier": entry.tier,
+                "joined_at": entry.joined_at.isoformat(),
+                "entry_id": str(entry_id),
+                "displaced_by": cause,
+                "nearest_to": displaced.start.isoformat(),
+                "place": place,
+            }
             offer = OfferWaitlistSeat(entry_id=entry_id, slot_id=slot_id, rank=rank)
             try:
                 self.app.offer_waitlist_seat(offer, self._ctx(f"waitlist-rebook:{entry_id}"))

@@ -29,6 +29,7 @@ from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from infra.postgres.read_models.directory import PostgresDirectoryQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.read_models.video import PostgresVideoQueries
+from infra.postgres.read_models.waitlist import PostgresWaitlistQueries
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
@@ -43,6 +44,7 @@ from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
 from projections.video import VideoQueries
+from projections.waitlist_queries import WaitlistQueries
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ApiAdapters:
     directory: DirectoryQueries
     video: VideoRooms
     video_queries: VideoQueries
+    waitlist: WaitlistQueries
 
 
 @contextmanager
@@ -93,4 +96,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             directory=PostgresDirectoryQueries(pool),
             video=stack.enter_context(video_rooms(settings)),
             video_queries=PostgresVideoQueries(pool),
+            waitlist=PostgresWaitlistQueries(pool),
         )

@@ -5,138 +5,25 @@ order under a hold, answers move the seat on, and no seat is double-booked or le
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.projection import ProjectionRunner
 from psycopg_pool import ConnectionPool
 
-from commands.appointments.messages import CancelAppointment
 from commands.scheduling import Scheduling
 from commands.slots.messages import BlockWindow
-from commands.waitlist.messages import (
-    AcceptWaitlistOffer,
-    DeclineWaitlistOffer,
-    JoinWaitlist,
-)
+from commands.waitlist.messages import AcceptWaitlistOffer, DeclineWaitlistOffer, JoinWaitlist
 from domain.appointment import Appointment, Status
 from domain.errors import DomainError, HoldExpiredError
-from domain.slot import Slot
 from domain.waitlist import EntryStatus, WaitlistEntry
-from infra.postgres.database import Database
-from infra.postgres.pool import connection_pool
 from infra.postgres.read_models.waitlist_work import PostgresWaitlistWork
-from infra.postgres.rows import PostgresRowView
-from projections.scheduling import SchedulingProjection
-from projections.waitlist import WaitlistProjection
-from tests.builders import (
-    T0,
-    as_,
-    as_patient,
-    as_staff,
-    book,
-    create_slot,
-    patient_registers,
-    provider,
-    register_provider,
-)
-from tests.fakes import FixedClock
+from tests.builders import T0, as_patient, as_staff, book, patient_registers
+from tests.waitlist_world import DAYS, World, booked_slot, pool, race, runners, world
 from workers.waitlist_policy import OfferPolicy
 
-DAYS = timedelta(days=3)
-
-
-@pytest.fixture(scope="module")
-def pool(database: Database) -> Iterator[ConnectionPool[Any]]:
-    with connection_pool(database.conninfo, 4) as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-def runners(
-    store_env: dict[str, str], scheduling_class: type[Scheduling]
-) -> Iterator[list[ProjectionRunner[Any, Any]]]:
-    started = []
-    for projection in (WaitlistProjection, SchedulingProjection):
-        runner = ProjectionRunner(
-            application_class=scheduling_class,
-            projection_class=projection,
-            view_class=PostgresRowView,
-            env=store_env,
-        )
-        started.append(runner.__enter__())
-    yield started
-    for runner in started:
-        runner.__exit__(None, None, None)
-
-
-@dataclass
-class World:
-    app: Scheduling
-    runners: list[ProjectionRunner[Any, Any]]
-    policy: OfferPolicy
-    clock: FixedClock
-    provider_id: UUID
-
-    def settle(self) -> None:
-        for runner in self.runners:
-            runner.wait(self.app.head_position(), timeout=10)
-
-    def tick(self) -> None:
-        """The policy acts until nothing is due (offers lapse and are offered on)."""
-        for _ in range(10):
-            self.settle()
-            if not self.policy.tick():
-                return
-
-    def slot(self, at: timedelta = DAYS, **terms: Any) -> UUID:
-        return create_slot(self.app, self.provider_id, T0 + at, **terms)
-
-    def joins(self, patient_id: UUID, **fields: Any) -> UUID:
-        self.clock.advance(seconds=1)  # joined one after the other
-        command = JoinWaitlist(provider_id=self.provider_id, **fields)
-        return self.app.join_waitlist(command, as_patient(patient_id)).id
-
-    def entry(self, entry_id: UUID) -> WaitlistEntry:
-        return self.app.load(WaitlistEntry, entry_id, "entry")
-
-    def cancel(self, appointment_id: UUID, as_provider: bool = False) -> None:
-        ctx = as_(provider(self.provider_id)) if as_provider else as_staff()
-        self.app.cancel(CancelAppointment(appointment_id=appointment_id, reason="ill"), ctx)
-
-    def accept(self, entry_id: UUID, patient_id: UUID) -> UUID:
-        offer = self.entry(entry_id).offer
-        assert offer is not None
-        command = AcceptWaitlistOffer(entry_id=entry_id, offer_id=offer.offer_id)
-        return self.app.accept_waitlist_offer(command, as_patient(patient_id)).ids["appointment_id"]
-
-    def live_seats(self, slot_id: UUID) -> list[UUID]:
-        slot = self.app.load(Slot, slot_id, "slot")
-        return slot.booked_appointment_ids(self.clock.now())
-
-
-@pytest.fixture
-def world(
-    app: Scheduling,
-    runners: list[ProjectionRunner[Any, Any]],
-    pool: ConnectionPool[Any],
-    clock: FixedClock,
-) -> World:
-    return World(app, runners, OfferPolicy(app, PostgresWaitlistWork(pool), clock), clock,
-                 register_provider(app))  # fmt: skip
-
-
-def booked_slot(world: World, at: timedelta = DAYS) -> tuple[UUID, UUID]:
-    """A slot booked by someone: (slot id, appointment id)."""
-    slot_id = world.slot(at)
-    booked = book(world.app, slot_id, patient_registers(world.app)).id
-    world.tick()  # the new slot's opening finds its seat taken
-    return slot_id, booked
+__all__ = ["pool", "runners", "world"]
+from datetime import timedelta
 
 
 def two_waiting_then_a_cancellation(
@@ -240,9 +127,11 @@ def test_two_seats_freed_at_once_go_to_two_entries(world: World) -> None:
 
 
 def test_racing_policies_make_one_offer_per_seat(
-    world: World, scheduling_class: type[Scheduling], store_env: dict[str, str],
+    world: World,
+    scheduling_class: type[Scheduling],
+    store_env: dict[str, str],
     pool: ConnectionPool[Any],
-) -> None:  # fmt: skip
+) -> None:
     slot_id, booked = booked_slot(world)
     entries = [world.joins(patient_registers(world.app)) for _ in range(3)]
     world.cancel(booked)
@@ -295,8 +184,12 @@ def test_a_blocked_patient_is_offered_the_nearest_free_seat(world: World) -> Non
     blocked_slot, booked = booked_slot(world)
     far = world.slot(DAYS + timedelta(days=5))
     near = world.slot(DAYS + timedelta(days=1))
-    window = BlockWindow(provider_id=world.provider_id, start=T0 + DAYS,
-                         end=T0 + DAYS + timedelta(minutes=30), reason="training")  # fmt: skip
+    window = BlockWindow(
+        provider_id=world.provider_id,
+        start=T0 + DAYS,
+        end=T0 + DAYS + timedelta(minutes=30),
+        reason="training",
+    )
     world.app.block_window(window, as_staff())
     world.tick()
     displaced = world.app.load(Appointment, booked, "a").patient_id
@@ -341,17 +234,3 @@ def test_booking_elsewhere_closes_the_entry_and_a_passed_deadline_expires_it(
     world.clock.advance(days=4)
     world.tick()
     assert world.entry(dated).status is EntryStatus.EXPIRED
-
-
-def race(parties: list[Any], act: Callable[[Any], Any]) -> None:
-    barrier = threading.Barrier(len(parties))
-
-    def run(party: Any) -> None:
-        barrier.wait()
-        act(party)
-
-    threads = [threading.Thread(target=run, args=(p,)) for p in parties]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()

@@ -131,6 +131,7 @@ VALUES = {
     "provider_id": str(PROVIDER),
     "patient_id": str(PATIENT),
     "correlation_id": str(uuid.uuid4()),
+    "entry_id": str(uuid.uuid4()),
 }
 REQUIRED = {
     "/v1/providers/{provider_id}/schedule": {"day": "2030-01-08"},

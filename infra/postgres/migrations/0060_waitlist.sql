@@ -38,6 +38,9 @@ CREATE TABLE rm_waitlist_offers (
     expires_at timestamptz NOT NULL,
     status text NOT NULL,            -- open, accepted, declined, expired, withdrawn
     answered_at timestamptz,
+    -- Record times (the events' own), which the metrics compare with the openings' freed_at.
+    recorded_at timestamptz NOT NULL,
+    answer_recorded_at timestamptz,
     rank jsonb NOT NULL,             -- why this entry: the rank inputs, for auditors
     opening_id text,
     moved_appointment_id uuid,
@@ -45,7 +48,8 @@ CREATE TABLE rm_waitlist_offers (
 );
 CREATE INDEX rm_waitlist_offers_entry ON rm_waitlist_offers (entry_id, offered_at);
 CREATE INDEX rm_waitlist_offers_open ON rm_waitlist_offers (status, expires_at);
-CREATE INDEX rm_waitlist_offers_provider ON rm_waitlist_offers (provider_id, offered_at);
+CREATE INDEX rm_waitlist_offers_provider ON rm_waitlist_offers (provider_id, recorded_at);
+CREATE INDEX rm_waitlist_offers_slot ON rm_waitlist_offers (slot_id, status);
 
 -- The offer policy's work: what the projection saw (rows) and what the policy did with it
 -- (resolved_at / handled_at, written by the policy alone).
@@ -63,6 +67,7 @@ CREATE TABLE waitlist_openings (
     id text PRIMARY KEY,             -- the freeing event: slot id / version
     slot_id uuid NOT NULL,
     kind text NOT NULL,              -- released, unblocked, created
+    reason text,                     -- why the seat was released (the Slot event's reason)
     freed_at timestamptz NOT NULL,
     resolved_at timestamptz,
     outcome text                     -- offered, no_candidate, no_seat

@@ -78,8 +78,13 @@ def test_a_seat_starting_within_the_minimum_lead_is_not_offered() -> None:
 
 
 def test_preferred_windows_follow_the_patients_zone_across_dst() -> None:
-    summer = Seat(**{**SEAT.__dict__, "start": datetime(2026, 7, 2, 8, 0, tzinfo=UTC),
-                     "end": datetime(2026, 7, 2, 8, 30, tzinfo=UTC)})  # fmt: skip
+    summer = Seat(
+        **{
+            **SEAT.__dict__,
+            "start": datetime(2026, 7, 2, 8, 0, tzinfo=UTC),
+            "end": datetime(2026, 7, 2, 8, 30, tzinfo=UTC),
+        }
+    )
     want = with_(windows=(Window(time(10), time(11)),), earliest=date(2026, 1, 1))
     assert unsuitable(want, summer, summer.start - timedelta(days=3), LEAD) is None  # 10:00 CEST
     assert unsuitable(want, SEAT, NOW, LEAD) is None  # 10:00 CET
