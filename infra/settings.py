@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from domain.waitlist_rules import OfferTiming
+from infra.waitlist_settings import WaitlistSettingsError, offer_timing
+
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
 # The key-encryption key used when SLOTWISE_KEK is unset in dev and test mode; refused otherwise.
 DEV_KEK = hashlib.sha256(b"slotwise-dev-only-key-encryption-key").digest()
@@ -200,6 +203,7 @@ class Settings:
     # Anomaly report: an actor reading more distinct patients than this in the period asked.
     audit_distinct_patients: int = 50
     video: VideoSettings = field(default_factory=VideoSettings)
+    waitlist: OfferTiming = field(default_factory=OfferTiming)  # infra/waitlist_settings.py
 
     @property
     def dev(self) -> bool:
@@ -261,4 +265,12 @@ class Settings:
             audit_access_origin=_name(env, "SLOTWISE_AUDIT_ACCESS_ORIGIN", "slotwise/access-log"),
             audit_distinct_patients=_int(env, "SLOTWISE_AUDIT_DISTINCT_PATIENTS", 50),
             video=VideoSettings.from_env(env, mode),
+            waitlist=_waitlist(env),
         )
+
+
+def _waitlist(env: Mapping[str, str]) -> OfferTiming:
+    try:
+        return offer_timing(env)
+    except WaitlistSettingsError as error:
+        raise SettingsError(str(error)) from None

@@ -78,6 +78,7 @@ def build_scheduling(
     policies = Policies(
         hold=timedelta(minutes=settings.hold_minutes),
         video=VideoPolicy(video.lead, video.join_grace, video.token_lifetime),
+        waitlist=settings.waitlist,
     )
     env = eventstore_env(db, pool_size or settings.pool_size)
     return keys.bind(Scheduling)(env, clock=clock, policies=policies)
