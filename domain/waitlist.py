@@ -10,9 +10,7 @@ it again. The patient's search area is their personal data (encrypted with their
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -20,37 +18,19 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate, event
 
 from domain.actor import EventMeta
-from domain.errors import ConflictError, HoldExpiredError, InvalidTransitionError
-from domain.personal import PersonalData, personal
-from domain.waitlist_rules import Area, Seat, Want, Window, unsuitable
+from domain.errors import HoldExpiredError, InvalidTransitionError
+from domain.personal import PersonalData
+from domain.waitlist_offer import (
+    OPEN,
+    EntryStatus,
+    NotEligibleError,
+    Offer,
+    area_of,
+    stored_area,
+)
+from domain.waitlist_rules import Seat, Want, Window, unsuitable
 
-
-class EntryStatus(StrEnum):
-    WAITING = "waiting"
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    FULFILLED = "fulfilled"
-
-
-OPEN = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED, EntryStatus.DECLINED})
-
-
-class NotEligibleError(ConflictError):
-    """The entry may not be offered this seat now (status, cool-down, or the seat's fit)."""
-
-
-@dataclass(frozen=True)
-class Offer:
-    offer_id: UUID
-    slot_id: UUID
-    provider_id: UUID
-    appointment_id: UUID  # the hold on the seat, in the patient's name
-    slot_start: datetime
-    offered_at: datetime
-    expires_at: datetime
+__all__ = ["OPEN", "EntryStatus", "NotEligibleError", "Offer", "WaitlistEntry"]
 
 
 class WaitlistEntry(Aggregate):
@@ -115,7 +95,6 @@ class WaitlistEntry(Aggregate):
     @classmethod
     def join(cls, entry_id: UUID, patient_id: UUID, want: Want, **rest: Any) -> WaitlistEntry:
         """`rest`: tier, joined_at, moves_appointment_id, origin and meta."""
-        area = want.area
         return cls(
             id=entry_id,
             patient_id=patient_id,
@@ -126,19 +105,13 @@ class WaitlistEntry(Aggregate):
             earliest=want.earliest,
             deadline=want.deadline,
             windows=[w.as_dict() for w in want.windows],
-            area=None
-            if area is None
-            else personal(patient_id, [area.latitude, area.longitude, area.radius_km]),
+            area=stored_area(patient_id, want.area),
             moves_start=want.before,
             **rest,
         )
 
     @property
     def want(self) -> Want:
-        area: Area | None = None
-        if isinstance(self.area, PersonalData) and isinstance(self.area.value, list):
-            lat, lon, radius = (float(v) for v in self.area.value)  # type: ignore[arg-type]
-            area = Area(lat, lon, radius)
         return Want(
             provider_id=self.provider_id,
             specialty=self.specialty,
@@ -147,7 +120,7 @@ class WaitlistEntry(Aggregate):
             earliest=self.earliest,
             deadline=self.deadline,
             windows=tuple(Window.from_dict(w) for w in self.windows),
-            area=area,
+            area=area_of(self.area),
             before=self.moves_start,
         )
 
