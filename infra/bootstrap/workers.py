@@ -198,5 +198,6 @@ def offer_policy(settings: Settings, say: Say = print) -> Iterator[OfferPolicyPa
     with ExitStack() as stack:
         _, app, pool = worker_parts(settings, say, stack)
         timing = app.policies.waitlist
-        say(f"waitlist offers: answer times {timing.tiers}, cool-down {timing.cooldown}")
+        tiers = ", ".join(f"{answer} at {lead} ahead" for lead, answer in timing.tiers)
+        say(f"waitlist offers: answer within {tiers}; cool-down {timing.cooldown}")
         yield OfferPolicyParts(app, PostgresWaitlistWork(pool), SystemClock())

@@ -2,11 +2,12 @@
 scheduling worker, and the waitlist projection) and the offer policy (`slotwise worker
 waitlist`), on the real clock, with a 15 s answer time so an offer can run out in the test.
 
-Cancel -> the first entry is offered the seat under a hold -> accepting books it; decline ->
-the next entry; expiry -> the next entry, and a late accept is refused; a booking by someone
-else during an offer is refused; two seats freed at once go to two entries eligible for both;
-the same accept sent concurrently books once. After each, every seat is booked at most once and
-no hold is left behind."""
+A blocked window -> its patient is offered the nearest free seat and accepting moves the
+appointment there. Cancel -> the first entry is offered the seat under a hold -> accepting
+books it; decline -> the next entry; expiry -> the next entry, and a late accept is refused;
+a booking by someone else during an offer is refused; two seats freed at once go to two
+entries eligible for both; the same accept sent concurrently books once. After each, every
+seat is booked at most once and no hold is left behind."""
 
 from __future__ import annotations
 
@@ -230,3 +231,36 @@ def test_someone_elses_entry_is_not_found(clinic: Clinic) -> None:
     found = clinic.client.get(f"/v1/waitlist/{entry_id}", headers=stranger)
     assert found.status_code == 404
     assert found.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_blocked_patient_is_offered_the_nearest_free_seat_and_moves(clinic: Clinic) -> None:
+    outside, _ = clinic.booked_slot()  # just before the window
+    _, me = patient(clinic.client)
+    free_near = slot(clinic.client, clinic.provider_id, clinic.start + timedelta(hours=2))
+    slot(clinic.client, clinic.provider_id, clinic.start + timedelta(hours=9))
+    mine_slot = slot(clinic.client, clinic.provider_id, clinic.start + timedelta(hours=1))
+    booking = {"slot_id": str(mine_slot)}
+    mine = ok(clinic.client.post("/v1/appointments", json=booking, headers=me), 201)["id"]
+    window = {
+        "provider_id": str(clinic.provider_id),
+        "start": (clinic.start + timedelta(hours=1)).isoformat(),
+        "end": (clinic.start + timedelta(hours=1, minutes=30)).isoformat(),
+        "reason": "equipment service",
+    }
+    ok(clinic.client.post("/v1/slots/block", json=window, headers=STAFF), 200)
+
+    def entry_of_patient() -> list[dict[str, Any]]:
+        found = clinic.client.get("/v1/waitlist", headers=me)
+        return list(found.json()) if found.status_code == 200 else []
+
+    wait_until(lambda: bool(entry_of_patient()), timeout=40, what="the displaced entry")
+    entry_id = entry_of_patient()[0]["id"]
+    offer = clinic.open_offer(entry_id)
+    entry = clinic.entry(entry_id)
+    assert (entry["tier"], entry["origin"], entry["moves_appointment_id"]) == (0, "blocked", mine)
+    assert offer["slot_id"] == str(free_near)  # the nearest of the free seats
+    moved = ok(clinic.answer(entry_id, offer, "accept", me), 200)
+    assert moved["ids"]["appointment_id"] == mine  # the same appointment, moved
+    settled(clinic, free_near, [(mine, "booked")])
+    settled(clinic, mine_slot, [])
+    assert len(clinic.seats(outside)) == 1  # outside the window: left booked
