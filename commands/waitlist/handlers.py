@@ -30,7 +30,7 @@ from commands.waitlist.moves import WaitlistMoves
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.appointment import ACTIVE, RESCHEDULABLE, Appointment
-from domain.errors import ForbiddenError, NotFoundError, ValidationError
+from domain.errors import DomainError, ForbiddenError, NotFoundError, ValidationError
 from domain.patient import Patient
 from domain.provider import Provider
 from domain.slot import Slot
@@ -61,6 +61,13 @@ def require_entry(actor: Actor, entry: WaitlistEntry) -> None:
     if actor.role is Role.PATIENT and actor.subject == entry.patient_id:
         return
     raise NotFoundError(f"waitlist entry {entry.id} not found")
+
+
+def _accepted_already(entry: WaitlistEntry, offer_id: UUID) -> Outcome | None:
+    """The same accept again: nothing more to do, the same answer."""
+    if entry.accepted_offer_id != offer_id or entry.accepted_appointment_id is None:
+        return None
+    return Outcome(entry.id, [], {"appointment_id": entry.accepted_appointment_id})
 
 
 def seat_of(slot: Slot, provider: Provider) -> Seat:
@@ -197,10 +204,28 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         ws = Workspace(self)
         entry = self._entry(ws, cmd.entry_id, ctx.actor)
         require_role(ctx.actor, Role.PATIENT, Role.STAFF)
-        if entry.accepted_offer_id == cmd.offer_id and entry.accepted_appointment_id is not None:
-            # The same accept again: nothing more to do, the same answer.
-            ids = {"appointment_id": entry.accepted_appointment_id}
-            return Outcome(entry.id, [], ids)
+        repeat = _accepted_already(entry, cmd.offer_id)
+        if repeat is not None:
+            return repeat
+        try:
+            return self._accept(ws, entry, cmd, now, meta)
+        except DomainError:
+            # The same accept, committed between our read of the entry and of the hold,
+            # refuses us on the hold: answer as the repeat it is.
+            fresh = self.load(WaitlistEntry, cmd.entry_id, "waitlist entry")
+            repeat = _accepted_already(fresh, cmd.offer_id)
+            if repeat is None:
+                raise
+            return repeat
+
+    def _accept(
+        self,
+        ws: Workspace,
+        entry: WaitlistEntry,
+        cmd: AcceptWaitlistOffer,
+        now: datetime,
+        meta: EventMeta,
+    ) -> Outcome:
         offer = entry.open_offer(cmd.offer_id)
         moving = cmd.appointment_id or entry.moves_appointment_id
         moved: tuple[UUID, datetime] | None = None
