@@ -29,6 +29,7 @@ from api.controllers.slots import ScheduleController, SlotController
 from api.controllers.video import VideoController
 from api.controllers.video_record import VideoNoShowController, VideoRecordController
 from api.controllers.video_webhooks import VideoWebhookController
+from api.controllers.waitlist import WaitlistController
 from api.deps import DEPENDENCIES, Services, refuse_control_characters
 from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     video=adapters.video,
                     video_queries=adapters.video_queries,
                     follow_ups=adapters.follow_ups,
+                    waitlist=adapters.waitlist,
                 )
                 yield
 
@@ -107,6 +109,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             FeedbackController,
             VideoRecordController,
             VideoNoShowController,
+            WaitlistController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -41,6 +41,7 @@ from projections.scheduling import SchedulingProjection
 from projections.search import SearchBackend
 from projections.status import StatusQueries
 from projections.video_queries import VideoQueries
+from projections.waitlist_queries import WaitlistQueries
 
 T = TypeVar("T")
 
@@ -73,6 +74,7 @@ class Services:
     video: VideoRooms | None = None  # the video provider (issue 13)
     video_queries: VideoQueries | None = None
     follow_ups: FollowUpQueries | None = None  # open follow-up requests (issue 11)
+    waitlist: WaitlistQueries | None = None  # the waitlist (issue 11)
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -333,6 +335,7 @@ PARTS = {
     "video_rooms": "video",
     "video_queries": "video_queries",
     "follow_ups": "follow_ups",
+    "waitlist_queries": "waitlist",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

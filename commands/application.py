@@ -30,6 +30,7 @@ from domain.log import APPLICATION_NAME
 from domain.personal import PersonalData
 from domain.policies import BookingWindow, CancellationPolicy, CheckInWindow, NoShowPolicy
 from domain.video_visit import VideoPolicy
+from domain.waitlist_rules import OfferTiming
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 TCommand = TypeVar("TCommand", bound=Command)
@@ -51,6 +52,7 @@ class Policies:
     video: VideoPolicy = field(default_factory=VideoPolicy)
     # Recurring series: every occurrence starts within this time of the booking.
     series_horizon: timedelta = timedelta(days=366)
+    waitlist: OfferTiming = field(default_factory=OfferTiming)
 
 
 @dataclass

@@ -9,10 +9,13 @@ from commands.follow_ups.handlers import FollowUpCommands
 from commands.series.handlers import SeriesCommands
 from commands.slots.handlers import SlotCommands
 from commands.telehealth.handlers import TelehealthCommands
+from commands.waitlist.handlers import WaitlistCommands
 from domain.log import APPLICATION_NAME
 
 
+# WaitlistCommands builds on AppointmentCommands, so it comes first.
 class Scheduling(
+    WaitlistCommands,
     SeriesCommands,
     FollowUpCommands,
     FeedbackCommands,

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from domain.waitlist_rules import OfferTiming
+from infra.waitlist_settings import WaitlistSettingsError, offer_timing
+
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
 # The key-encryption key used when SLOTWISE_KEK is unset in dev and test mode; refused otherwise.
 DEV_KEK = hashlib.sha256(b"slotwise-dev-only-key-encryption-key").digest()
@@ -282,6 +285,7 @@ class Settings:
     audit_distinct_patients_by_role: tuple[tuple[str, int], ...] = ()
     video: VideoSettings = field(default_factory=VideoSettings)
     channels: ChannelSettings = field(default_factory=ChannelSettings)  # notification channels
+    waitlist: OfferTiming = field(default_factory=OfferTiming)  # infra/waitlist_settings.py
 
     @property
     def dev(self) -> bool:
@@ -347,4 +351,12 @@ class Settings:
             ),
             video=VideoSettings.from_env(env, mode),
             channels=ChannelSettings.from_env(env),
+            waitlist=_waitlist(env),
         )
+
+
+def _waitlist(env: Mapping[str, str]) -> OfferTiming:
+    try:
+        return offer_timing(env)
+    except WaitlistSettingsError as error:
+        raise SettingsError(str(error)) from None

@@ -469,3 +469,22 @@ class ListedVideoVisits(VideoQueries):
 
     def position(self) -> int:
         return 0
+
+
+class ListedWaitlist:
+    """A `projections.waitlist_queries.WaitlistQueries` over entries a test lists itself."""
+
+    def __init__(self, entries: Sequence[Any] = ()) -> None:
+        self.entries = list(entries)
+
+    def entries_of(self, patient_id: UUID, limit: int) -> list[Any]:
+        return [e for e in self.entries if e.patient_id == patient_id][:limit]
+
+    def entry(self, entry_id: UUID) -> Any:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def queue(self, provider_id: UUID | None, specialty: str | None, limit: int) -> list[Any]:
+        return []
+
+    def metrics(self, provider_id: UUID, start: datetime, end: datetime) -> Any:
+        raise NotImplementedError("metrics are tested on PostgreSQL")

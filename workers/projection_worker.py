@@ -27,6 +27,7 @@ from projections.delivery import failure_summary
 from projections.scheduling import SchedulingProjection
 from projections.search_projection import AggregateAt, SearchSink, search_projection
 from projections.video import VideoProjection
+from projections.waitlist import WaitlistProjection
 
 log = structlog.stdlib.get_logger("slotwise.worker")
 
@@ -34,6 +35,7 @@ PROJECTIONS: tuple[type[Projection[RowView]], ...] = (
     SchedulingProjection,
     AnalyticsProjection,
     VideoProjection,
+    WaitlistProjection,
 )
 
 # Starts one projection's runner (and whatever it needs) on the stack, which closes them.

@@ -43,11 +43,13 @@ from infra.bootstrap.workers import (
     HoldSweeper,
     KafkaProjection,
     LogProjections,
+    OfferPolicyParts,
     Relay,
     RoomKeeperParts,
     hold_sweeper,
     kafka_projection,
     log_projections,
+    offer_policy,
     relay,
     room_keeper,
     sealer,
@@ -91,3 +93,4 @@ __all__ = [
     "transient",
     "worker_parts",
 ]
+__all__ += ["OfferPolicyParts", "offer_policy"]

@@ -30,6 +30,7 @@ from infra.postgres.read_models.directory import PostgresDirectoryQueries
 from infra.postgres.read_models.follow_ups import PostgresFollowUpQueries
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.read_models.video import PostgresVideoQueries
+from infra.postgres.read_models.waitlist import PostgresWaitlistQueries
 from infra.postgres.search.backend import PostgresSearch
 from infra.postgres.status import PostgresStatus
 from infra.settings import Settings
@@ -45,6 +46,7 @@ from projections.queries import SchedulingQueries
 from projections.search import SearchBackend
 from projections.status import StatusQueries
 from projections.video_queries import VideoQueries
+from projections.waitlist_queries import WaitlistQueries
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class ApiAdapters:
     video: VideoRooms
     video_queries: VideoQueries
     follow_ups: FollowUpQueries
+    waitlist: WaitlistQueries
 
 
 @contextmanager
@@ -103,4 +106,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             video=stack.enter_context(video_rooms(settings)),
             video_queries=PostgresVideoQueries(pool),
             follow_ups=PostgresFollowUpQueries(pool),
+            waitlist=PostgresWaitlistQueries(pool),
         )

@@ -31,10 +31,12 @@ from infra.settings import Settings, SettingsError
 from projections.search_projection import SearchProjection
 from projections.status import PROJECTION_NAMES
 from projections.video import VideoProjection
+from projections.waitlist import WaitlistProjection
 
 Say = Callable[[str], None]
 # Every projection with a watermark, search included (it is not rebuilt by `rebuild`).
-TRACKED = (*PROJECTION_NAMES, SearchProjection.name, VideoProjection.name)
+TRACKED: tuple[str, ...] = (*PROJECTION_NAMES, SearchProjection.name, VideoProjection.name)
+TRACKED += (WaitlistProjection.name,)
 
 
 class SetupError(RuntimeError):
@@ -76,6 +78,7 @@ def build_scheduling(
     policies = Policies(
         hold=timedelta(minutes=settings.hold_minutes),
         video=VideoPolicy(video.lead, video.join_grace, video.token_lifetime),
+        waitlist=settings.waitlist,
     )
     env = eventstore_env(db, pool_size or settings.pool_size)
     return keys.bind(Scheduling)(env, clock=clock, policies=policies)

@@ -35,6 +35,7 @@ from infra.postgres.pool import connection_pool
 from infra.postgres.projection_state import PostgresProjectionState
 from infra.postgres.read_models.scheduling import PostgresSchedulingQueries
 from infra.postgres.read_models.video import PostgresVideoQueries
+from infra.postgres.read_models.waitlist_work import PostgresWaitlistWork
 from infra.postgres.rebuild import PROJECTIONS as ROW_PROJECTIONS
 from infra.postgres.relay_store import LogListener, PostgresPositions
 from infra.postgres.rows import PostgresRowView
@@ -49,6 +50,7 @@ from projections.queries import SchedulingQueries
 from projections.search_projection import SearchProjection, SearchSink
 from projections.status import PROJECTION_NAMES
 from projections.video import VideoProjection
+from projections.waitlist import WaitlistProjection
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ def log_projections(
             sink = importlib.import_module("infra.opensearch.sink")
             search = sink.opensearch_search_view(backend)
             say(f"search documents go to OpenSearch at {redacted(str(settings.opensearch_url))}")
-    rows = PostgresRowView if set(names) & {*PROJECTION_NAMES, VideoProjection.name} else None
+    row_names = {*PROJECTION_NAMES, VideoProjection.name, WaitlistProjection.name}
+    rows = PostgresRowView if set(names) & row_names else None
     with (
         personal_data_keys(settings, db.conninfo) as keys,
         connection_pool(db.conninfo, max_size=1) as pool,
@@ -209,3 +212,21 @@ def room_keeper(settings: Settings, say: Say = print) -> Iterator[RoomKeeperPart
             AnnouncedTracking,
             report,
         )
+
+
+@dataclass(frozen=True)
+class OfferPolicyParts:
+    app: Scheduling
+    work: PostgresWaitlistWork
+    clock: Clock
+
+
+@contextmanager
+def offer_policy(settings: Settings, say: Say = print) -> Iterator[OfferPolicyParts]:
+    """The waitlist's offer policy: the projection's work rows and the application."""
+    with ExitStack() as stack:
+        _, app, pool = worker_parts(settings, say, stack)
+        timing = app.policies.waitlist
+        tiers = ", ".join(f"{answer} at {lead} ahead" for lead, answer in timing.tiers)
+        say(f"waitlist offers: answer within {tiers}; cool-down {timing.cooldown}")
+        yield OfferPolicyParts(app, PostgresWaitlistWork(pool), SystemClock())

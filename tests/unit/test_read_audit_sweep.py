@@ -146,6 +146,7 @@ VALUES = {
     "patient_id": str(PATIENT),
     "correlation_id": str(uuid.uuid4()),
     "series_id": str(uuid.uuid4()),
+    "entry_id": str(uuid.uuid4()),
 }
 REQUIRED = {
     "/v1/providers/{provider_id}/schedule": {"day": "2030-01-08"},

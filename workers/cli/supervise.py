@@ -31,6 +31,9 @@ ALWAYS: Children = [
     # Video visits: the video projection (the log only) and the room policy acting on it.
     ("video-projection", ["worker", "project", "video", "--source", "log"]),
     ("video", ["worker", "video"]),
+    # Waitlist: its projection (the log only) and the offer policy acting on it.
+    ("waitlist-projection", ["worker", "project", "waitlist", "--source", "log"]),
+    ("waitlist", ["worker", "waitlist"]),
     ("sealer", ["worker", "seal"]),
     ("access-sealer", ["worker", "seal", "--log", "access"]),
     ("api", ["serve"]),

@@ -21,10 +21,12 @@ from workers.sealer import run_sealer
 from workers.video_policy import RoomKeeper, run_room_keeper
 from workers.video_recording import NAME as RECORDING
 from workers.video_recording import recording_policy
+from workers.waitlist_policy import OfferPolicy, run_offer_policy
 
 ROW_PROJECTIONS = ("scheduling", "analytics")
 # search loads aggregates and video is read from the log only
-LOG_PROJECTIONS = (*ROW_PROJECTIONS, "search", "video")
+LOG_PROJECTIONS: tuple[str, ...] = (*ROW_PROJECTIONS, "search", "video")
+LOG_PROJECTIONS += ("waitlist",)
 
 
 def register(commands: Any) -> None:
@@ -60,6 +62,8 @@ def register(commands: Any) -> None:
     kinds.add_parser("relay", help="publish the event log to Kafka").set_defaults(func=cmd_relay)
     video = kinds.add_parser("video", help="open, move and close video visits' rooms")
     video.set_defaults(func=cmd_video)
+    waitlist = kinds.add_parser("waitlist", help="offer freed seats to the waitlist")
+    waitlist.set_defaults(func=cmd_waitlist)
     seal = kinds.add_parser("seal", help="seal the event log and sign checkpoints (docs/audit.md)")
     seal.add_argument(
         "--log",
@@ -153,3 +157,8 @@ def cmd_video(_: argparse.Namespace) -> None:
         finally:
             stop.set()
             recorder.join()
+
+
+def cmd_waitlist(_: argparse.Namespace) -> None:
+    with bootstrap.offer_policy(settings(), say) as parts:
+        run_offer_policy(OfferPolicy(parts.app, parts.work, parts.clock), stop_on_signals())
