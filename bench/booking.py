@@ -154,9 +154,10 @@ def report(db: Database, count: int) -> list[str]:
         f"{'writers':>7} {'bookings/s':>11} {'events/s':>9} {'base tx/s':>10} "
         f"{'base rows/s':>11} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'base p99':>8}",
     ]
+    ratios: dict[int, float] = {}
     for writers in WRITERS:
         ours, base, per_booking = measure(db, writers, count)
-        ratio = ours.rows_per_s / base.rows_per_s
+        ratio = ratios[writers] = ours.rows_per_s / base.rows_per_s
         lines.append(
             f"{writers:>7} {ours.ops_per_s:>11.0f} {ours.rows_per_s:>9.0f} {base.ops_per_s:>10.0f} "
             f"{base.rows_per_s:>11.0f} {ratio:>6.2f} "
@@ -165,4 +166,5 @@ def report(db: Database, count: int) -> list[str]:
             f"{percentile(base.latencies, 99) * 1000:>8.1f}"
         )
     lines.append(f"(events per booking: {per_booking:.1f}; ratio = our events/s ÷ baseline rows/s)")
+    lines += [f"ratio booking-{w}w: {r:.2f}" for w, r in ratios.items()]
     return lines
