@@ -13,7 +13,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import audit, booking, http, privacy, projection_lag, read_audit, rebuild, search
+from bench import (
+    audit,
+    booking,
+    http,
+    privacy,
+    projection_lag,
+    queries,
+    read_audit,
+    rebuild,
+    search,
+)
 from bench.setup import bench_database
 
 
@@ -28,10 +38,11 @@ class Sizes:
     audit_slots: int
     read_requests: int
     read_rounds: int
+    query_seconds: float
 
 
-FULL = Sizes(400, 200, 1000, 1.0, 200, 2000, read_audit.ROUNDS)
-QUICK = Sizes(30, 12, 60, 0.02, 40, 150, 1)
+FULL = Sizes(400, 200, 1000, 1.0, 200, 2000, read_audit.ROUNDS, 10.0)
+QUICK = Sizes(30, 12, 60, 0.02, 40, 150, 1, 1.0)
 
 Section = Callable[[Sizes, Path], Iterable[str]]
 
@@ -44,6 +55,11 @@ def _booking(sizes: Sizes, logs: Path) -> Iterable[str]:
 def _http(sizes: Sizes, logs: Path) -> Iterable[str]:
     with bench_database() as db:
         yield from http.report(db, sizes.bookings, logs)
+
+
+def _queries(sizes: Sizes, logs: Path) -> Iterable[str]:
+    with bench_database() as db:
+        yield from queries.report(db, sizes.bookings, sizes.query_seconds, logs)
 
 
 def _projection_lag(sizes: Sizes, logs: Path) -> Iterable[str]:
@@ -79,6 +95,7 @@ def _read_audit(sizes: Sizes, logs: Path) -> Iterable[str]:
 SECTIONS: dict[str, Section] = {
     "booking": _booking,
     "http": _http,
+    "queries": _queries,
     "projection-lag": _projection_lag,
     "rebuild": _rebuild,
     "privacy": _privacy,

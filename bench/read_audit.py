@@ -4,7 +4,6 @@ alternating sides, printed as a ratio (the goal is at least 0.8)."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,8 +13,8 @@ import httpx
 from eventsourcing.projection import ProjectionRunner
 
 from api.auth import mint_token
-from bench.http import CLIENTS, _start
-from bench.setup import ROOT, STAFF, make_bookables, percentile, scheduling
+from bench.http import CLIENTS, _start, server_env
+from bench.setup import STAFF, make_bookables, percentile, scheduling
 from commands.appointments.messages import BookAppointment
 from domain.actor import Role
 from infra.postgres.database import Database, eventstore_env
@@ -79,14 +78,7 @@ def report(
     finally:
         app.close()
     _project(db, head)
-    env = {
-        **os.environ,
-        "DATABASE_URL": db.conninfo,
-        "SLOTWISE_MODE": "test",
-        "SLOTWISE_POOL_SIZE": "10",
-        "SLOTWISE_RATE_LIMIT_PER_MINUTE": "100000000",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = server_env(db)
     token = mint_token(DEV_SIGNING_KEY, "slotwise", Role.STAFF, STAFF.actor.subject)
     paths = [f"/v1/appointments/{ids[n % len(ids)]}" for n in range(requests)]
     results: dict[str, list[tuple[float, list[float], int]]] = {"off": [], "on": []}

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.sql import Composable
 from psycopg_pool import ConnectionPool
 
-from bench.booking import Run, run_threads
+from bench.booking import Run, merged, run_threads
 from bench.setup import percentile
 from infra.postgres.database import Database
 from infra.postgres.search.backend import PostgresSearch
@@ -283,15 +283,6 @@ def check(
     return same, pages
 
 
-def _merged(runs: list[Run]) -> Run:
-    return Run(
-        sum(r.operations for r in runs),
-        sum(r.rows for r in runs),
-        sum(r.seconds for r in runs),
-        [latency for r in runs for latency in r.latencies],
-    )
-
-
 def _row(what: str, run: Run) -> str:
     return (
         f"{what:<26} {run.ops_per_s:>7.0f} {percentile(run.latencies, 50) * 1000:>7.1f} "
@@ -320,7 +311,7 @@ def report(db: Database, scale: float = 1.0) -> list[str]:
         for _ in range(ROUNDS):
             rounds["ours"].append(run_threads(THREADS, backend_work(search, now, requests)))
             rounds["raw"].append(run_threads(THREADS, raw_work(db.conninfo, statements, requests)))
-        ours, raw = _merged(rounds["ours"]), _merged(rounds["raw"])
+        ours, raw = merged(rounds["ours"]), merged(rounds["raw"])
     ratio = ours.ops_per_s / raw.ops_per_s
     sample = ", ".join(f"{q[0]}@{q[1]}+{q[2]}" for q in QUERIES)
     return [
