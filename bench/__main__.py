@@ -22,6 +22,7 @@ from bench import (
     queries,
     read_audit,
     rebuild,
+    scale,
     search,
 )
 from bench.setup import bench_database
@@ -39,10 +40,13 @@ class Sizes:
     read_requests: int
     read_rounds: int
     query_seconds: float
+    scale: scale.Sizes
 
 
-FULL = Sizes(400, 200, 1000, 1.0, 200, 2000, read_audit.ROUNDS, 10.0)
-QUICK = Sizes(30, 12, 60, 0.02, 40, 150, 1, 1.0)
+FULL = Sizes(
+    400, 200, 1000, 1.0, 200, 2000, read_audit.ROUNDS, 10.0, scale.Sizes(10_000, 1_000_000, 200)
+)
+QUICK = Sizes(30, 12, 60, 0.02, 40, 150, 1, 1.0, scale.Sizes(2_000, 10_000, 20))
 
 Section = Callable[[Sizes, Path], Iterable[str]]
 
@@ -60,6 +64,11 @@ def _http(sizes: Sizes, logs: Path) -> Iterable[str]:
 def _queries(sizes: Sizes, logs: Path) -> Iterable[str]:
     with bench_database() as db:
         yield from queries.report(db, sizes.bookings, sizes.query_seconds, logs)
+
+
+def _scale(sizes: Sizes, logs: Path) -> Iterable[str]:
+    with bench_database() as db:
+        yield from scale.report(db, sizes.scale)
 
 
 def _projection_lag(sizes: Sizes, logs: Path) -> Iterable[str]:
@@ -98,6 +107,7 @@ SECTIONS: dict[str, Section] = {
     "queries": _queries,
     "projection-lag": _projection_lag,
     "rebuild": _rebuild,
+    "scale": _scale,
     "privacy": _privacy,
     "search": _search,
     "audit": _audit,
