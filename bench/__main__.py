@@ -46,7 +46,7 @@ class Sizes:
 FULL = Sizes(
     400, 200, 1000, 1.0, 200, 2000, read_audit.ROUNDS, 10.0, scale.Sizes(10_000, 1_000_000, 200)
 )
-QUICK = Sizes(30, 12, 60, 0.02, 40, 150, 1, 1.0, scale.Sizes(2_000, 10_000, 20))
+QUICK = Sizes(30, 8, 60, 0.02, 40, 150, 1, 1.0, scale.Sizes(1_000, 5_000, 10))
 
 Section = Callable[[Sizes, Path], Iterable[str]]
 

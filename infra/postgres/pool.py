@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 # How long a caller waits for a connection before PoolTimeout (an OperationalError).
@@ -40,6 +41,26 @@ class CheckOnErrorPool(ConnectionPool[Any]):
             with contextlib.suppress(Exception):
                 self.check()
             raise
+
+
+@contextmanager
+def one_statement(pool: ConnectionPool[Any]) -> Iterator[Any]:
+    """A connection for one read-only statement, in autocommit: the statement is its own
+    transaction, without the BEGIN and COMMIT round trips of the pool's default (two of a
+    query's three). Not for several statements that must see one snapshot, nor for writes."""
+    with pool.connection() as conn:
+        if conn.autocommit or conn.info.transaction_status != TransactionStatus.IDLE:
+            # Already autocommit, or a caller's transaction lent through a pool-like wrapper
+            # (an as-of view reads one snapshot): read in it.
+            yield conn
+            return
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            # A broken connection is discarded by the pool whatever its mode.
+            with contextlib.suppress(psycopg.Error):
+                conn.autocommit = False
 
 
 def connection_pool(
