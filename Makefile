@@ -44,8 +44,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## QUICK=1: a small version of every section; ONLY=section: that section alone.
 bench: install
-	SLOTWISE_MODE=test $(BIN)/python -m bench
+	SLOTWISE_MODE=test $(BIN)/python -m bench $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

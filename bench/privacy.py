@@ -138,6 +138,8 @@ def report(count: int) -> list[str]:
         f"{on_rebuild / off_rebuild:>6.2f}",
         f"(personal values stored per booking with encryption on: {stored:.1f}; goal for "
         "bookings: ratio ≥ 0.9)",
+        f"ratio privacy-booking: {on.ops_per_s / off.ops_per_s:.2f}",
+        f"ratio privacy-rebuild: {on_rebuild / off_rebuild:.2f}",
     ]
     if stored == 0:
         lines.append("(0: the events carry no PersonalData yet, so this measures the wiring only)")

@@ -123,6 +123,7 @@ def report(
             f"{max(lags) * 1000:>7.1f}"
         )
     lines.append(
-        f"ratio of p50 (Kafka / direct): {percentile(kafka, 50) / percentile(direct, 50):.2f}"
+        f"ratio projection-lag: {percentile(kafka, 50) / percentile(direct, 50):.2f} "
+        "(p50, Kafka / direct)"
     )
     return lines

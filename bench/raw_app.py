@@ -1,5 +1,6 @@
-"""The HTTP baseline: a bare Litestar endpoint doing one insert transaction of the same rows a
-booking writes, under the same server, auth and pool settings as the real API."""
+"""The HTTP baselines, under the same server, auth and pool settings as the real API: a bare
+Litestar endpoint doing one insert transaction of the same rows a booking writes, and one
+reading an appointment's read-model row by primary key (the queries section's baseline)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 import msgspec
 import uvicorn
-from litestar import Litestar, post
+from litestar import Litestar, get, post
+from litestar.exceptions import NotFoundException
 from psycopg_pool import ConnectionPool
 
 from api.auth import jwt_auth
@@ -35,8 +37,21 @@ def build(pool: ConnectionPool[Any], settings: Settings) -> Litestar:
             )
         return {"id": str(data.slot_id)}
 
+    @get("/raw/{appointment_id:uuid}", sync_to_thread=True)
+    def by_key(appointment_id: uuid.UUID) -> dict[str, Any]:
+        with pool.connection() as conn:
+            row = conn.execute(
+                "SELECT id, patient_id, provider_id, slot_id, start_at, end_at, status "
+                "FROM rm_appointments WHERE id = %s",
+                (appointment_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFoundException()
+        keys = ("id", "patient_id", "provider_id", "slot_id", "start", "end", "status")
+        return dict(zip(keys, row, strict=True))
+
     auth = jwt_auth(settings.jwt_secret, settings.jwt_issuer)
-    return Litestar([raw], on_app_init=[auth.on_app_init])
+    return Litestar([raw, by_key], on_app_init=[auth.on_app_init])
 
 
 def main() -> None:

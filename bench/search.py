@@ -18,7 +18,7 @@ import psycopg
 from psycopg.sql import Composable
 from psycopg_pool import ConnectionPool
 
-from bench.booking import Run, run_threads
+from bench.booking import Run, merged, run_threads
 from bench.setup import percentile
 from infra.postgres.database import Database
 from infra.postgres.search.backend import PostgresSearch
@@ -74,10 +74,10 @@ def _name(rng: random.Random) -> str:
     return f"Dr. {word()} {word()}"
 
 
-def providers(rng: random.Random) -> list[ProviderDocument]:
+def providers(rng: random.Random, count: int = PROVIDERS) -> list[ProviderDocument]:
     out = []
     cities = list(CITIES.items())
-    for _ in range(PROVIDERS):
+    for _ in range(count):
         city, centre = rng.choice(cities)
         specs = rng.sample(SPECIALIZATIONS, rng.randint(1, 2))
         out.append(
@@ -105,11 +105,13 @@ def providers(rng: random.Random) -> list[ProviderDocument]:
     return out
 
 
-def slots(rng: random.Random, owners: Sequence[ProviderDocument], now: datetime) -> list[Any]:
-    """SLOTS slots spread over the next 30 days, some full, some blocked."""
+def slots(
+    rng: random.Random, owners: Sequence[ProviderDocument], now: datetime, count: int = SLOTS
+) -> list[Any]:
+    """`count` slots spread over the next 30 days, some full, some blocked."""
     start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     out = []
-    for n in range(SLOTS):
+    for n in range(count):
         at = start + timedelta(minutes=15 * rng.randrange(30 * 24 * 4))
         capacity = 1 if rng.random() < 0.9 else 4
         out.append(
@@ -139,10 +141,10 @@ def _copy_slots(conninfo: str, documents: Sequence[SlotDocument]) -> None:
                 copy.write_row((*row, d.location, d.room, d.status, d.capacity, d.free_seats))
 
 
-def index(db: Database, search: PostgresSearch, now: datetime) -> list[str]:
+def index(db: Database, search: PostgresSearch, now: datetime, scale: float = 1.0) -> list[str]:
     rng = random.Random(20240601)
-    provider_docs = providers(rng)
-    slot_docs = slots(rng, provider_docs, now)
+    provider_docs = providers(rng, int(PROVIDERS * scale))
+    slot_docs = slots(rng, provider_docs, now, int(SLOTS * scale))
     began = time.perf_counter()
     for i in range(0, len(provider_docs), PROVIDER_BATCH):
         search.put_providers(provider_docs[i : i + PROVIDER_BATCH])
@@ -214,7 +216,9 @@ def captured(conninfo: str, now: datetime) -> list[list[Statement]]:
     return out
 
 
-def backend_work(search: PostgresSearch, now: datetime) -> list[Callable[[], int]]:
+def backend_work(
+    search: PostgresSearch, now: datetime, requests: int = REQUESTS
+) -> list[Callable[[], int]]:
     queries = [query(*q) for q in QUERIES]
 
     def one(n: int) -> Callable[[], int]:
@@ -223,10 +227,12 @@ def backend_work(search: PostgresSearch, now: datetime) -> list[Callable[[], int
 
         return run
 
-    return [one(n) for n in range(REQUESTS)]
+    return [one(n) for n in range(requests)]
 
 
-def raw_work(conninfo: str, statements: list[list[Statement]]) -> list[Callable[[], int]]:
+def raw_work(
+    conninfo: str, statements: list[list[Statement]], requests: int = REQUESTS
+) -> list[Callable[[], int]]:
     """Each request: the captured statements, in one transaction, rows fetched as tuples."""
     local = threading.local()
 
@@ -245,7 +251,7 @@ def raw_work(conninfo: str, statements: list[list[Statement]]) -> list[Callable[
 
         return run
 
-    return [one(n) for n in range(REQUESTS)]
+    return [one(n) for n in range(requests)]
 
 
 def check(
@@ -277,15 +283,6 @@ def check(
     return same, pages
 
 
-def _merged(runs: list[Run]) -> Run:
-    return Run(
-        sum(r.operations for r in runs),
-        sum(r.rows for r in runs),
-        sum(r.seconds for r in runs),
-        [latency for r in runs for latency in r.latencies],
-    )
-
-
 def _row(what: str, run: Run) -> str:
     return (
         f"{what:<26} {run.ops_per_s:>7.0f} {percentile(run.latencies, 50) * 1000:>7.1f} "
@@ -293,36 +290,41 @@ def _row(what: str, run: Run) -> str:
     )
 
 
-def report(db: Database) -> list[str]:
+def report(db: Database, scale: float = 1.0) -> list[str]:
+    """The section at full size, or a `scale` of its documents and requests (quick runs)."""
     now = datetime.now(UTC)
+    requests = max(int(REQUESTS * scale), 4 * THREADS)
     with ConnectionPool(db.conninfo, min_size=THREADS, max_size=THREADS, open=True) as pool:
         search = PostgresSearch(pool)
-        lines = index(db, search, now)
+        lines = index(db, search, now, scale)
         statements = captured(db.conninfo, now)
         # Same answers both ways, and a warm cache for both.
         hits = [len(search.providers(query(*q), now).hits) for q in QUERIES]
         same_sql, raw_hits = check(db.conninfo, statements, now)
-        for work in (backend_work(search, now), raw_work(db.conninfo, statements)):
+        for work in (
+            backend_work(search, now, requests),
+            raw_work(db.conninfo, statements, requests),
+        ):
             run_threads(THREADS, work[: 4 * THREADS])
         # Alternate the two, ROUNDS times each, so neither always runs on the warmer cache.
         rounds: dict[str, list[Run]] = {"ours": [], "raw": []}
         for _ in range(ROUNDS):
-            rounds["ours"].append(run_threads(THREADS, backend_work(search, now)))
-            rounds["raw"].append(run_threads(THREADS, raw_work(db.conninfo, statements)))
-        ours, raw = _merged(rounds["ours"]), _merged(rounds["raw"])
+            rounds["ours"].append(run_threads(THREADS, backend_work(search, now, requests)))
+            rounds["raw"].append(run_threads(THREADS, raw_work(db.conninfo, statements, requests)))
+        ours, raw = merged(rounds["ours"]), merged(rounds["raw"])
     ratio = ours.ops_per_s / raw.ops_per_s
     sample = ", ".join(f"{q[0]}@{q[1]}+{q[2]}" for q in QUERIES)
     return [
         *lines,
         "",
         f"## Provider query (text + 30 km radius, distance sort, insurance + accepting "
-        f"filters, 3 facets), {REQUESTS * ROUNDS} requests from {THREADS} threads "
+        f"filters, 3 facets), {requests * ROUNDS} requests from {THREADS} threads "
         f"({ROUNDS} alternating rounds each)",
         f"{'what':<26} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}",
         _row("PostgresSearch.providers", ours),
         _row("same SQL, plain psycopg", raw),
-        f"ratio (ours ÷ raw req/s): {ratio:.2f}; {len(statements[0])} statements per request, "
-        f"captured from providers() itself",
+        f"{len(statements[0])} statements per request, captured from providers() itself",
+        f"ratio search: {ratio:.2f} (ours ÷ raw req/s)",
         f"hits per query: providers() {hits}, raw page rows {raw_hits}; captured SQL "
         f"{'matches' if same_sql else 'DIFFERS from'} provider_sql()",
         f"(queries cycled: {sample})",

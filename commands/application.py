@@ -23,6 +23,7 @@ from tenacity import (
 from commands.context import CommandContext
 from commands.idempotency import IdempotencyRecord, fingerprint, record_id
 from commands.ports import Clock, KeyStore, SystemClock
+from commands.prefetch import ABSENT, Prefetch, named_ids
 from commands.structs import Command, CommandResult, encode
 from domain.actor import EventMeta
 from domain.errors import ConcurrencyError, DomainError, NotFoundError, ValidationError
@@ -189,6 +190,7 @@ class SlotwiseApplication(Application[UUID]):
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.policies = policies or Policies()
+        self._prefetch = Prefetch()
 
     @classmethod
     def with_personal_data(cls, personal_data: Transcoding, keys: KeyStore) -> type[Self]:
@@ -220,9 +222,16 @@ class SlotwiseApplication(Application[UUID]):
         transcoder.register(EventMetaAsDict())
         transcoder.register(self._personal_data)
 
+    def _get(self, aggregate_id: UUID) -> object:
+        """The aggregate: the copy this attempt prefetched, else from the store."""
+        found = self._prefetch.take(aggregate_id)
+        if found is ABSENT:
+            raise AggregateNotFoundError(aggregate_id)
+        return found if found is not None else self.repository.get(aggregate_id)
+
     def load(self, cls: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self._get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):
@@ -231,7 +240,7 @@ class SlotwiseApplication(Application[UUID]):
 
     def load_or_none(self, cls: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
         try:
-            found: object = self.repository.get(aggregate_id)
+            found: object = self._get(aggregate_id)
         except AggregateNotFoundError:
             return None
         aggregate = found
@@ -240,7 +249,7 @@ class SlotwiseApplication(Application[UUID]):
     def exists(self, aggregate_id: UUID) -> bool:
         """Whether any aggregate has this id (ids are shared by every aggregate type)."""
         try:
-            self.repository.get(aggregate_id)
+            self._get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True
@@ -260,11 +269,20 @@ class SlotwiseApplication(Application[UUID]):
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._attempt(command, ctx, handler)
+                    return self._prefetched_attempt(command, ctx, handler)
         except RetryError:
             msg = "the resource was changed by concurrent requests; retry the command"
             raise ConcurrencyError(msg) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prefetched_attempt(
+        self, command: TCommand, ctx: CommandContext, handler: Handler[TCommand]
+    ) -> CommandResult:
+        """One attempt, with the aggregates the command names read in one round trip."""
+        key = ctx.idempotency_key
+        rid = record_id(ctx.actor.subject, key) if key is not None else None
+        with self._prefetch.attempt(self, named_ids(command, ctx.actor.subject, rid)):
+            return self._attempt(command, ctx, handler)
 
     def _attempt(
         self, command: TCommand, ctx: CommandContext, handler: Handler[TCommand]

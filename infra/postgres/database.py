@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 
 from commands.scheduling import Scheduling
+from infra.postgres.eventstore import FACTORY_TOPIC
 from infra.postgres.migrations import apply_migrations
 from infra.postgres.server import PostgresLocation, conninfo_for
 
@@ -42,7 +43,9 @@ def eventstore_env(db: Database, pool_size: int, *, create_tables: bool = False)
     once, so everyone else finds them made."""
     loc = db.location
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # eventsourcing's PostgreSQL store, checking connections on error instead of pinging
+        # each one as it is checked out, with batched aggregate reads (infra/postgres/eventstore).
+        "PERSISTENCE_MODULE": FACTORY_TOPIC,
         "POSTGRES_DBNAME": db.dbname,
         "POSTGRES_HOST": loc.host,
         "POSTGRES_PORT": str(loc.port),
@@ -51,7 +54,7 @@ def eventstore_env(db: Database, pool_size: int, *, create_tables: bool = False)
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "n",
         "CREATE_TABLE": "y" if create_tables else "n",
     }
 

@@ -1,15 +1,23 @@
 """The connection pools of read models and worker state.
 
-Each connection is checked as it is handed out, so one broken by a server restart is replaced
-rather than failing the first query after the database returns; and a caller waits a bounded
-time for a connection, so an outage answers with an error that says so (the API's 503) instead
-of holding the request."""
+A connection is not pinged as it is handed out (a round trip per query; issue 16 measured it):
+it is checked on error instead. When a query fails for want of its connection (a server
+restart cut them all), every idle connection of the pool is checked at once and the dead ones
+replaced, so the failure is the one request's (the API answers 503) and the next gets a live
+connection; psycopg_pool also drops a broken connection when it is returned. A caller waits a
+bounded time for a connection, so an outage answers with an error that says so (the API's 503)
+instead of holding the request."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from psycopg_pool import ConnectionPool
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 # How long a caller waits for a connection before PoolTimeout (an OperationalError).
 WAIT_FOR_CONNECTION = 5.0
@@ -19,14 +27,49 @@ WAIT_FOR_CONNECTION = 5.0
 RECONNECT_FOR = 2.0
 
 
+class CheckOnErrorPool(ConnectionPool[Any]):
+    """A pool that checks its idle connections when one in use fails."""
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[Any]:
+        try:
+            with super().connection(timeout) as conn:
+                yield conn
+        except PoolTimeout:
+            raise
+        except psycopg.OperationalError:
+            with contextlib.suppress(Exception):
+                self.check()
+            raise
+
+
+@contextmanager
+def one_statement(pool: ConnectionPool[Any]) -> Iterator[Any]:
+    """A connection for one read-only statement, in autocommit: the statement is its own
+    transaction, without the BEGIN and COMMIT round trips of the pool's default (two of a
+    query's three). Not for several statements that must see one snapshot, nor for writes."""
+    with pool.connection() as conn:
+        if conn.autocommit or conn.info.transaction_status != TransactionStatus.IDLE:
+            # Already autocommit, or a caller's transaction lent through a pool-like wrapper
+            # (an as-of view reads one snapshot): read in it.
+            yield conn
+            return
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            # A broken connection is discarded by the pool whatever its mode.
+            with contextlib.suppress(psycopg.Error):
+                conn.autocommit = False
+
+
 def connection_pool(
     conninfo: str, max_size: int, timeout: float = WAIT_FOR_CONNECTION
 ) -> ConnectionPool[Any]:
-    return ConnectionPool(
+    return CheckOnErrorPool(
         conninfo,
         min_size=1,
         max_size=max_size,
-        check=ConnectionPool.check_connection,
         timeout=timeout,
         reconnect_timeout=RECONNECT_FOR,
         kwargs={"connect_timeout": 5},

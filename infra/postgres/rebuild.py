@@ -23,6 +23,7 @@ from psycopg import errors, sql
 from commands.scheduling import Scheduling
 from domain.log import APPLICATION_NAME
 from infra.postgres import shadow
+from infra.postgres.batched_rows import BatchedChanges
 from infra.postgres.database import events_table
 from infra.postgres.tracking import notify_position, read_watermark, tracking_table
 from projections import analytics, scheduling, video
@@ -196,15 +197,18 @@ class Rebuild:
         at = f"positions {notifications[0].id} to {notifications[-1].id}"
         try:
             with conn.pipeline(), conn.cursor() as cur:
+                # Upserts in bulk: a multi-row statement per table and shape (batched_rows).
+                changes = BatchedChanges(cur, shadow.shadow_of)
                 for notification in notifications:
                     at = f"position {notification.id} ({notification.topic})"
                     event = self._log.mapper.to_domain_event(notification)
-                    shadow.apply_to_shadows(cur, self._spec.changes_for(event))
+                    changes.add(self._spec.changes_for(event))
                     versions[event.originator_id] = max(
                         event.originator_version, versions.get(event.originator_id, 0)
                     )
                 # Statements run at the pipeline's end: a database error names the whole batch.
                 at = f"positions {notifications[0].id} to {notifications[-1].id}"
+                changes.flush()
                 shadow.record_versions(cur, self._spec.name, versions)
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             raise

@@ -26,7 +26,7 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
 
 
-def _adapt(value: Any) -> Any:
+def adapt(value: Any) -> Any:
     if isinstance(value, dict):
         return Jsonb(value, dumps=lambda v: json.dumps(v, default=_json_default))
     return value
@@ -46,7 +46,7 @@ def bind_params(change: Change) -> dict[str, Any]:
     if isinstance(change, Redact):
         params.update({"marker": change.marker, "keep": list(change.keep)})
     elif not isinstance(change, Delete):
-        params.update({f"v_{k}": _adapt(v) for k, v in change.values.items()})
+        params.update({f"v_{k}": adapt(v) for k, v in change.values.items()})
     return params
 
 
@@ -81,6 +81,11 @@ def _render(kind: str, table: str, key: Names, values: Names, merge: Names) -> s
         *(sql.Placeholder(f"k_{k}") for k in key),
         *(sql.Placeholder(f"v_{k}") for k in values),
     ]
+    return upsert_sql(target, key, values, sql.SQL("({})").format(sql.SQL(", ").join(placeholders)))
+
+
+def upsert_sql(target: sql.Identifier, key: Names, values: Names, rows: sql.Composable) -> str:
+    """INSERT of `rows` (a VALUES list) into `target`; on a conflict of `key`, set `values`."""
     on_conflict = (
         sql.SQL("DO UPDATE SET ")
         + sql.SQL(", ").join(
@@ -90,11 +95,11 @@ def _render(kind: str, table: str, key: Names, values: Names, merge: Names) -> s
         else sql.SQL("DO NOTHING")
     )
     return (
-        sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {}")
+        sql.SQL("INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) {}")
         .format(
             target,
             sql.SQL(", ").join(map(sql.Identifier, (*key, *values))),
-            sql.SQL(", ").join(placeholders),
+            rows,
             sql.SQL(", ").join(map(sql.Identifier, key)),
             on_conflict,
         )

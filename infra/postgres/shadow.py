@@ -7,15 +7,12 @@ it (and no name is taken twice)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
-
-from infra.postgres.rows import apply_changes
-from projections.changes import Change
 
 Conn = psycopg.Connection[Any]
 
@@ -30,12 +27,6 @@ def old_of(table: str) -> str:
 
 def shadow_versions_of(projection: str) -> str:
     return f"{projection}__shadow_versions"
-
-
-def apply_to_shadows(cur: psycopg.Cursor[Any], changes: Iterable[Change]) -> None:
-    """Make a projection's changes on the shadow tables instead of the live ones, by the same
-    statements as the live projection's (infra.postgres.rows)."""
-    apply_changes(cur, changes, into=shadow_of)
 
 
 def drop_shadows(conn: Conn, projection: str, tables: Sequence[str]) -> None:

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from domain.log import APPLICATION_NAME
+from infra.postgres.pool import one_statement
 
 
 def tracking_table(projection: str) -> str:
@@ -70,7 +71,7 @@ class Watermark:
         self._table = table
 
     def position(self) -> int:
-        with self._pool.connection() as conn:
+        with one_statement(self._pool) as conn:
             return read_watermark(conn, self._table)
 
     def wait_for(self, position: int, timeout: float) -> bool:
@@ -96,7 +97,7 @@ class TrackedReadModel:
         self._watermark = Watermark(pool, tracking_table)
 
     def _rows(self, query: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        with one_statement(self._pool) as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query, params)
             rows: list[dict[str, Any]] = cur.fetchall()
             return rows
