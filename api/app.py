@@ -20,6 +20,7 @@ from api.controllers.audit_trail import AuditTrailController
 from api.controllers.directory import DirectoryController
 from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
+from api.controllers.payments import FeePolicyController, PaymentController  # issue 14
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
@@ -95,6 +96,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             fhir_router(),
             VideoController,
             VideoWebhookController,
+            PaymentController,  # issue 14
+            FeePolicyController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -38,6 +38,13 @@ class Workspace:
             raise TypeError(f"{aggregate_id} is not a {cls.__name__}")
         return found
 
+    def get_or_none(self, cls: type[T], aggregate_id: UUID) -> T | None:
+        found = self._loaded.get(aggregate_id) or self._app.load_or_none(cls, aggregate_id)
+        if found is None:
+            return None
+        self._loaded[aggregate_id] = found
+        return found if isinstance(found, cls) else None
+
     def add(self, aggregate: T) -> T:
         self._loaded[aggregate.id] = aggregate
         return aggregate

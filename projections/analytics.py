@@ -5,7 +5,9 @@ and docs/analytics.md.
 Each row is keyed by the id of the one aggregate whose events write it, and every change sets
 values rather than adding to them, so re-applying an event changes nothing and events of
 different aggregates may be applied in any order. What crosses aggregates (a provider's zone,
-specialty or fee for an appointment or slot) is joined at query time, never copied in here."""
+specialty or name for an appointment, slot or payment) is joined at query time, never copied in
+here; the fees of a booking are those its Scheduled event recorded. Revenue rows:
+projections/revenue.py."""
 
 from __future__ import annotations
 
@@ -14,17 +16,18 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.appointment import Appointment, Status
+from domain.appointment import BOOKING_FEES, Appointment, Status
 from domain.provider import Provider
 from domain.slot import Slot, SlotStatus
 from projections.changes import Change, Delete, Handlers, RowProjection, Update, Upsert
 from projections.lifecycle import Values, register_lifecycle
+from projections.revenue import REVENUE_TABLES, register_revenue
 
 PROVIDERS = "an_providers"
 APPOINTMENTS = "an_appointments"
 SLOTS = "an_slots"
 SEATS = "an_slot_seats"
-TABLES = (PROVIDERS, APPOINTMENTS, SLOTS, SEATS)
+TABLES = (PROVIDERS, APPOINTMENTS, SLOTS, SEATS, *REVENUE_TABLES)
 
 HANDLERS: Handlers[list[Change]] = Handlers(list)
 on = HANDLERS.on
@@ -142,6 +145,7 @@ def _(event: Appointment.Scheduled) -> list[Change]:
         "overbooked": event.overbooked,
         "scheduled_at": event.timestamp,
         "booked_at": None if held else event.timestamp,
+        **{name: getattr(event, name) for name in BOOKING_FEES},
         **_stamp(event),
     }
     return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
@@ -162,6 +166,7 @@ def _(e: Appointment.Rescheduled) -> Values:
 
 
 register_lifecycle(HANDLERS, _appointment, EXTRAS)
+register_revenue(HANDLERS, _stamp)
 
 
 class AnalyticsProjection(RowProjection):

@@ -33,12 +33,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 import msgspec
 
 from domain.appointment import Status
+
+if TYPE_CHECKING:
+    from projections.revenue_queries import RevenueGrouping, RevenueReport
 
 DUE_STATUSES = (Status.CHECKED_IN, Status.IN_PROGRESS, Status.COMPLETED, Status.NO_SHOW)
 RATE_PLACES = Decimal("0.0001")
@@ -194,3 +197,12 @@ class AnalyticsQueries(Protocol):
     def utilization(
         self, start_from: datetime, start_to: datetime, provider_id: UUID | None = None
     ) -> UtilizationReport: ...
+
+    def revenue(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        group_by: RevenueGrouping | None,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> RevenueReport: ...

@@ -29,7 +29,9 @@ from domain.actor import EventMeta
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.calendar import ProviderCalendar
+from domain.fees import FeeSchedule
 from domain.patient import Patient
+from domain.payment import Account
 from domain.provider import Provider
 from domain.slot import Slot
 from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
@@ -48,6 +50,9 @@ TOPICS: dict[str, str] = {
     "Patient": "slotwise.patient.v1",
     "ProviderCalendar": "slotwise.calendar.v1",
     "PatientAgenda": "slotwise.agenda.v1",
+    # issue 14: payments, refunds and fees; fee policies
+    "Account": "slotwise.account.v1",
+    "FeeSchedule": "slotwise.fee_schedule.v1",
 }
 INTERNAL_TOPIC = "slotwise.internal.v1"
 ALL_TOPICS = (*TOPICS.values(), INTERNAL_TOPIC)
@@ -58,6 +63,8 @@ PUBLISHED_AGGREGATES: tuple[type[Aggregate], ...] = (
     Patient,
     ProviderCalendar,
     PatientAgenda,
+    Account,  # issue 14
+    FeeSchedule,
 )
 
 

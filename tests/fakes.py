@@ -45,6 +45,7 @@ from projections.queries import (
     SlotFilter,
     SlotView,
 )
+from projections.revenue_queries import RevenueGrouping, RevenueReport
 from projections.search import (
     NoteHit,
     NoteScope,
@@ -250,6 +251,23 @@ class StillAnalytics(AnalyticsQueries):
             start_to=start_to,
             totals=Utilization.of(0, Decimal(0), Decimal(0), 0),
             providers=[],
+        )
+
+    # issue 14: the analysts' measures, empty
+    def revenue(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        group_by: RevenueGrouping | None,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> RevenueReport:
+        return RevenueReport(
+            start_from=start_from,
+            start_to=start_to,
+            previous_from=start_from - (start_to - start_from),
+            group_by=group_by,
+            currencies=[],
         )
 
 

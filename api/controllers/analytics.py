@@ -11,6 +11,7 @@ from uuid import UUID
 
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
+from msgspec import Meta
 
 from api.auth import roles
 from api.deps import Injected, MinPosition, aware, reads
@@ -25,8 +26,10 @@ from projections.analytics_queries import (
     Grouping,
     UtilizationReport,
 )
+from projections.revenue_queries import RevenueGrouping, RevenueReport
 
 MAX_PERIOD_DAYS = 366
+Specialty = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
 def _period(start_from: datetime, start_to: datetime) -> TimeRange:
@@ -80,3 +83,25 @@ class AnalyticsController(Controller):
         was open."""
         period = _period(start_from, start_to)
         return analytics.utilization(period.start, period.end, provider_id)
+
+    @get(
+        "/revenue",
+        sync_to_thread=True,
+        summary="Gross, refunds, net and average per paid visit, per currency, with the trend",
+        **documented("getRevenue", *QUERY, *GUARDED),
+    )
+    def revenue(
+        self,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
+        start_from: Annotated[datetime, QueryParameter(name="from")],
+        start_to: Annotated[datetime, QueryParameter(name="to")],
+        group_by: FromQuery[RevenueGrouping | None] = None,
+        provider_id: FromQuery[UUID | None] = None,
+        specialty: FromQuery[Specialty | None] = None,
+    ) -> RevenueReport:
+        """Payments and refunds recorded in [from, to), per currency (never summed across
+        currencies), beside the previous period of the same length. Day groups are in each
+        provider's zone. The average is null when no visit was paid."""
+        period = _period(start_from, start_to)
+        return analytics.revenue(period.start, period.end, group_by, provider_id, specialty)
