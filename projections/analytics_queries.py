@@ -41,6 +41,7 @@ import msgspec
 from domain.appointment import Status
 
 if TYPE_CHECKING:
+    from projections.performance_queries import PerformanceReport
     from projections.revenue_queries import RevenueGrouping, RevenueReport
 
 DUE_STATUSES = (Status.CHECKED_IN, Status.IN_PROGRESS, Status.COMPLETED, Status.NO_SHOW)
@@ -206,3 +207,11 @@ class AnalyticsQueries(Protocol):
         provider_id: UUID | None = None,
         specialty: str | None = None,
     ) -> RevenueReport: ...
+
+    def performance(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> PerformanceReport: ...

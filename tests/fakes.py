@@ -34,6 +34,7 @@ from projections.directory import (
     ProviderView,
     SlotSearch,
 )
+from projections.performance_queries import PerformanceReport
 from projections.positions import BeyondLogHeadError, PositionWaits, TooManyWaitersError
 from projections.queries import (
     AppointmentFilter,
@@ -268,6 +269,20 @@ class StillAnalytics(AnalyticsQueries):
             previous_from=start_from - (start_to - start_from),
             group_by=group_by,
             currencies=[],
+        )
+
+    def performance(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> PerformanceReport:
+        return PerformanceReport(
+            start_from=start_from,
+            start_to=start_to,
+            previous_from=start_from - (start_to - start_from),
+            providers=[],
         )
 
 

@@ -26,6 +26,7 @@ from projections.analytics_queries import (
     Grouping,
     UtilizationReport,
 )
+from projections.performance_queries import PerformanceReport
 from projections.revenue_queries import RevenueGrouping, RevenueReport
 
 MAX_PERIOD_DAYS = 366
@@ -105,3 +106,24 @@ class AnalyticsController(Controller):
         provider's zone. The average is null when no visit was paid."""
         period = _period(start_from, start_to)
         return analytics.revenue(period.start, period.end, group_by, provider_id, specialty)
+
+    @get(
+        "/performance",
+        sync_to_thread=True,
+        summary="Per provider: time-weighted utilization and rates, beside peers and last period",
+        **documented("getProviderPerformance", *QUERY, *GUARDED),
+    )
+    def performance(
+        self,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
+        start_from: Annotated[datetime, QueryParameter(name="from")],
+        start_to: Annotated[datetime, QueryParameter(name="to")],
+        provider_id: FromQuery[UUID | None] = None,
+        specialty: FromQuery[Specialty | None] = None,
+    ) -> PerformanceReport:
+        """Utilization from each slot's recorded history over [from, to); appointment rates
+        over appointments starting in it; each beside the median of the provider's specialty
+        and the previous period of equal length. A rate is null when its denominator is 0."""
+        period = _period(start_from, start_to)
+        return analytics.performance(period.start, period.end, provider_id, specialty)

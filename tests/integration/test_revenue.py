@@ -20,7 +20,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.projection import ProjectionRunner
 from psycopg_pool import ConnectionPool
 
 from commands.appointments.messages import CancelAppointment
@@ -29,11 +28,10 @@ from commands.payments.messages import RecordPayment, RefundPayment, SetFeePolic
 from commands.scheduling import Scheduling
 from infra.postgres.database import Database
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
-from infra.postgres.rows import PostgresRowView
-from projections.analytics import AnalyticsProjection
 from projections.revenue_queries import CurrencyRevenue, RevenueFigures, RevenueGrouping
 from tests.builders import T0, as_staff, book, create_slot, register_patient
 from tests.fakes import FixedClock
+from tests.integration.analytics_support import played_and_projected
 
 WAIT = 10.0
 FROM = datetime(2026, 11, 1, tzinfo=UTC)
@@ -127,20 +125,8 @@ def play(app: Scheduling, clock: FixedClock) -> Books:
 
 @pytest.fixture(scope="module")
 def books(store_env: dict[str, str], scheduling_class: type[Scheduling]) -> Iterator[Books]:
-    clock = FixedClock(T0)
-    app = scheduling_class(store_env, clock=clock)
-    try:
-        played = play(app, clock)
-        with ProjectionRunner(
-            application_class=scheduling_class,
-            projection_class=AnalyticsProjection,
-            view_class=PostgresRowView,
-            env=store_env,
-        ) as runner:
-            runner.wait(app.head_position(), timeout=WAIT)
-            yield played
-    finally:
-        app.close()
+    with played_and_projected(store_env, scheduling_class, FixedClock(T0), play) as played:
+        yield played
 
 
 @pytest.fixture(scope="module")
