@@ -41,6 +41,7 @@ import msgspec
 from domain.appointment import Status
 
 if TYPE_CHECKING:
+    from projections.access_queries import AccessReport, AccessSeries
     from projections.performance_queries import PerformanceReport
     from projections.revenue_queries import RevenueGrouping, RevenueReport
 
@@ -215,3 +216,11 @@ class AnalyticsQueries(Protocol):
         provider_id: UUID | None = None,
         specialty: str | None = None,
     ) -> PerformanceReport: ...
+
+    def access(
+        self, reference: datetime, provider_id: UUID | None = None, kind: str | None = None
+    ) -> AccessReport: ...
+
+    def access_series(
+        self, provider_id: UUID, kind: str, first_day: date, last_day: date
+    ) -> AccessSeries: ...

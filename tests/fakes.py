@@ -14,8 +14,10 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from commands.ports import Clock, KeyStore
+from domain.errors import NotFoundError
 from domain.personal import SubjectErasedError
 from infra.kafka.deliveries import Delivery
+from projections.access_queries import HORIZON_DAYS, AccessReport, AccessSeries
 from projections.analytics_queries import (
     AnalyticsQueries,
     AppointmentAnalytics,
@@ -284,6 +286,16 @@ class StillAnalytics(AnalyticsQueries):
             previous_from=start_from - (start_to - start_from),
             providers=[],
         )
+
+    def access(
+        self, reference: datetime, provider_id: UUID | None = None, kind: str | None = None
+    ) -> AccessReport:
+        return AccessReport(reference=reference, horizon_days=HORIZON_DAYS, rows=[])
+
+    def access_series(
+        self, provider_id: UUID, kind: str, first_day: date, last_day: date
+    ) -> AccessSeries:
+        raise NotFoundError(f"provider {provider_id} not found")
 
 
 class MemoryRows(RowView):

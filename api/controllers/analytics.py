@@ -5,7 +5,7 @@ docs/analytics.md. `min_position` waits on the analytics projection's own positi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -14,11 +14,14 @@ from litestar.params import FromQuery, QueryParameter
 from msgspec import Meta
 
 from api.auth import roles
-from api.deps import Injected, MinPosition, aware, reads
-from api.openapi import GUARDED, QUERY, documented
+from api.deps import Injected, MinPosition, aware, optional_aware, reads
+from api.openapi import FOUND_OR_NOT, GUARDED, QUERY, documented
+from commands.payments.messages import AppointmentType
+from commands.ports import Clock
 from domain.actor import Role
 from domain.errors import ValidationError
 from domain.timerange import TimeRange
+from projections.access_queries import AccessReport, AccessSeries
 from projections.analytics import AnalyticsProjection
 from projections.analytics_queries import (
     AnalyticsQueries,
@@ -127,3 +130,46 @@ class AnalyticsController(Controller):
         and the previous period of equal length. A rate is null when its denominator is 0."""
         period = _period(start_from, start_to)
         return analytics.performance(period.start, period.end, provider_id, specialty)
+
+    @get(
+        "/access",
+        sync_to_thread=True,
+        summary="Third-next-available per provider and appointment type, as of a moment",
+        **documented("getAccess", *QUERY, *GUARDED),
+    )
+    def access(
+        self,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
+        clock: Injected[Clock],
+        at: FromQuery[datetime | None] = None,
+        provider_id: FromQuery[UUID | None] = None,
+        appointment_type: FromQuery[AppointmentType | None] = None,
+    ) -> AccessReport:
+        """Days from `at` (default: now) to the third free seat, as the slots were at `at`;
+        null, with the free seats found, when fewer than three are free within the horizon."""
+        reference = optional_aware(at, "at") or clock.now()
+        return analytics.access(reference, provider_id, appointment_type)
+
+    @get(
+        "/access/series",
+        sync_to_thread=True,
+        summary="Third-next-available of one provider and type, measured at each day's start",
+        **documented("getAccessSeries", *QUERY, *GUARDED, *FOUND_OR_NOT),
+    )
+    def access_series(
+        self,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
+        provider_id: FromQuery[UUID],
+        appointment_type: FromQuery[AppointmentType],
+        first_day: FromQuery[date],
+        last_day: FromQuery[date],
+    ) -> AccessSeries:
+        """One point per day from `first_day` to `last_day` (both included), each measured at
+        the start of the day in the provider's zone, as the slots were then."""
+        if last_day < first_day:
+            raise ValidationError("last_day must not be before first_day")
+        if (last_day - first_day).days >= MAX_PERIOD_DAYS:
+            raise ValidationError(f"a series may span at most {MAX_PERIOD_DAYS} days")
+        return analytics.access_series(provider_id, appointment_type, first_day, last_day)
