@@ -42,6 +42,7 @@ from domain.appointment import Status
 
 if TYPE_CHECKING:
     from projections.access_queries import AccessReport, AccessSeries
+    from projections.patient_queries import PatientFigures
     from projections.performance_queries import PerformanceReport
     from projections.revenue_queries import RevenueGrouping, RevenueReport
 
@@ -224,3 +225,11 @@ class AnalyticsQueries(Protocol):
     def access_series(
         self, provider_id: UUID, kind: str, first_day: date, last_day: date
     ) -> AccessSeries: ...
+
+    def patients(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        retention_days: int,
+        provider_id: UUID | None = None,
+    ) -> PatientFigures: ...

@@ -36,6 +36,7 @@ from projections.directory import (
     ProviderView,
     SlotSearch,
 )
+from projections.patient_queries import PatientFigures
 from projections.performance_queries import PerformanceReport
 from projections.positions import BeyondLogHeadError, PositionWaits, TooManyWaitersError
 from projections.queries import (
@@ -296,6 +297,28 @@ class StillAnalytics(AnalyticsQueries):
         self, provider_id: UUID, kind: str, first_day: date, last_day: date
     ) -> AccessSeries:
         raise NotFoundError(f"provider {provider_id} not found")
+
+    def patients(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        retention_days: int,
+        provider_id: UUID | None = None,
+    ) -> PatientFigures:
+        window_ends = start_to + timedelta(days=retention_days)
+        return PatientFigures(
+            start_from=start_from,
+            start_to=start_to,
+            provider_id=provider_id,
+            retention_days=retention_days,
+            retention_window_ends=window_ends,
+            seen=0,
+            new=0,
+            returning=0,
+            active=0,
+            retained=0,
+            retention_rate=None,
+        )
 
 
 class MemoryRows(RowView):

@@ -29,6 +29,7 @@ from projections.analytics_queries import (
     Grouping,
     UtilizationReport,
 )
+from projections.patient_queries import MAX_RETENTION_DAYS, PatientFigures
 from projections.performance_queries import PerformanceReport
 from projections.revenue_queries import RevenueGrouping, RevenueReport
 
@@ -173,3 +174,25 @@ class AnalyticsController(Controller):
         if (last_day - first_day).days >= MAX_PERIOD_DAYS:
             raise ValidationError(f"a series may span at most {MAX_PERIOD_DAYS} days")
         return analytics.access_series(provider_id, appointment_type, first_day, last_day)
+
+    @get(
+        "/patients",
+        sync_to_thread=True,
+        summary="New, returning and active patients, and retention within N days",
+        **documented("getPatientAnalytics", *QUERY, *GUARDED),
+    )
+    def patients(
+        self,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
+        start_from: Annotated[datetime, QueryParameter(name="from")],
+        start_to: Annotated[datetime, QueryParameter(name="to")],
+        retention_days: Annotated[
+            int, QueryParameter(ge=1, le=MAX_RETENTION_DAYS), Meta(ge=1, le=MAX_RETENTION_DAYS)
+        ] = 90,
+        provider_id: FromQuery[UUID | None] = None,
+    ) -> PatientFigures:
+        """Counts of patients (ids only, never who they are) over visits starting in
+        [from, to); the retention rate is null when nobody was seen."""
+        period = _period(start_from, start_to)
+        return analytics.patients(period.start, period.end, retention_days, provider_id)

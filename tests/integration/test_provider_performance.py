@@ -18,21 +18,17 @@ Dr C (dermatology): nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.domain import CanCreateTimestamp
 from psycopg_pool import ConnectionPool
 
 from commands.appointments.messages import (
     CancelAppointment,
-    CheckIn,
-    CompleteAppointment,
     MarkNoShow,
-    StartAppointment,
 )
 from commands.directory.messages import ProviderProfile, RegisterProvider
 from commands.scheduling import Scheduling
@@ -42,7 +38,7 @@ from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from projections.performance_queries import PerformanceFigures, ProviderPerformance
 from tests.builders import as_staff, book, create_slot, register_patient
 from tests.fakes import FixedClock
-from tests.integration.analytics_support import played_and_projected
+from tests.integration.analytics_support import events_stamped_by, played_and_projected, visit
 
 WAIT = 10.0
 FROM = datetime(2027, 3, 1, tzinfo=UTC)
@@ -56,26 +52,13 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
 
 @pytest.fixture(scope="module")
 def clock() -> Iterator[FixedClock]:
-    fixed = FixedClock(at(20, 10, month=2))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(CanCreateTimestamp, "create_timestamp", staticmethod(fixed.now))
+    with events_stamped_by(FixedClock(at(20, 10, month=2))) as fixed:
         yield fixed
 
 
 def provider(app: Scheduling, name: str, specialty: str) -> UUID:
     profile = ProviderProfile(name=name, time_zone="UTC", specializations=[specialty])
     return app.register_provider(RegisterProvider(profile=profile), as_staff()).id
-
-
-def visit(
-    app: Scheduling, clock: FixedClock, appointment_id: UUID, start: datetime, **c: Any
-) -> None:
-    """Check in and start at `start`, complete 30 minutes later."""
-    clock.set(start)
-    app.check_in(CheckIn(appointment_id=appointment_id), as_staff())
-    app.start(StartAppointment(appointment_id=appointment_id), as_staff())
-    clock.set(start + timedelta(minutes=30))
-    app.complete(CompleteAppointment(appointment_id=appointment_id, **c), as_staff())
 
 
 def play(app: Scheduling, clock: FixedClock) -> dict[str, UUID]:

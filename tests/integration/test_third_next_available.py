@@ -15,7 +15,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.domain import CanCreateTimestamp
 from psycopg_pool import ConnectionPool
 
 from commands.scheduling import Scheduling
@@ -26,7 +25,7 @@ from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from projections.access_queries import AccessPoint
 from tests.builders import as_staff, book, create_slot, register_patient, register_provider
 from tests.fakes import FixedClock
-from tests.integration.analytics_support import played_and_projected
+from tests.integration.analytics_support import events_stamped_by, played_and_projected
 
 
 def at(day: int, hour: int) -> datetime:
@@ -35,9 +34,7 @@ def at(day: int, hour: int) -> datetime:
 
 @pytest.fixture(scope="module")
 def clock() -> Iterator[FixedClock]:
-    fixed = FixedClock(at(1, 8))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(CanCreateTimestamp, "create_timestamp", staticmethod(fixed.now))
+    with events_stamped_by(FixedClock(at(1, 8))) as fixed:
         yield fixed
 
 

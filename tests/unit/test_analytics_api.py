@@ -59,3 +59,16 @@ def test_a_naive_reference_time_is_refused(client: TestClient[Any]) -> None:
         "/v1/analytics/access", params={"at": "2026-11-01T00:00:00"}, headers=bearer(Role.ANALYST)
     )
     assert answer.status_code in (400, 422), answer.text
+
+
+@pytest.mark.parametrize("days", ["0", "731", "x"])
+def test_a_retention_window_out_of_range_is_refused(client: TestClient[Any], days: str) -> None:
+    params = {**PERIOD, "retention_days": days}
+    answer = client.get("/v1/analytics/patients", params=params, headers=bearer(Role.ANALYST))
+    assert answer.status_code in (400, 422), answer.text
+
+
+def test_patients_of_an_empty_model_are_zero_with_a_null_rate(client: TestClient[Any]) -> None:
+    answer = client.get("/v1/analytics/patients", params=PERIOD, headers=bearer(Role.ANALYST))
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["seen"], answer.json()["retention_rate"]) == (0, None)
