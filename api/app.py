@@ -22,6 +22,7 @@ from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.payments import FeePolicyController, PaymentController  # issue 14
 from api.controllers.reports import ReportController
+from api.controllers.saved_reports import SavedReportController  # issue 14
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.controllers.video import VideoController, VideoWebhookController
@@ -98,6 +99,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             VideoWebhookController,
             PaymentController,  # issue 14
             FeePolicyController,
+            SavedReportController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands.appointments.handlers import AppointmentCommands
 from commands.directory.handlers import DirectoryCommands
 from commands.payments.handlers import PaymentCommands
+from commands.reports.handlers import ReportCommands
 from commands.slots.handlers import SlotCommands
 from commands.telehealth.handlers import TelehealthCommands
 from domain.log import APPLICATION_NAME
@@ -16,5 +17,6 @@ class Scheduling(
     DirectoryCommands,
     TelehealthCommands,
     PaymentCommands,  # issue 14
+    ReportCommands,
 ):
     name = APPLICATION_NAME

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from projections.access_queries import AccessReport, AccessSeries
     from projections.patient_queries import PatientFigures
     from projections.performance_queries import PerformanceReport
+    from projections.report_queries import SavedReportView
     from projections.revenue_queries import RevenueGrouping, RevenueReport
 
 DUE_STATUSES = (Status.CHECKED_IN, Status.IN_PROGRESS, Status.COMPLETED, Status.NO_SHOW)
@@ -233,3 +234,7 @@ class AnalyticsQueries(Protocol):
         retention_days: int,
         provider_id: UUID | None = None,
     ) -> PatientFigures: ...
+
+    def saved_reports(self, owner_id: UUID) -> list[SavedReportView]: ...
+
+    def saved_report(self, report_id: UUID, owner_id: UUID) -> SavedReportView | None: ...

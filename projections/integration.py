@@ -33,6 +33,7 @@ from domain.fees import FeeSchedule
 from domain.patient import Patient
 from domain.payment import Account
 from domain.provider import Provider
+from domain.saved_report import SavedReport
 from domain.slot import Slot
 from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
 
@@ -53,6 +54,7 @@ TOPICS: dict[str, str] = {
     # issue 14: payments, refunds and fees; fee policies
     "Account": "slotwise.account.v1",
     "FeeSchedule": "slotwise.fee_schedule.v1",
+    "SavedReport": "slotwise.saved_report.v1",
 }
 INTERNAL_TOPIC = "slotwise.internal.v1"
 ALL_TOPICS = (*TOPICS.values(), INTERNAL_TOPIC)
@@ -65,6 +67,7 @@ PUBLISHED_AGGREGATES: tuple[type[Aggregate], ...] = (
     PatientAgenda,
     Account,  # issue 14
     FeeSchedule,
+    SavedReport,
 )
 
 

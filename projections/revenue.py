@@ -11,13 +11,15 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from domain.payment import Account
+from domain.saved_report import SavedReport
 from projections.changes import Change, Handlers, Update, Upsert
 
 ACCOUNTS = "an_accounts"
 PAYMENTS = "an_payments"
 REFUNDS = "an_refunds"
 FEES = "an_fees"
-REVENUE_TABLES = (ACCOUNTS, PAYMENTS, REFUNDS, FEES)
+SAVED_REPORTS = "an_saved_reports"
+REVENUE_TABLES = (ACCOUNTS, PAYMENTS, REFUNDS, FEES, SAVED_REPORTS)
 
 Stamp = Callable[[Aggregate.Event], dict[str, Any]]
 
@@ -78,3 +80,18 @@ def register_revenue(handlers: Handlers[list[Change]], stamp: Stamp) -> None:
     @on(Account.FeeWaived)
     def _(e: Account.FeeWaived) -> list[Change]:
         return [Update(FEES, {"id": e.fee_id}, {"waived_at": e.at, "waiver_reason": e.reason})]
+
+    @on(SavedReport.Saved)
+    def _(e: SavedReport.Saved) -> list[Change]:
+        values = {
+            "owner_id": e.owner_id,
+            "name": e.name,
+            "measure": e.measure,
+            "group_by": e.group_by,
+            "provider_id": e.provider_id,
+            "specialty": e.specialty,
+            "start_from": e.start_from,
+            "start_to": e.start_to,
+            "saved_at": e.timestamp,
+        }
+        return [Upsert(SAVED_REPORTS, {"id": e.originator_id}, values)]

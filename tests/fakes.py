@@ -49,6 +49,7 @@ from projections.queries import (
     SlotFilter,
     SlotView,
 )
+from projections.report_queries import SavedReportView
 from projections.revenue_queries import RevenueGrouping, RevenueReport
 from projections.search import (
     NoteHit,
@@ -319,6 +320,12 @@ class StillAnalytics(AnalyticsQueries):
             retained=0,
             retention_rate=None,
         )
+
+    def saved_reports(self, owner_id: UUID) -> list[SavedReportView]:
+        return []
+
+    def saved_report(self, report_id: UUID, owner_id: UUID) -> SavedReportView | None:
+        return None
 
 
 class MemoryRows(RowView):

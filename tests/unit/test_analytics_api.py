@@ -72,3 +72,31 @@ def test_patients_of_an_empty_model_are_zero_with_a_null_rate(client: TestClient
     answer = client.get("/v1/analytics/patients", params=PERIOD, headers=bearer(Role.ANALYST))
     assert answer.status_code == 200, answer.text
     assert (answer.json()["seen"], answer.json()["retention_rate"]) == (0, None)
+
+
+REPORT = {
+    "title": "weekly",
+    "measure": "revenue",
+    "group_by": "method",
+    "start_from": "2026-11-01T00:00:00Z",
+    "start_to": "2026-11-08T00:00:00Z",
+}
+
+
+def test_an_analyst_saves_a_report_and_others_may_not(client: TestClient[Any]) -> None:
+    saved = client.post("/v1/analytics/reports", json=REPORT, headers=bearer(Role.ANALYST))
+    assert saved.status_code == 201, saved.text
+    staff = client.post("/v1/analytics/reports", json=REPORT, headers=bearer(Role.STAFF))
+    assert_problem(staff, 403, "forbidden")
+    wrong = client.post(
+        "/v1/analytics/reports", json={**REPORT, "group_by": "hour"}, headers=bearer(Role.ANALYST)
+    )
+    assert_problem(wrong, 422, "validation-failed")
+
+
+@pytest.mark.parametrize("what", ["run", "csv"])
+def test_an_unknown_or_someone_elses_report_is_404(client: TestClient[Any], what: str) -> None:
+    answer = client.get(
+        f"/v1/analytics/reports/{uuid.uuid4()}/{what}", headers=bearer(Role.ANALYST)
+    )
+    assert_problem(answer, 404, "not-found")
