@@ -12,7 +12,9 @@ DASHBOARD_PATH = "/dashboard"
 _STATIC = files("api") / "static"
 SECURITY = {
     # Scripts and requests only from this origin: nothing is loaded from elsewhere.
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+    ),
     "X-Content-Type-Options": "nosniff",
 }
 
