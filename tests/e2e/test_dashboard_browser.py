@@ -54,7 +54,7 @@ def test_the_dashboard_draws_the_seeded_numbers_and_follows_its_filters(
     wait = {
         "from": DAY.isoformat(),
         "to": (DAY + timedelta(days=3)).isoformat(),
-        "min_position": position,
+        "min_position": str(position),
     }
     ok(client.get("/v1/analytics/appointments", params=wait, headers=analyst), 200)
 
