@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import audit, booking, http, privacy, projection_lag, read_audit, rebuild, search
+from bench import audit, booking, export, http, privacy, projection_lag, read_audit, rebuild, search
 from bench.setup import bench_database
 
 
@@ -15,7 +15,7 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=400, help="bookings per measurement")
     parser.add_argument(
         "--only",
-        choices=["booking", "privacy", "audit", "read-audit"],
+        choices=["booking", "privacy", "audit", "read-audit", "export"],
         help="run one section only (a quick check of it)",
     )
     args = parser.parse_args()
@@ -27,6 +27,11 @@ def main() -> None:
     if args.only == "read-audit":
         with tempfile.TemporaryDirectory() as logs, bench_database() as read_db:
             for line in read_audit.report(read_db, 200, Path(logs)):
+                print(line, flush=True)
+        return
+    if args.only == "export":  # issue 14
+        with bench_database() as export_db:
+            for line in export.report(export_db, args.bookings):
                 print(line, flush=True)
         return
     if args.only == "booking":
@@ -52,6 +57,10 @@ def main() -> None:
         print(flush=True)
         with bench_database() as rebuild_db:
             for line in rebuild.report(rebuild_db, 1000):
+                print(line, flush=True)
+        print(flush=True)
+        with bench_database() as export_db:  # issue 14
+            for line in export.report(export_db, 1000):
                 print(line, flush=True)
         print(flush=True)
         for line in privacy.report(args.bookings):
