@@ -17,12 +17,15 @@ from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_trail import AuditTrailController
+from api.controllers.dashboard import DASHBOARD_PATH, dashboard, dashboard_script  # issue 14
 from api.controllers.directory import DirectoryController
 from api.controllers.feedback import FeedbackController
 from api.controllers.follow_ups import FollowUpController
 from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
+from api.controllers.payments import FeePolicyController, PaymentController  # issue 14
 from api.controllers.reports import ReportController
+from api.controllers.saved_reports import SavedReportController  # issue 14
 from api.controllers.search import SearchController
 from api.controllers.series import SeriesController
 from api.controllers.slots import ScheduleController, SlotController
@@ -79,7 +82,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     auth = jwt_auth(settings.jwt_secret, settings.jwt_issuer)
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
-        exclude=["/schema", HEALTH_PATH, METRICS_PATH],
+        exclude=["/schema", HEALTH_PATH, METRICS_PATH, DASHBOARD_PATH],
     )
     prometheus = PrometheusConfig(
         app_name="slotwise", prefix="slotwise", group_path=True, exclude=[METRICS_PATH]
@@ -110,6 +113,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             VideoRecordController,
             VideoNoShowController,
             WaitlistController,
+            PaymentController,  # issue 14
+            FeePolicyController,
+            SavedReportController,
+            dashboard,
+            dashboard_script,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

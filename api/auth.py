@@ -17,7 +17,8 @@ from domain.actor import Actor, Role
 ALGORITHM = "HS256"
 TOKEN_ROLES = frozenset(Role) - {Role.SYSTEM}
 # The video provider's webhooks carry its signature instead of a bearer token.
-PUBLIC_PATHS = ["/schema", "/health", "/metrics", "/v1/video/webhooks"]
+# /dashboard: the analytics page's static shell and script; its data needs the token.
+PUBLIC_PATHS = ["/schema", "/health", "/metrics", "/v1/video/webhooks", "/dashboard"]
 
 
 def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

@@ -16,6 +16,7 @@ from pathlib import Path
 from bench import (
     audit,
     booking,
+    export,
     http,
     privacy,
     projection_lag,
@@ -81,6 +82,11 @@ def _rebuild(sizes: Sizes, logs: Path) -> Iterable[str]:
         yield from rebuild.report(db, sizes.rebuild_bookings)
 
 
+def _export(sizes: Sizes, logs: Path) -> Iterable[str]:
+    with bench_database() as db:
+        yield from export.report(db, sizes.rebuild_bookings)
+
+
 def _privacy(sizes: Sizes, logs: Path) -> Iterable[str]:
     yield from privacy.report(sizes.bookings)
 
@@ -107,6 +113,7 @@ SECTIONS: dict[str, Section] = {
     "queries": _queries,
     "projection-lag": _projection_lag,
     "rebuild": _rebuild,
+    "export": _export,
     "scale": _scale,
     "privacy": _privacy,
     "search": _search,

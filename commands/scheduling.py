@@ -6,6 +6,8 @@ from commands.appointments.handlers import AppointmentCommands
 from commands.directory.handlers import DirectoryCommands
 from commands.feedback.handlers import FeedbackCommands
 from commands.follow_ups.handlers import FollowUpCommands
+from commands.payments.handlers import PaymentCommands
+from commands.reports.handlers import ReportCommands
 from commands.series.handlers import SeriesCommands
 from commands.slots.handlers import SlotCommands
 from commands.telehealth.handlers import TelehealthCommands
@@ -23,5 +25,7 @@ class Scheduling(
     SlotCommands,
     DirectoryCommands,
     TelehealthCommands,
+    PaymentCommands,  # issue 14
+    ReportCommands,
 ):
     name = APPLICATION_NAME

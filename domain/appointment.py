@@ -11,6 +11,7 @@ plain values: `Scheduled` is upcast (it names the patient), the others read as p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -56,6 +57,27 @@ ACTIVE = frozenset(
 CANCELLABLE = frozenset({Status.HELD, Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN})
 RESCHEDULABLE = frozenset({Status.BOOKED, Status.CONFIRMED})
 EMPTY: tuple[Any, ...] = ("", [], {})
+BOOKING_FEES = (
+    "fee_amount",
+    "fee_currency",
+    "late_cancellation_fee",
+    "no_show_fee",
+    "policy_currency",
+)
+
+
+@dataclass(frozen=True)
+class BookingFees:
+    """The consultation fee and the fee policy in force when the appointment was scheduled."""
+
+    fee_amount: Decimal | None = None
+    fee_currency: str | None = None
+    late_cancellation_fee: Decimal | None = None
+    no_show_fee: Decimal | None = None
+    policy_currency: str | None = None
+
+    def as_event(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in BOOKING_FEES}
 
 
 def tagged(subject: UUID, value: Any) -> Any:
@@ -80,14 +102,26 @@ class Appointment(Aggregate):
         hold_expires_at: datetime | None
         overbooked: bool
         meta: EventMeta
+        # The fees in force when it was scheduled (issue 14); None where there was none.
+        fee_amount: Decimal | None
+        fee_currency: str | None
+        late_cancellation_fee: Decimal | None
+        no_show_fee: Decimal | None
+        policy_currency: str | None
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             subject = state["patient_id"]
             state["reason"] = tagged(subject, state["reason"])
             state["symptoms"] = tagged(subject, state["symptoms"])
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            # Recorded before fees were kept on the booking: what was charged then is unknown.
+            for name in BOOKING_FEES:
+                state[name] = None
 
     @event(Scheduled)
     def __init__(
@@ -104,7 +138,15 @@ class Appointment(Aggregate):
         hold_expires_at: datetime | None,
         overbooked: bool,
         meta: EventMeta,
+        fee_amount: Decimal | None = None,
+        fee_currency: str | None = None,
+        late_cancellation_fee: Decimal | None = None,
+        no_show_fee: Decimal | None = None,
+        policy_currency: str | None = None,
     ) -> None:
+        self.fees = BookingFees(
+            fee_amount, fee_currency, late_cancellation_fee, no_show_fee, policy_currency
+        )
         self.patient_id = patient_id
         self.provider_id = provider_id
         self.slot_id = slot_id
@@ -124,6 +166,7 @@ class Appointment(Aggregate):
         self.series_id: UUID | None = None
         self.recurrence_id: datetime | None = None
         self.follows_id: UUID | None = None
+        self.cancellation_fee: tuple[Decimal, str] | None = None
 
     @classmethod
     def schedule(
@@ -280,6 +323,9 @@ class Appointment(Aggregate):
             check_currency("currency", currency)
         self._require(CANCELLABLE, "cancel")
         late = self.status is not Status.HELD and is_late_cancellation(self.start, now, policy)
+        if fee is None and self.fees.late_cancellation_fee is not None:
+            # The caller named no fee: the policy in force at scheduling applies.
+            fee, currency = self.fees.late_cancellation_fee, self.fees.policy_currency
         charged = fee if late else None
         fee_currency = currency if charged is not None else None
         self._cancelled(now, self._personal(reason), late, charged, fee_currency, meta)
@@ -304,6 +350,7 @@ class Appointment(Aggregate):
         meta: EventMeta,
     ) -> None:
         self.status = Status.CANCELLED
+        self.cancellation_fee = (fee, currency) if fee is not None and currency else None
 
     def expire_hold(self, now: datetime, meta: EventMeta) -> None:
         self._require({Status.HELD}, "expire the hold of")

@@ -5,7 +5,9 @@ and docs/analytics.md.
 Each row is keyed by the id of the one aggregate whose events write it, and every change sets
 values rather than adding to them, so re-applying an event changes nothing and events of
 different aggregates may be applied in any order. What crosses aggregates (a provider's zone,
-specialty or fee for an appointment or slot) is joined at query time, never copied in here."""
+specialty or name for an appointment, slot or payment) is joined at query time, never copied in
+here; the fees of a booking are those its Scheduled event recorded. Revenue rows:
+projections/revenue.py."""
 
 from __future__ import annotations
 
@@ -14,17 +16,20 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.appointment import Appointment, Status
+from domain.appointment import BOOKING_FEES, Appointment, Status
 from domain.provider import Provider, average_rating
 from domain.slot import Slot, SlotStatus
 from projections.changes import Change, Delete, Handlers, RowProjection, Update, Upsert
 from projections.lifecycle import Values, register_lifecycle
+from projections.revenue import REVENUE_TABLES, register_revenue
 
 PROVIDERS = "an_providers"
 APPOINTMENTS = "an_appointments"
 SLOTS = "an_slots"
 SEATS = "an_slot_seats"
-TABLES = (PROVIDERS, APPOINTMENTS, SLOTS, SEATS)
+STATUS_HISTORY = "an_slot_status_history"
+SEAT_HISTORY = "an_seat_history"
+TABLES = (PROVIDERS, APPOINTMENTS, SLOTS, SEATS, STATUS_HISTORY, SEAT_HISTORY, *REVENUE_TABLES)
 
 HANDLERS: Handlers[list[Change]] = Handlers(list)
 on = HANDLERS.on
@@ -44,7 +49,14 @@ def _appointment(event: Aggregate.Event, /, **values: Any) -> list[Change]:
 
 
 def _slot(event: Aggregate.Event, **values: Any) -> list[Change]:
-    return [Update(SLOTS, {"id": event.originator_id}, {**values, **_stamp(event)})]
+    changes: list[Change] = [
+        Update(SLOTS, {"id": event.originator_id}, {**values, **_stamp(event)})
+    ]
+    if "status" in values:
+        key = {"slot_id": event.originator_id, "version": event.originator_version}
+        history = {"at": event.timestamp, "status": values["status"]}
+        changes.append(Upsert(STATUS_HISTORY, key, history))
+    return changes
 
 
 def _seat(event: Slot.SeatTaken | Slot.HoldConverted | Slot.SeatReleased) -> dict[str, Any]:
@@ -110,24 +122,45 @@ def _(event: Slot.Created) -> list[Change]:
         "end_at": event.end,
         "capacity": event.capacity,
         "status": SlotStatus.OPEN.value,
+        "appointment_types": list(event.appointment_types),
         **_stamp(event),
     }
-    return [Upsert(SLOTS, {"id": event.originator_id}, values)]
+    key = {"slot_id": event.originator_id, "version": event.originator_version}
+    opened = {"at": event.timestamp, "status": SlotStatus.OPEN.value}
+    return [Upsert(SLOTS, {"id": event.originator_id}, values), Upsert(STATUS_HISTORY, key, opened)]
 
 
 @on(Slot.SeatTaken)
 def _(event: Slot.SeatTaken) -> list[Change]:
-    return [Upsert(SEATS, _seat(event), {"held": event.hold_until is not None}), *_slot(event)]
+    held = event.hold_until is not None
+    taken = {
+        "taken_at": event.timestamp,
+        "booked_at": None if held else event.timestamp,
+        "released_at": None,
+    }
+    return [
+        Upsert(SEATS, _seat(event), {"held": held}),
+        Upsert(SEAT_HISTORY, _seat(event), taken),
+        *_slot(event),
+    ]
 
 
 @on(Slot.HoldConverted)
 def _(event: Slot.HoldConverted) -> list[Change]:
-    return [Update(SEATS, _seat(event), {"held": False}), *_slot(event)]
+    return [
+        Update(SEATS, _seat(event), {"held": False}),
+        Update(SEAT_HISTORY, _seat(event), {"booked_at": event.timestamp}),
+        *_slot(event),
+    ]
 
 
 @on(Slot.SeatReleased)
 def _(event: Slot.SeatReleased) -> list[Change]:
-    return [Delete(SEATS, _seat(event)), *_slot(event)]
+    return [
+        Delete(SEATS, _seat(event)),
+        Update(SEAT_HISTORY, _seat(event), {"released_at": event.timestamp}),
+        *_slot(event),
+    ]
 
 
 @on(Slot.Blocked)
@@ -159,6 +192,7 @@ def _(event: Appointment.Scheduled) -> list[Change]:
         "overbooked": event.overbooked,
         "scheduled_at": event.timestamp,
         "booked_at": None if held else event.timestamp,
+        **{name: getattr(event, name) for name in BOOKING_FEES},
         **_stamp(event),
     }
     return [Upsert(APPOINTMENTS, {"id": event.originator_id}, values)]
@@ -179,6 +213,7 @@ def _(e: Appointment.Rescheduled) -> Values:
 
 
 register_lifecycle(HANDLERS, _appointment, EXTRAS)
+register_revenue(HANDLERS, _stamp)
 
 
 class AnalyticsProjection(RowProjection):

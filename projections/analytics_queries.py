@@ -33,12 +33,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 import msgspec
 
 from domain.appointment import Status
+
+if TYPE_CHECKING:
+    from projections.access_queries import AccessReport, AccessSeries
+    from projections.patient_queries import PatientFigures
+    from projections.performance_queries import PerformanceReport
+    from projections.report_queries import SavedReportView
+    from projections.revenue_queries import RevenueGrouping, RevenueReport
 
 DUE_STATUSES = (Status.CHECKED_IN, Status.IN_PROGRESS, Status.COMPLETED, Status.NO_SHOW)
 RATE_PLACES = Decimal("0.0001")
@@ -194,3 +201,40 @@ class AnalyticsQueries(Protocol):
     def utilization(
         self, start_from: datetime, start_to: datetime, provider_id: UUID | None = None
     ) -> UtilizationReport: ...
+
+    def revenue(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        group_by: RevenueGrouping | None,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> RevenueReport: ...
+
+    def performance(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> PerformanceReport: ...
+
+    def access(
+        self, reference: datetime, provider_id: UUID | None = None, kind: str | None = None
+    ) -> AccessReport: ...
+
+    def access_series(
+        self, provider_id: UUID, kind: str, first_day: date, last_day: date
+    ) -> AccessSeries: ...
+
+    def patients(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        retention_days: int,
+        provider_id: UUID | None = None,
+    ) -> PatientFigures: ...
+
+    def saved_reports(self, owner_id: UUID) -> list[SavedReportView]: ...
+
+    def saved_report(self, report_id: UUID, owner_id: UUID) -> SavedReportView | None: ...

@@ -29,9 +29,12 @@ from domain.actor import EventMeta
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.calendar import ProviderCalendar
+from domain.fees import FeeSchedule
 from domain.follow_up import FollowUp
 from domain.patient import Patient
+from domain.payment import Account
 from domain.provider import Provider
+from domain.saved_report import SavedReport
 from domain.slot import Slot
 from domain.video_room import VideoRoom
 from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
@@ -52,6 +55,10 @@ TOPICS: dict[str, str] = {
     "PatientAgenda": "slotwise.agenda.v1",
     "FollowUp": "slotwise.follow_up.v1",
     "VideoRoom": "slotwise.video_room.v1",
+    # issue 14: payments, refunds and fees; fee policies
+    "Account": "slotwise.account.v1",
+    "FeeSchedule": "slotwise.fee_schedule.v1",
+    "SavedReport": "slotwise.saved_report.v1",
 }
 INTERNAL_TOPIC = "slotwise.internal.v1"
 ALL_TOPICS = (*TOPICS.values(), INTERNAL_TOPIC)
@@ -64,6 +71,9 @@ PUBLISHED_AGGREGATES: tuple[type[Aggregate], ...] = (
     PatientAgenda,
     FollowUp,
     VideoRoom,
+    Account,  # issue 14
+    FeeSchedule,
+    SavedReport,
 )
 
 

@@ -35,6 +35,8 @@ from commands.directory.messages import (
 )
 from commands.feedback.messages import RateVisit
 from commands.follow_ups.messages import BookFollowUp, DismissFollowUp
+from commands.payments.messages import RecordPayment, RefundPayment, SetFeePolicy
+from commands.reports.messages import SaveReport
 from commands.scheduling import Scheduling
 from commands.series.messages import BookSeries
 from commands.slots.messages import (
@@ -48,11 +50,14 @@ from commands.slots.messages import (
 from domain.actor import Actor, Role
 from domain.follow_up import FollowUp
 from domain.patient import ErasureReason
-from tests.builders import as_staff, as_system
+from tests.builders import as_, as_staff, as_system
 from tests.fakes import FixedClock
 
 START = datetime(2030, 3, 4, 8, 0, tzinfo=UTC)  # a Monday
 HALF_HOUR = timedelta(minutes=30)
+
+
+FEE = Decimal("30.00")
 
 
 def every_event_clock() -> FixedClock:
@@ -150,7 +155,21 @@ def drive_every_event(
     third = app.create_slot(
         CreateSlot(provider_id=provider, start=later, end=later + HALF_HOUR), staff
     ).id
+    # issue 14: its no-show fee (from the policy in force at booking) waived by the reversion;
+    # a payment, partly refunded; an analyst's saved report.
+    fees = SetFeePolicy(
+        provider_id=provider, appointment_type="in_person", currency="EUR", no_show_fee=FEE
+    )
+    app.set_fee_policy(fees, staff)
     other = app.book(BookAppointment(slot_id=third, patient_id=patient_id), staff).id
+    payment = RecordPayment(
+        appointment_id=other, amount=FEE, currency="EUR", method="card", external_reference="r1"
+    )
+    paid = app.record_payment(payment, staff).id
+    refund = RefundPayment(appointment_id=other, payment_id=paid, amount=FEE / 2, reason="other")
+    app.refund_payment(refund, staff)
+    report = SaveReport(title="week", measure="revenue", start_from=START, start_to=later)
+    app.save_report(report, as_(Actor(uuid4(), Role.ANALYST)))
     clock.set(later + HALF_HOUR)
     app.mark_no_show(MarkNoShow(appointment_id=other), staff)
     app.revert_no_show(RevertNoShow(appointment_id=other, reason="was in the waiting room"), staff)

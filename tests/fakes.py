@@ -14,8 +14,10 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from commands.ports import Clock, KeyStore
+from domain.errors import NotFoundError
 from domain.personal import SubjectErasedError
 from infra.kafka.deliveries import Delivery
+from projections.access_queries import HORIZON_DAYS, AccessReport, AccessSeries
 from projections.analytics_queries import (
     AnalyticsQueries,
     AppointmentAnalytics,
@@ -34,6 +36,8 @@ from projections.directory import (
     ProviderView,
     SlotSearch,
 )
+from projections.patient_queries import PatientFigures
+from projections.performance_queries import PerformanceReport
 from projections.positions import BeyondLogHeadError, PositionWaits, TooManyWaitersError
 from projections.queries import (
     AppointmentFilter,
@@ -45,6 +49,8 @@ from projections.queries import (
     SlotFilter,
     SlotView,
 )
+from projections.report_queries import SavedReportView
+from projections.revenue_queries import RevenueGrouping, RevenueReport
 from projections.search import (
     NoteHit,
     NoteScope,
@@ -252,6 +258,75 @@ class StillAnalytics(AnalyticsQueries):
             totals=Utilization.of(0, Decimal(0), Decimal(0), 0),
             providers=[],
         )
+
+    # issue 14: the analysts' measures, empty
+    def revenue(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        group_by: RevenueGrouping | None,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> RevenueReport:
+        return RevenueReport(
+            start_from=start_from,
+            start_to=start_to,
+            previous_from=start_from - (start_to - start_from),
+            group_by=group_by,
+            currencies=[],
+        )
+
+    def performance(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        provider_id: UUID | None = None,
+        specialty: str | None = None,
+    ) -> PerformanceReport:
+        return PerformanceReport(
+            start_from=start_from,
+            start_to=start_to,
+            previous_from=start_from - (start_to - start_from),
+            providers=[],
+        )
+
+    def access(
+        self, reference: datetime, provider_id: UUID | None = None, kind: str | None = None
+    ) -> AccessReport:
+        return AccessReport(reference=reference, horizon_days=HORIZON_DAYS, rows=[])
+
+    def access_series(
+        self, provider_id: UUID, kind: str, first_day: date, last_day: date
+    ) -> AccessSeries:
+        raise NotFoundError(f"provider {provider_id} not found")
+
+    def patients(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        retention_days: int,
+        provider_id: UUID | None = None,
+    ) -> PatientFigures:
+        window_ends = start_to + timedelta(days=retention_days)
+        return PatientFigures(
+            start_from=start_from,
+            start_to=start_to,
+            provider_id=provider_id,
+            retention_days=retention_days,
+            retention_window_ends=window_ends,
+            seen=0,
+            new=0,
+            returning=0,
+            active=0,
+            retained=0,
+            retention_rate=None,
+        )
+
+    def saved_reports(self, owner_id: UUID) -> list[SavedReportView]:
+        return []
+
+    def saved_report(self, report_id: UUID, owner_id: UUID) -> SavedReportView | None:
+        return None
 
 
 class MemoryRows(RowView):

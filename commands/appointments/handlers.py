@@ -24,12 +24,14 @@ from commands.appointments.messages import (
     StartAppointment,
 )
 from commands.context import CommandContext
+from commands.payments.fees import booking_fees, charge, no_show_fee, waive_reverted_no_show
 from commands.series.messages import BookSeries
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.errors import StaleVersionError, ValidationError
+from domain.fees import FeeKind
 from domain.follow_up import FollowUp
 from domain.patient import Patient
 from domain.policies import check_booking_window
@@ -134,6 +136,7 @@ class AppointmentCommands(SlotwiseApplication):
             hold_expires_at=hold_until,
             overbooked=slot.allocations[appointment_id].overbooked,
             meta=meta,
+            **booking_fees(ws, slot.provider_id, booking.appointment_type).as_event(),
         )
         self._enter_agenda(ws, appointment_id, patient, slot.time, now, hold_until, meta)
         return ws.add(appointment)
@@ -239,6 +242,7 @@ class AppointmentCommands(SlotwiseApplication):
             if cmd.currency is None:
                 raise ValidationError("a cancellation fee needs its currency")
         appointment.cancel(now, cmd.reason, self.policies.cancellation, cmd.fee, cmd.currency, meta)
+        charge(ws, appointment, FeeKind.LATE_CANCELLATION, appointment.cancellation_fee, meta, now)
         self._release(ws, appointment, "appointment cancelled", meta)
         return Outcome(appointment.id, ws.touched())
 
@@ -314,6 +318,7 @@ class AppointmentCommands(SlotwiseApplication):
     ) -> Outcome:
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, *CARE_TEAM)
         appointment.mark_no_show(now, self.policies.no_show, meta)
+        charge(ws, appointment, FeeKind.NO_SHOW, no_show_fee(appointment), meta, now)
         return Outcome(appointment.id, ws.touched())
 
     @use_case
@@ -322,6 +327,7 @@ class AppointmentCommands(SlotwiseApplication):
     ) -> Outcome:
         ws, appointment = self._lifecycle(cmd.appointment_id, ctx, Role.STAFF)
         appointment.revert_no_show(cmd.reason, meta)
+        waive_reverted_no_show(ws, appointment, meta, now)
         return Outcome(appointment.id, ws.touched())
 
 

@@ -28,6 +28,7 @@ from infra.bootstrap.base import (
     transient,
     worker_parts,
 )
+from infra.bootstrap.exports import parquet_export  # issue 14
 from infra.bootstrap.tasks import (
     Rebuilder,
     SearchRebuild,
@@ -85,6 +86,7 @@ __all__ = [
     "log_status",
     "migrate",
     "opensearch_module",
+    "parquet_export",
     "projection_rebuild",
     "relay",
     "room_keeper",

@@ -437,7 +437,7 @@ def test_utilization_is_booked_over_open_seat_minutes_of_open_slots(
     assert only_ny.totals == ny
 
 
-def test_the_fact_rows_carry_lead_time_local_day_and_the_providers_current_fee(
+def test_the_fact_rows_carry_lead_time_local_day_and_the_fee_at_booking(
     week: Week,
     database: Database,
     store_env: dict[str, str],
@@ -461,7 +461,8 @@ def test_the_fact_rows_carry_lead_time_local_day_and_the_providers_current_fee(
     assert (row["fee_amount"], row["fee_currency"]) == (Decimal("120.00"), "USD")
     assert row["specialty"] == "cardiology"
 
-    # A later profile change shows in every fact at once: the fee is the provider's current one.
+    # A later profile change does not reprice past bookings (issue 14): the fee is the one
+    # the booking recorded.
     app = Scheduling(store_env)
     try:
         profile = ProviderProfile(fee_amount=Decimal("150.00"), specializations=["cardiology"])
@@ -471,7 +472,7 @@ def test_the_fact_rows_carry_lead_time_local_day_and_the_providers_current_fee(
     finally:
         app.close()
     assert analytics.wait_for(changed.position, timeout=WAIT)  # the week's runners apply it
-    assert fact()["fee_amount"] == Decimal("150.00")
+    assert fact()["fee_amount"] == Decimal("120.00")
 
 
 def test_the_scheduling_model_agrees_on_no_shows(week: Week, pool: ConnectionPool[Any]) -> None:

@@ -16,6 +16,7 @@ from infra.settings import SettingsError
 from workers.cli import (
     audit,
     deadletters,
+    export,
     keys,
     patients,
     projections,
@@ -29,7 +30,8 @@ from workers.cli import (
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="slotwise", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
-    for group in (serve, worker, tasks, supervise, projections, deadletters, patients, audit, keys):
+    groups = (serve, worker, tasks, supervise, projections, deadletters, patients, audit, keys)
+    for group in (*groups, export):  # export: issue 14
         group.register(commands)
     return root
 
