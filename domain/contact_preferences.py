@@ -50,15 +50,19 @@ class Effective:
     marketing_consent: bool
     quiet: QuietHours | None
     language: str | None
+    opted_out: frozenset[Channel] = frozenset()
 
     def allowed(self, category: Category) -> tuple[Channel, ...]:
         """The channels a message of `category` goes to: chosen, and consented to."""
-        if category is Category.MARKETING and not self.marketing_consent:
-            return ()
+        if category is Category.MARKETING:
+            if not self.marketing_consent:
+                return ()
+            chosen = self.channels.get(category, ())
+        else:
+            # The in-app copy is always written, whatever else was chosen.
+            chosen = (*self.channels.get(category, ()), Channel.IN_APP)
         return tuple(
-            c
-            for c in self.channels.get(category, ())
-            if c is Channel.IN_APP or self.consent.get(c, False)
+            c for c in dict.fromkeys(chosen) if c is Channel.IN_APP or self.consent.get(c, False)
         )
 
 
@@ -90,6 +94,7 @@ class ContactPreferences(Aggregate):
         self.quiet: tuple[str, str] | None = None
         self.language: str | None = None
         self.devices: dict[UUID, PersonalData | dict[str, Any]] = {}
+        self.opted_out: set[str] = set()  # channels withdrawn through the provider (STOP)
 
     def effective(self, registration_consent: bool) -> Effective:
         base = defaults(registration_consent)
@@ -99,7 +104,8 @@ class ContactPreferences(Aggregate):
         consent = dict(base.consent)
         consent.update({Channel(c): given for c, given in self.consent.items()})
         quiet = None if self.quiet is None else QuietHours.parse(*self.quiet)
-        return Effective(channels, consent, self.marketing_consent, quiet, self.language)
+        opted_out = frozenset(Channel(c) for c in self.opted_out)
+        return Effective(channels, consent, self.marketing_consent, quiet, self.language, opted_out)
 
     def choose_channels(self, category: str, channels: list[str], meta: EventMeta) -> None:
         Category(category)  # validated by the command's schema; a bad one is a bug
@@ -171,6 +177,10 @@ class ContactPreferences(Aggregate):
             self.marketing_consent = given
         else:
             self.consent[channel] = given
+        if given:
+            self.opted_out.discard(channel)
+        elif source in ("inbound_stop", "provider_opt_out"):
+            self.opted_out.add(channel)
 
     def register_device(self, device_id: UUID, subscription: PersonalData, meta: EventMeta) -> None:
         if device_id not in self.devices and len(self.devices) >= MAX_DEVICES:

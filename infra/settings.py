@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from infra.notifications.settings import NotificationSettings
+
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
 # The key-encryption key used when SLOTWISE_KEK is unset in dev and test mode; refused otherwise.
 DEV_KEK = hashlib.sha256(b"slotwise-dev-only-key-encryption-key").digest()
@@ -200,6 +202,8 @@ class Settings:
     # Anomaly report: an actor reading more distinct patients than this in the period asked.
     audit_distinct_patients: int = 50
     video: VideoSettings = field(default_factory=VideoSettings)
+    # Notifications and reminders (issue 10).
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     @property
     def dev(self) -> bool:
@@ -261,4 +265,5 @@ class Settings:
             audit_access_origin=_name(env, "SLOTWISE_AUDIT_ACCESS_ORIGIN", "slotwise/access-log"),
             audit_distinct_patients=_int(env, "SLOTWISE_AUDIT_DISTINCT_PATIENTS", 50),
             video=VideoSettings.from_env(env, mode),
+            notifications=NotificationSettings.from_env(env, mode),
         )

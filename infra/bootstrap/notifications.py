@@ -1,0 +1,93 @@
+"""The notification processes' builders (issue 10): the reminder policy, the scheduler, the
+send worker, and the channel choice every one of them shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from commands.ports import Channels, Clock, SendQueue, SystemClock
+from commands.scheduling import Scheduling
+from infra.bootstrap.base import Say, SetupError, worker_parts
+from infra.devstack.redis_server import redis_url
+from infra.dramatiq.sends import DramatiqSends
+from infra.notifications.recorder import recording_channels
+from infra.postgres.notifications.deliveries import PostgresDeliveries
+from infra.settings import Settings
+
+
+def real_channels(settings: Settings) -> Channels:
+    """The real adapters (Twilio, SMTP, web push). Connected at merge to
+    `infra.bootstrap.channels.real_channels(settings)`."""
+    raise SetupError(
+        "real notification channels are not wired in this build: set "
+        "SLOTWISE_NOTIFICATION_CHANNELS=recording (dev mode's outbox)"
+    )
+
+
+def channels(settings: Settings, pool: ConnectionPool[Any]) -> Channels:
+    """Dev mode (or SLOTWISE_NOTIFICATION_CHANNELS=recording): the recording outbox."""
+    if settings.notifications.channels == "recording":
+        return recording_channels(pool)
+    return real_channels(settings)
+
+
+@contextmanager
+def local_redis(settings: Settings, say: Say = print) -> Iterator[str]:
+    """REDIS_URL, or 127.0.0.1:6379 if it answers, or a local server stopped with the `with`."""
+    with redis_url(settings.notifications.redis_url, settings.state_dir) as (url, started):
+        say(f"Redis at {url}" + (" (local redis-server)" if started else ""))
+        yield url
+
+
+@dataclass(frozen=True)
+class SchedulerParts:
+    store: PostgresDeliveries
+    queue: SendQueue
+    clock: Clock
+
+
+@contextmanager
+def notification_scheduler(settings: Settings, say: Say = print) -> Iterator[SchedulerParts]:
+    with ExitStack() as stack:
+        _, _, pool = worker_parts(settings, say, stack)
+        url = stack.enter_context(local_redis(settings, say))
+        sends = DramatiqSends(url, settings.notifications)
+        stack.callback(sends.close)
+        yield SchedulerParts(PostgresDeliveries(pool), sends, SystemClock())
+
+
+@dataclass(frozen=True)
+class SenderParts:
+    app: Scheduling
+    store: PostgresDeliveries
+    channels: Channels
+    sends: DramatiqSends
+    clock: Clock
+    clinic: str
+    link_base: str
+
+
+@contextmanager
+def notification_sender(settings: Settings, say: Say = print) -> Iterator[SenderParts]:
+    with ExitStack() as stack:
+        _, app, pool = worker_parts(settings, say, stack, connections=4)
+        url = stack.enter_context(local_redis(settings, say))
+        sends = DramatiqSends(url, settings.notifications)
+        stack.callback(sends.close)
+        chosen = channels(settings, pool)
+        say(f"notifications on {settings.notifications.channels} channels")
+        notes = settings.notifications
+        yield SenderParts(
+            app,
+            PostgresDeliveries(pool),
+            chosen,
+            sends,
+            SystemClock(),
+            notes.clinic_name,
+            notes.patient_app_url,
+        )
