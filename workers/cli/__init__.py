@@ -17,6 +17,7 @@ from workers.cli import (
     audit,
     deadletters,
     keys,
+    notifications,
     patients,
     projections,
     serve,
@@ -31,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     for group in (serve, worker, tasks, supervise, projections, deadletters, patients, audit, keys):
         group.register(commands)
+    notifications.register(commands)
     return root
 
 
