@@ -20,11 +20,16 @@ from api.controllers.audit_trail import AuditTrailController
 from api.controllers.directory import DirectoryController
 from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
+from api.controllers.notification_webhooks import (
+    DeliveryRecordsController,
+    TwilioWebhookController,
+)
+from api.controllers.notifications import NotificationController
 from api.controllers.reports import ReportController
 from api.controllers.search import SearchController
 from api.controllers.slots import ScheduleController, SlotController
 from api.controllers.video import VideoController, VideoWebhookController
-from api.deps import DEPENDENCIES, Services, refuse_control_characters
+from api.deps import DEPENDENCIES, NotificationServices, Services, refuse_control_characters
 from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
@@ -64,6 +69,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     directory=adapters.directory,
                     video=adapters.video,
                     video_queries=adapters.video_queries,
+                    notifications=NotificationServices(**vars(adapters.notifications)),
                 )
                 yield
 
@@ -95,6 +101,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             fhir_router(),
             VideoController,
             VideoWebhookController,
+            # Notifications (issue 10)
+            NotificationController,
+            TwilioWebhookController,
+            DeliveryRecordsController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

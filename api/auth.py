@@ -17,7 +17,13 @@ from domain.actor import Actor, Role
 ALGORITHM = "HS256"
 TOKEN_ROLES = frozenset(Role) - {Role.SYSTEM}
 # The video provider's webhooks carry its signature instead of a bearer token.
-PUBLIC_PATHS = ["/schema", "/health", "/metrics", "/v1/video/webhooks"]
+PUBLIC_PATHS = [
+    "/schema",
+    "/health",
+    "/metrics",
+    "/v1/video/webhooks",
+    "/v1/notifications/twilio",  # signed by Twilio (issue 10)
+]
 
 
 def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

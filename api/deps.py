@@ -21,7 +21,7 @@ from api.problems import ReadModelBehindError
 from api.read_audit import provide_access
 from commands.context import CommandContext
 from commands.idempotency import MAX_KEY_LENGTH
-from commands.ports import Clock, VideoRooms
+from commands.ports import Clock, SignedRequests, VideoRooms
 from commands.scheduling import Scheduling
 from domain.actor import Actor
 from domain.errors import ValidationError
@@ -33,6 +33,13 @@ from projections.audit.proofs import AuditProofs
 from projections.audit.trail import AuditTrail
 from projections.directory import DirectoryQueries
 from projections.history import History
+from projections.notifications.deliveries import (
+    DeliveryQueries,
+    DeliveryStore,
+    Inbox,
+    OutboxReads,
+    Recipients,
+)
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
@@ -45,6 +52,21 @@ T = TypeVar("T")
 Injected: TypeAlias = Annotated[T, Dependency(kind="named"), SkipValidationMarker()]
 """A handler parameter the providers below fill in by its name. The values are our own objects
 (often behind a Protocol), so the framework does not validate them as it does request input."""
+
+
+@dataclass(frozen=True)
+class NotificationServices:
+    """Notifications (issue 10): delivery records, the inbox, dev mode's outbox (None outside
+    dev mode), and Twilio's webhook signatures (None: webhooks are refused)."""
+
+    deliveries: DeliveryQueries
+    callbacks: DeliveryStore
+    inbox: Inbox
+    recipients: Recipients
+    outbox: OutboxReads | None
+    signatures: SignedRequests | None
+    public_base_url: str
+    recipient_key: bytes
 
 
 @dataclass(frozen=True)
@@ -68,6 +90,7 @@ class Services:
     directory: DirectoryQueries | None = None  # providers, patients, every slot: the FHIR facade
     video: VideoRooms | None = None  # the video provider (issue 13)
     video_queries: VideoQueries | None = None
+    notifications: NotificationServices | None = None  # issue 10
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -326,6 +349,7 @@ PARTS = {
     "anomaly_threshold": "anomaly_threshold",
     "video_rooms": "video",
     "video_queries": "video_queries",
+    "notifications": "notifications",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

@@ -9,6 +9,8 @@ datetimes in one `ZoneInfo` compare by wall clock, which is wrong across a DST c
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -130,3 +132,10 @@ def send_time(
     if before < now.astimezone(UTC).replace(second=0, microsecond=0):
         return None
     return before
+
+
+def recipient_digest(key: bytes, address: str) -> str:
+    """A keyed hash of an address (a phone number as E.164, without a `whatsapp:` prefix): an
+    inbound message names its sender by it, and the record never holds the address itself."""
+    plain = address.removeprefix("whatsapp:").strip()
+    return hmac.new(key, plain.encode(), hashlib.sha256).hexdigest()

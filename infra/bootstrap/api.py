@@ -17,6 +17,7 @@ from infra.bootstrap.base import (
     keyed,
     opensearch_module,
 )
+from infra.bootstrap.notifications import NotificationAdapters, notification_adapters
 from infra.postgres.access import PostgresAccessLog
 from infra.postgres.audit_trail import PostgresAuditTrail
 from infra.postgres.database import (
@@ -61,6 +62,7 @@ class ApiAdapters:
     directory: DirectoryQueries
     video: VideoRooms
     video_queries: VideoQueries
+    notifications: NotificationAdapters  # issue 10
 
 
 @contextmanager
@@ -93,4 +95,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             directory=PostgresDirectoryQueries(pool),
             video=stack.enter_context(video_rooms(settings)),
             video_queries=PostgresVideoQueries(pool),
+            notifications=notification_adapters(settings, pool),
         )

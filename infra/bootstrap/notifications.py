@@ -3,6 +3,7 @@ send worker, and the channel choice every one of them shares."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -10,14 +11,62 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from commands.ports import Channels, Clock, SendQueue, SystemClock
+from commands.ports import Channels, Clock, SendQueue, SignedRequests, SystemClock
 from commands.scheduling import Scheduling
 from infra.bootstrap.base import Say, SetupError, worker_parts
 from infra.devstack.redis_server import redis_url
 from infra.dramatiq.sends import DramatiqSends
-from infra.notifications.recorder import recording_channels
+from infra.notifications.recorder import Outbox, recording_channels
 from infra.postgres.notifications.deliveries import PostgresDeliveries
+from infra.postgres.notifications.inbox import PostgresInbox
 from infra.settings import Settings
+from infra.twilio.signatures import TwilioSignatures
+
+DEV_TWILIO_TOKEN = "slotwise-dev-twilio-auth-token"  # noqa: S105 - dev and test mode only
+
+
+def recipient_key(settings: Settings) -> bytes:
+    """Keys the address digests inbound messages are matched by (from the service's secret)."""
+    return hashlib.sha256(b"slotwise-recipients:" + settings.jwt_secret.encode()).digest()
+
+
+def signatures(settings: Settings) -> SignedRequests | None:
+    """Twilio's signature check with TWILIO_AUTH_TOKEN (a development token in dev and test
+    mode); None refuses every webhook."""
+    token = settings.notifications.twilio_auth_token
+    if token is None and settings.mode in ("dev", "test"):
+        token = DEV_TWILIO_TOKEN
+    return None if token is None else TwilioSignatures(token)
+
+
+@dataclass(frozen=True)
+class NotificationAdapters:
+    """What the API's notification routes use (api.deps.NotificationServices)."""
+
+    deliveries: PostgresDeliveries
+    callbacks: PostgresDeliveries
+    inbox: PostgresInbox
+    recipients: PostgresInbox
+    outbox: Outbox | None
+    signatures: SignedRequests | None
+    public_base_url: str
+    recipient_key: bytes
+
+
+def notification_adapters(settings: Settings, pool: ConnectionPool[Any]) -> NotificationAdapters:
+    deliveries = PostgresDeliveries(pool)
+    inbox = PostgresInbox(pool)
+    outbox = Outbox(pool) if settings.dev else None
+    return NotificationAdapters(
+        deliveries,
+        deliveries,
+        inbox,
+        inbox,
+        outbox,
+        signatures(settings),
+        settings.notifications.public_base_url,
+        recipient_key(settings),
+    )
 
 
 def real_channels(settings: Settings) -> Channels:
@@ -70,6 +119,7 @@ class SenderParts:
     clock: Clock
     clinic: str
     link_base: str
+    recipient_key: bytes
 
 
 @contextmanager
@@ -90,4 +140,5 @@ def notification_sender(settings: Settings, say: Say = print) -> Iterator[Sender
             SystemClock(),
             notes.clinic_name,
             notes.patient_app_url,
+            recipient_key(settings),
         )

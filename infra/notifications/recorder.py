@@ -5,8 +5,6 @@ answers with the first record, as a provider honouring idempotency keys would.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from psycopg_pool import ConnectionPool
@@ -18,6 +16,7 @@ from commands.ports import (
     PushMessage,
     TextMessage,
 )
+from projections.notifications.deliveries import OutboxEntry
 
 RECORD = """
 WITH added AS (
@@ -25,17 +24,6 @@ WITH added AS (
     VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id)
 SELECT id FROM added UNION ALL SELECT id FROM notification_outbox WHERE key = %s
 """
-
-
-@dataclass(frozen=True)
-class Recorded:
-    id: int
-    key: str
-    channel: str
-    recipient: str
-    subject: str | None
-    body: str
-    recorded_at: datetime
 
 
 class Outbox:
@@ -50,14 +38,14 @@ class Outbox:
         assert row is not None  # noqa: S101 - inserted or found
         return Accepted(f"outbox-{row[0]}", "delivered")
 
-    def recent(self, limit: int = 50) -> list[Recorded]:
+    def recent(self, limit: int = 50) -> list[OutboxEntry]:
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT id, key, channel, recipient, subject, body, recorded_at "
                 "FROM notification_outbox ORDER BY id DESC LIMIT %s",
                 (limit,),
             ).fetchall()
-        return [Recorded(*row) for row in rows]
+        return [OutboxEntry(*row) for row in rows]
 
 
 class RecordingSms:

@@ -105,6 +105,11 @@ class DeliveryStore(Protocol):
         """Move forward to `status` (see `may_move`); False when that would regress."""
         ...
 
+    def note_recipient(self, delivery_id: UUID, digest: str) -> None:
+        """The keyed digest of the address about to be sent to (inbound STOP finds the
+        patient by it)."""
+        ...
+
     def defer(self, delivery_id: UUID, due_at: datetime) -> None:
         """Back to planned, due at `due_at` (the policy has not caught up yet)."""
         ...
@@ -143,3 +148,26 @@ class Inbox(Protocol):
         ...
 
     def mark_all_read(self, patient_id: UUID, at: datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """What dev mode's recording channels took instead of sending."""
+
+    id: int
+    key: str
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+    recorded_at: datetime
+
+
+class OutboxReads(Protocol):
+    def recent(self, limit: int = 50) -> list[OutboxEntry]: ...
+
+
+class Recipients(Protocol):
+    def patient_of_recipient(self, digest: str) -> UUID | None:
+        """The patient last sent a message at the address with this digest."""
+        ...

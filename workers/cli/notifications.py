@@ -64,7 +64,7 @@ def cmd_sender(args: argparse.Namespace) -> None:
             parts.store,
             parts.channels,
             parts.clock,
-            Branding(parts.clinic, parts.link_base),
+            Branding(parts.clinic, parts.link_base, parts.recipient_key),
             parts.sends.enqueue,
             opt_out(parts.app),
             device_gone(parts.app),

@@ -40,7 +40,7 @@ from commands.ports import (
     TextMessage,
 )
 from domain.appointment import ACTIVE
-from domain.notification import Category, Channel, SkipReason
+from domain.notification import Category, Channel, SkipReason, recipient_digest
 from projections.notifications.deliveries import Delivery, DeliveryStore
 from workers.notifications.reader import AppReader, Contact, provider_name
 
@@ -57,6 +57,7 @@ ABOUT_ACTIVE = ("confirmation", "reschedule", "check_in_open")
 class Branding:
     clinic: str
     link_base: str  # the patient app's address; the appointment's id is appended
+    recipient_key: bytes = b"slotwise-recipients"  # keys the address digests
 
 
 class SendJob:
@@ -160,6 +161,8 @@ class SendJob:
         if delivery.channel in ("sms", "whatsapp"):
             if contact.phone is None:
                 return None
+            digest = recipient_digest(self.branding.recipient_key, contact.phone)
+            self.store.note_recipient(delivery.id, digest)
             channel: Literal["sms", "whatsapp"] = (
                 "whatsapp" if delivery.channel == "whatsapp" else "sms"
             )

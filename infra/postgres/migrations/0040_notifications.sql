@@ -20,6 +20,7 @@ CREATE TABLE notification_deliveries (
     status text NOT NULL,             -- planned queued sending sent delivered failed undelivered skipped
     reason text,                      -- why skipped or failed (a code, never personal data)
     provider_message_id text,         -- Twilio's SID, the SMTP queue id...
+    recipient_digest text,            -- keyed hash of the address sent to (inbound STOP lookup)
     attempts integer NOT NULL DEFAULT 0,
     fallback_of uuid,                 -- the delivery this one stands in for (SMS -> email -> in-app)
     event_id uuid,                    -- the event that asked for it (notices)
@@ -34,6 +35,8 @@ CREATE INDEX notification_deliveries_stuck ON notification_deliveries (queued_at
     WHERE status IN ('queued', 'sending');
 CREATE INDEX notification_deliveries_patient ON notification_deliveries (patient_id, created_at);
 CREATE INDEX notification_deliveries_appointment ON notification_deliveries (appointment_id);
+CREATE INDEX notification_deliveries_recipient ON notification_deliveries (recipient_digest)
+    WHERE recipient_digest IS NOT NULL;
 CREATE INDEX notification_deliveries_provider_message ON notification_deliveries (provider_message_id)
     WHERE provider_message_id IS NOT NULL;
 

@@ -98,6 +98,13 @@ class PostgresDeliveries:
         with self.pool.connection() as conn:
             return bool(conn.execute(query, params).rowcount == 1)
 
+    def note_recipient(self, delivery_id: UUID, digest: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE notification_deliveries SET recipient_digest = %s WHERE id = %s",
+                (digest, delivery_id),
+            )
+
     def defer(self, delivery_id: UUID, due_at: datetime) -> None:
         with self.pool.connection() as conn:
             conn.execute(

@@ -1,0 +1,332 @@
+"""Notifications (issue 10): a patient's contact preferences and consent, push devices, the
+in-app inbox, and the delivery records staff and auditors read. The patient reaches their own,
+staff anyone's (auditors read delivery records); to anyone else the patient does not exist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody, Parameter
+
+from api.deps import Injected, NotificationServices
+from api.openapi import COMMAND, FOUND_OR_NOT, QUERY, documented
+from api.schemas import Body
+from api.strict import StrictBody
+from commands.context import CommandContext
+from commands.notifications.handlers import may_manage
+from commands.notifications.messages import (
+    CategoryName,
+    ChannelName,
+    ConsentName,
+    Key,
+    QuietHoursBody,
+    RegisterPushDevice,
+    RemovePushDevice,
+    UpdateContactPreferences,
+    Url,
+)
+from commands.ports import Clock
+from commands.scheduling import Scheduling
+from commands.structs import CommandResult
+from domain.actor import Actor, Role
+from domain.errors import ConflictError, NotFoundError
+from projections.notifications.deliveries import Delivery, InboxItem
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size (1-200)")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Rows to skip")]
+
+
+class PreferencesBody(Body, frozen=True, kw_only=True):
+    channels: dict[CategoryName, list[ChannelName]] | None = None
+    quiet_hours: QuietHoursBody | None = None
+    clear_quiet_hours: bool = False
+    language: Literal["en", "es"] | None = None
+    consent: dict[ConsentName, bool] | None = None
+
+
+class PreferencesView(msgspec.Struct, frozen=True, kw_only=True):
+    channels: dict[str, list[str]]  # what each category may use now (chosen and consented)
+    consent: dict[str, bool]
+    marketing_consent: bool
+    quiet_hours: QuietHoursBody | None
+    language: str | None
+    opted_out: list[str]
+
+
+class DeviceBody(Body, frozen=True, kw_only=True):
+    endpoint: Url
+    p256dh: Key
+    auth: Key
+
+
+class InboxItemView(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    category: str
+    kind: str
+    appointment_id: UUID | None
+    title: str
+    body: str
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InboxPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[InboxItemView]
+    unread_count: int
+
+
+class UnreadCount(msgspec.Struct, frozen=True, kw_only=True):
+    unread_count: int
+
+
+class Marked(msgspec.Struct, frozen=True, kw_only=True):
+    marked: int
+
+
+class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    appointment_id: UUID | None
+    kind: str
+    category: str
+    channel: str
+    status: str
+    reason: str | None
+    due_at: datetime
+    start_at: datetime | None
+    provider_message_id: str | None
+    attempts: int
+    fallback_of: UUID | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+def delivery_view(d: Delivery) -> DeliveryView:
+    return DeliveryView(
+        id=d.id,
+        appointment_id=d.appointment_id,
+        kind=d.kind,
+        category=d.category,
+        channel=d.channel,
+        status=d.status,
+        reason=d.reason,
+        due_at=d.due_at,
+        start_at=d.start_at,
+        provider_message_id=d.provider_message_id,
+        attempts=d.attempts,
+        fallback_of=d.fallback_of,
+        created_at=d.created_at,
+        updated_at=d.updated_at,
+        sent_at=d.sent_at,
+    )
+
+
+def _item(i: InboxItem) -> InboxItemView:
+    return InboxItemView(**{f: getattr(i, f) for f in InboxItemView.__struct_fields__})
+
+
+def services_of(notifications: NotificationServices | None) -> NotificationServices:
+    if notifications is None:
+        raise ConflictError("notifications are not configured on this server")
+    return notifications
+
+
+def own_or_staff(actor: Actor, patient_id: UUID, *, auditors: bool = False) -> None:
+    if may_manage(actor, patient_id) or (auditors and actor.role is Role.AUDITOR):
+        return
+    raise NotFoundError(f"patient {patient_id} not found")
+
+
+class NotificationController(Controller):
+    path = "/v1/patients/{patient_id:uuid}/notifications"
+    tags = ["notifications"]
+
+    @get(
+        "/preferences",
+        sync_to_thread=True,
+        summary="The patient's contact preferences and consent, as they apply now",
+        **documented("getContactPreferences", *FOUND_OR_NOT),
+    )
+    def preferences(
+        self, scheduling: Injected[Scheduling], actor: Injected[Actor], patient_id: FromPath[UUID]
+    ) -> PreferencesView:
+        effective = scheduling.contact_preferences(patient_id, actor)
+        quiet = effective.quiet
+        return PreferencesView(
+            channels={
+                c.value: [ch.value for ch in effective.allowed(c)] for c in effective.channels
+            },
+            consent={c.value: given for c, given in effective.consent.items()},
+            marketing_consent=effective.marketing_consent,
+            quiet_hours=None
+            if quiet is None
+            else QuietHoursBody(
+                start=quiet.start.strftime("%H:%M"), end=quiet.end.strftime("%H:%M")
+            ),
+            language=effective.language,
+            opted_out=sorted(c.value for c in effective.opted_out),
+        )
+
+    @post(
+        "/preferences",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Change contact preferences and consent (the patient, or staff)",
+        dto=StrictBody[PreferencesBody],
+        return_dto=None,
+        **documented("updateContactPreferences", *COMMAND),
+    )
+    def update_preferences(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        patient_id: FromPath[UUID],
+        data: JSONBody[PreferencesBody],
+    ) -> CommandResult:
+        command = UpdateContactPreferences(
+            patient_id=patient_id,
+            channels=data.channels,
+            quiet_hours=data.quiet_hours,
+            clear_quiet_hours=data.clear_quiet_hours,
+            language=data.language,
+            consent=data.consent,
+        )
+        return scheduling.update_contact_preferences(command, context)
+
+    @post(
+        "/devices",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Register a device's web push subscription",
+        dto=StrictBody[DeviceBody],
+        return_dto=None,
+        **documented("registerPushDevice", *COMMAND),
+    )
+    def register_device(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        patient_id: FromPath[UUID],
+        data: JSONBody[DeviceBody],
+    ) -> CommandResult:
+        command = RegisterPushDevice(
+            patient_id=patient_id, endpoint=data.endpoint, p256dh=data.p256dh, auth=data.auth
+        )
+        return scheduling.register_push_device(command, context)
+
+    @delete(
+        "/devices/{device_id:uuid}",
+        status_code=204,
+        sync_to_thread=True,
+        summary="Remove a device's push subscription",
+        **documented("removePushDevice", *COMMAND),
+    )
+    def remove_device(
+        self,
+        scheduling: Injected[Scheduling],
+        context: Injected[CommandContext],
+        patient_id: FromPath[UUID],
+        device_id: FromPath[UUID],
+    ) -> None:
+        command = RemovePushDevice(patient_id=patient_id, device_id=device_id)
+        scheduling.remove_push_device(command, context)
+
+    @get(
+        "/inbox",
+        sync_to_thread=True,
+        summary="The in-app inbox, newest first (unread only, by category, paged)",
+        **documented("listInbox", *QUERY, *FOUND_OR_NOT, 409),
+    )
+    def inbox(
+        self,
+        notifications: Injected[NotificationServices | None],
+        actor: Injected[Actor],
+        patient_id: FromPath[UUID],
+        unread: bool = False,
+        category: CategoryName | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> InboxPage:
+        found = services_of(notifications)
+        own_or_staff(actor, patient_id)
+        items = found.inbox.items(patient_id, unread, category, limit, offset)
+        return InboxPage(
+            items=[_item(i) for i in items], unread_count=found.inbox.unread_count(patient_id)
+        )
+
+    @get(
+        "/inbox/unread-count",
+        sync_to_thread=True,
+        summary="How many inbox messages are unread",
+        **documented("countUnreadInbox", *FOUND_OR_NOT, 409),
+    )
+    def unread_count(
+        self,
+        notifications: Injected[NotificationServices | None],
+        actor: Injected[Actor],
+        patient_id: FromPath[UUID],
+    ) -> UnreadCount:
+        found = services_of(notifications)
+        own_or_staff(actor, patient_id)
+        return UnreadCount(unread_count=found.inbox.unread_count(patient_id))
+
+    @post(
+        "/inbox/{item_id:uuid}/read",
+        status_code=204,
+        sync_to_thread=True,
+        summary="Mark one inbox message read (the patient)",
+        **documented("markInboxRead", *FOUND_OR_NOT, 409),
+    )
+    def mark_read(
+        self,
+        notifications: Injected[NotificationServices | None],
+        actor: Injected[Actor],
+        clock: Injected[Clock],
+        patient_id: FromPath[UUID],
+        item_id: FromPath[UUID],
+    ) -> None:
+        found = services_of(notifications)
+        own_or_staff(actor, patient_id)
+        if not found.inbox.mark_read(patient_id, item_id, clock.now()):
+            raise NotFoundError(f"inbox message {item_id} not found")
+
+    @post(
+        "/inbox/read-all",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Mark every inbox message read (the patient)",
+        **documented("markAllInboxRead", *FOUND_OR_NOT, 409),
+    )
+    def mark_all_read(
+        self,
+        notifications: Injected[NotificationServices | None],
+        actor: Injected[Actor],
+        clock: Injected[Clock],
+        patient_id: FromPath[UUID],
+    ) -> Marked:
+        found = services_of(notifications)
+        own_or_staff(actor, patient_id)
+        return Marked(marked=found.inbox.mark_all_read(patient_id, clock.now()))
+
+    @get(
+        "/deliveries",
+        sync_to_thread=True,
+        summary="Every message's delivery record for the patient (staff, auditors, the patient)",
+        **documented("listPatientDeliveries", *QUERY, *FOUND_OR_NOT, 409),
+    )
+    def deliveries(
+        self,
+        notifications: Injected[NotificationServices | None],
+        actor: Injected[Actor],
+        patient_id: FromPath[UUID],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[DeliveryView]:
+        found = services_of(notifications)
+        own_or_staff(actor, patient_id, auditors=True)
+        return [delivery_view(d) for d in found.deliveries.for_patient(patient_id, limit, offset)]
