@@ -5,14 +5,13 @@ delivery records of an appointment (staff, auditors), and dev mode's outbox (sta
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
 import structlog
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath, URLEncodedBody
 
 from api.controllers.notifications import DeliveryView, delivery_view, services_of
 from api.deps import Injected, NotificationServices
@@ -29,7 +28,7 @@ log = structlog.stdlib.get_logger("slotwise.notifications")
 WEBHOOK_ACTOR = Actor(UUID("00000000-0000-4000-8000-00000000a0e2"), Role.SYSTEM)
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, str]]
 
 
 class OutboxEntryView(msgspec.Struct, frozen=True, kw_only=True):

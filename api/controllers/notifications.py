@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.deps import Injected, NotificationServices
 from api.openapi import COMMAND, FOUND_OR_NOT, QUERY, documented
@@ -36,8 +36,8 @@ from domain.actor import Actor, Role
 from domain.errors import ConflictError, NotFoundError
 from projections.notifications.deliveries import Delivery, InboxItem
 
-Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size (1-200)")]
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Rows to skip")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (1-200)")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Rows to skip")]
 
 
 class PreferencesBody(Body, frozen=True, kw_only=True):
@@ -247,8 +247,8 @@ class NotificationController(Controller):
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
         patient_id: FromPath[UUID],
-        unread: bool = False,
-        category: CategoryName | None = None,
+        unread: FromQuery[bool] = False,
+        category: FromQuery[CategoryName | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> InboxPage:
