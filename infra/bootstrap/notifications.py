@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from psycopg_pool import ConnectionPool
@@ -98,6 +99,7 @@ class SchedulerParts:
     store: PostgresDeliveries
     queue: SendQueue
     clock: Clock
+    stuck_after: timedelta
 
 
 @contextmanager
@@ -107,7 +109,13 @@ def notification_scheduler(settings: Settings, say: Say = print) -> Iterator[Sch
         url = stack.enter_context(local_redis(settings, say))
         sends = DramatiqSends(url, settings.notifications)
         stack.callback(sends.close)
-        yield SchedulerParts(PostgresDeliveries(pool), sends, SystemClock())
+        notes = settings.notifications
+        yield SchedulerParts(
+            PostgresDeliveries(pool, notes.lease_seconds),
+            sends,
+            SystemClock(),
+            timedelta(seconds=notes.stuck_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,7 @@ def notification_sender(settings: Settings, say: Say = print) -> Iterator[Sender
         notes = settings.notifications
         yield SenderParts(
             app,
-            PostgresDeliveries(pool),
+            PostgresDeliveries(pool, notes.lease_seconds),
             chosen,
             sends,
             SystemClock(),

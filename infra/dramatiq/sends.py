@@ -30,7 +30,9 @@ class DramatiqSends:
     def __init__(
         self, url: str, settings: NotificationSettings, heartbeat_timeout_ms: int = 60_000
     ) -> None:
-        self.broker = RedisBroker(url=url, heartbeat_timeout=heartbeat_timeout_ms)  # type: ignore[no-untyped-call]
+        self.broker = RedisBroker(  # type: ignore[no-untyped-call]
+            url=url, heartbeat_timeout=heartbeat_timeout_ms, namespace=settings.redis_namespace
+        )
         self.broker.add_middleware(CurrentMessage())
         self.settings = settings
         self._job: Job | None = None

@@ -24,6 +24,9 @@ class NotificationSettings:
     max_backoff_ms: int = 60_000
     max_age_ms: int = 6 * 3600 * 1000  # a job older than this is dropped (deadlines are sooner)
     bulk_notices_per_hour: int = 5  # per provider
+    redis_namespace: str = "slotwise"  # dramatiq's keys in Redis
+    lease_seconds: float = 30.0  # a send job holds its delivery this long
+    stuck_seconds: float = 120.0  # a row handed out this long ago is handed out again
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], mode: str) -> NotificationSettings:
@@ -42,4 +45,7 @@ class NotificationSettings:
             patient_app_url=env.get("SLOTWISE_PATIENT_APP_URL", cls.patient_app_url),
             max_retries=int(env.get("SLOTWISE_NOTIFICATION_MAX_RETRIES", "5")),
             bulk_notices_per_hour=int(env.get("SLOTWISE_BULK_NOTICES_PER_HOUR", "5")),
+            redis_namespace=env.get("SLOTWISE_REDIS_NAMESPACE", "slotwise"),
+            lease_seconds=float(env.get("SLOTWISE_NOTIFICATION_LEASE_SECONDS", "30")),
+            stuck_seconds=float(env.get("SLOTWISE_NOTIFICATION_STUCK_SECONDS", "120")),
         )

@@ -91,8 +91,13 @@ class DeliveryStore(Protocol):
     def get(self, delivery_id: UUID) -> Delivery | None: ...
 
     def begin(self, delivery_id: UUID) -> Delivery | None:
-        """Record an attempt (queued or sending → sending) before the provider is called;
-        None when the delivery is past sending (sent, terminal) or unknown."""
+        """Record an attempt (queued or sending → sending) and hold the delivery for a lease,
+        before the provider is called; None when it is past sending (sent, terminal), held by
+        another job, or unknown."""
+        ...
+
+    def release(self, delivery_id: UUID) -> None:
+        """End the lease early (a transient failure: the retry may take it at once)."""
         ...
 
     def move(

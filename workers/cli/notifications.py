@@ -53,7 +53,8 @@ def cmd_reminders(_: argparse.Namespace) -> None:
 
 def cmd_scheduler(_: argparse.Namespace) -> None:
     with wiring.notification_scheduler(settings(), say) as parts:
-        run_scheduler(Scheduler(parts.store, parts.queue, parts.clock), stop_on_signals())
+        scheduler = Scheduler(parts.store, parts.queue, parts.clock, stuck_after=parts.stuck_after)
+        run_scheduler(scheduler, stop_on_signals())
 
 
 def cmd_sender(args: argparse.Namespace) -> None:

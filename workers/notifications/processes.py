@@ -73,6 +73,7 @@ def job_runner(job: SendJob) -> Callable[[UUID, bool], None]:
         except Exception:
             found = job.store.get(delivery_id) if last_try else None
             if found is None:
+                job.store.release(delivery_id)
                 raise
             job.failed(found, "retries_exhausted")
 

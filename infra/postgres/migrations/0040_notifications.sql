@@ -27,6 +27,7 @@ CREATE TABLE notification_deliveries (
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     queued_at timestamptz,
+    lease_until timestamptz,          -- a send job holds the delivery until then
     sent_at timestamptz
 );
 CREATE INDEX notification_deliveries_due ON notification_deliveries (due_at)

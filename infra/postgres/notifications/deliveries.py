@@ -39,9 +39,13 @@ WHERE id IN (
     ORDER BY queued_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
 RETURNING id
 """
+# A job takes the delivery for a lease: a second job for it (a redelivery, a re-enqueued
+# stuck row) finds it held and does nothing; one whose holder died takes it once the lease ends.
 BEGIN = (
     "UPDATE notification_deliveries SET status = 'sending', attempts = attempts + 1, "  # noqa: S608
-    "updated_at = now() WHERE id = %s AND status IN ('queued', 'sending') RETURNING " + COLUMNS
+    "lease_until = now() + make_interval(secs => %s), updated_at = now() "
+    "WHERE id = %s AND (status = 'queued' OR (status = 'sending' AND "
+    "(lease_until IS NULL OR lease_until < now()))) RETURNING " + COLUMNS
 )
 # Statuses that may move to each status, from the rank table: forward only, never terminal.
 MOVABLE = {
@@ -55,8 +59,9 @@ def delivery(row: dict[str, Any]) -> Delivery:
 
 
 class PostgresDeliveries:
-    def __init__(self, pool: ConnectionPool[Any]) -> None:
+    def __init__(self, pool: ConnectionPool[Any], lease_seconds: float = 30.0) -> None:
         self.pool = pool
+        self.lease_seconds = lease_seconds
 
     def _one(self, query: str, params: Any) -> Delivery | None:
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as curs:
@@ -79,7 +84,14 @@ class PostgresDeliveries:
         return self._one(query, (delivery_id,))
 
     def begin(self, delivery_id: UUID) -> Delivery | None:
-        return self._one(BEGIN, (delivery_id,))
+        return self._one(BEGIN, (self.lease_seconds, delivery_id))
+
+    def release(self, delivery_id: UUID) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE notification_deliveries SET lease_until = NULL WHERE id = %s",
+                (delivery_id,),
+            )
 
     def move(
         self,
