@@ -70,3 +70,5 @@ class DramatiqSends:
 
     def close(self) -> None:
         self.broker.close()
+        # dramatiq leaves its Redis connections open; close them with the process's parts.
+        self.broker.client.connection_pool.disconnect()

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from commands.appointments.messages import CancelAppointment, RescheduleAppointment
 from commands.notifications.messages import RecordOptOut
-from tests.builders import as_staff, as_system, create_slot
+from tests.builders import as_staff, as_system, block, create_slot
 from tests.integration.notifications_support import (
     DAY3,
     DAY4,
@@ -127,3 +127,11 @@ def test_racing_schedulers_hand_every_due_row_out_once(world: World) -> None:
     assert handed
     assert len(handed) == len(set(handed))
     assert world.store.claim_due(world.clock.now(), 1000) == []
+
+
+def test_a_blocked_slot_tells_every_booked_patient(world: World) -> None:
+    appointment_id, _, provider_id = world.booked()
+    block(world.app, provider_id, DAY3 - timedelta(hours=1), DAY3 + timedelta(hours=1))
+    world.settle()
+    notices = [d for d in world.rows(appointment_id) if d.kind == "slot_blocked"]
+    assert sorted(d.channel for d in notices) == ["email", "in_app", "sms"]
