@@ -33,6 +33,8 @@ class ReminderSettings:
     offsets: tuple[timedelta, ...] = DEFAULT_OFFSETS
     by_type: Mapping[str, tuple[timedelta, ...]] = field(default_factory=dict)
     by_type_channel: Mapping[tuple[str, str], tuple[timedelta, ...]] = field(default_factory=dict)
+    # "Check-in is open", when the check-in window opens (None: not sent).
+    check_in_open: timedelta | None = timedelta(minutes=30)
 
     def offsets_for(self, appointment_type: str, channel: Channel) -> tuple[timedelta, ...]:
         found = self.by_type_channel.get((appointment_type, channel.value))
@@ -71,6 +73,7 @@ class PlannedReminder:
     start: datetime
     due_at: datetime
     skip: SkipReason | None = None
+    category: str = "reminders"
 
     @property
     def key(self) -> str:
@@ -94,7 +97,13 @@ def desired_reminders(
         return []
     planned: list[PlannedReminder] = []
     for channel in audience.channels:
-        for offset in settings.offsets_for(appointment.appointment_type, channel):
+        timed = [
+            (reminder_kind(offset), offset, "reminders")
+            for offset in settings.offsets_for(appointment.appointment_type, channel)
+        ]
+        if settings.check_in_open is not None:
+            timed.append(("check_in_open", settings.check_in_open, "appointments"))
+        for kind, offset, category in timed:
             due = appointment.start - offset
             if due < now:
                 continue
@@ -104,11 +113,12 @@ def desired_reminders(
             planned.append(
                 PlannedReminder(
                     appointment.appointment_id,
-                    reminder_kind(offset),
+                    kind,
                     channel,
                     appointment.start,
                     due if at is None else at,
                     skip,
+                    category,
                 )
             )
     return planned

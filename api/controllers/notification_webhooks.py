@@ -13,8 +13,8 @@ import structlog
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 
-from api.controllers.notifications import DeliveryView, delivery_view, services_of
-from api.deps import Injected, NotificationServices
+from api.controllers.notifications import READS, DeliveryView, delivery_view, services_of
+from api.deps import Injected, MinPosition, NotificationServices
 from api.openapi import FOUND_OR_NOT, GUARDED, documented
 from commands.context import CommandContext
 from commands.notifications.messages import RecordOptOut
@@ -130,6 +130,7 @@ class DeliveryRecordsController(Controller):
     @get(
         "/appointments/{appointment_id:uuid}/notifications",
         sync_to_thread=True,
+        dependencies=READS,
         summary="Every message's delivery record for an appointment (staff, auditors)",
         **documented("listAppointmentDeliveries", *FOUND_OR_NOT, 409),
     )
@@ -137,6 +138,7 @@ class DeliveryRecordsController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        position: Injected[MinPosition],
         appointment_id: FromPath[UUID],
     ) -> list[DeliveryView]:
         found = services_of(notifications)
@@ -147,11 +149,15 @@ class DeliveryRecordsController(Controller):
     @get(
         "/dev/outbox",
         sync_to_thread=True,
+        dependencies=READS,
         summary="What dev mode's recording channels would have sent (staff, dev mode only)",
         **documented("listDevOutbox", *FOUND_OR_NOT),
     )
     def outbox(
-        self, notifications: Injected[NotificationServices | None], actor: Injected[Actor]
+        self,
+        notifications: Injected[NotificationServices | None],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
     ) -> list[OutboxEntryView]:
         if notifications is None or notifications.outbox is None or actor.role is not Role.STAFF:
             raise NotFoundError("no outbox here")

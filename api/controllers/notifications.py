@@ -12,7 +12,7 @@ import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.deps import Injected, NotificationServices
+from api.deps import Injected, MinPosition, NotificationServices, Offset, reads
 from api.openapi import COMMAND, FOUND_OR_NOT, QUERY, documented
 from api.schemas import Body
 from api.strict import StrictBody
@@ -35,9 +35,12 @@ from commands.structs import CommandResult
 from domain.actor import Actor, Role
 from domain.errors import ConflictError, NotFoundError
 from projections.notifications.deliveries import Delivery, InboxItem
+from projections.notifications.policy import NAME as POLICY
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (1-200)")]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Rows to skip")]
+# Delivery records and the inbox are written by the reminder policy and the send jobs; a read
+# may wait for the policy to reach a position (a booking's, say) like any read model.
+READS = {"position": reads(POLICY)}
 
 
 class PreferencesBody(Body, frozen=True, kw_only=True):
@@ -149,11 +152,16 @@ class NotificationController(Controller):
     @get(
         "/preferences",
         sync_to_thread=True,
+        dependencies=READS,
         summary="The patient's contact preferences and consent, as they apply now",
         **documented("getContactPreferences", *FOUND_OR_NOT),
     )
     def preferences(
-        self, scheduling: Injected[Scheduling], actor: Injected[Actor], patient_id: FromPath[UUID]
+        self,
+        scheduling: Injected[Scheduling],
+        actor: Injected[Actor],
+        position: Injected[MinPosition],
+        patient_id: FromPath[UUID],
     ) -> PreferencesView:
         effective = scheduling.contact_preferences(patient_id, actor)
         quiet = effective.quiet
@@ -239,6 +247,7 @@ class NotificationController(Controller):
     @get(
         "/inbox",
         sync_to_thread=True,
+        dependencies=READS,
         summary="The in-app inbox, newest first (unread only, by category, paged)",
         **documented("listInbox", *QUERY, *FOUND_OR_NOT, 409),
     )
@@ -246,6 +255,7 @@ class NotificationController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        position: Injected[MinPosition],
         patient_id: FromPath[UUID],
         unread: FromQuery[bool] = False,
         category: FromQuery[CategoryName | None] = None,
@@ -262,6 +272,7 @@ class NotificationController(Controller):
     @get(
         "/inbox/unread-count",
         sync_to_thread=True,
+        dependencies=READS,
         summary="How many inbox messages are unread",
         **documented("countUnreadInbox", *FOUND_OR_NOT, 409),
     )
@@ -269,6 +280,7 @@ class NotificationController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        position: Injected[MinPosition],
         patient_id: FromPath[UUID],
     ) -> UnreadCount:
         found = services_of(notifications)
@@ -316,6 +328,7 @@ class NotificationController(Controller):
     @get(
         "/deliveries",
         sync_to_thread=True,
+        dependencies=READS,
         summary="Every message's delivery record for the patient (staff, auditors, the patient)",
         **documented("listPatientDeliveries", *QUERY, *FOUND_OR_NOT, 409),
     )
@@ -323,6 +336,7 @@ class NotificationController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        position: Injected[MinPosition],
         patient_id: FromPath[UUID],
         limit: Limit = 50,
         offset: Offset = 0,

@@ -28,13 +28,14 @@ from infra.postgres.database import (
 )
 from infra.postgres.pool import connection_pool
 from infra.settings import Settings, SettingsError
+from projections.notifications.policy import NAME as REMINDER_POLICY
 from projections.search_projection import SearchProjection
 from projections.status import PROJECTION_NAMES
 from projections.video import VideoProjection
 
 Say = Callable[[str], None]
 # Every projection with a watermark, search included (it is not rebuilt by `rebuild`).
-TRACKED = (*PROJECTION_NAMES, SearchProjection.name, VideoProjection.name)
+TRACKED = (*PROJECTION_NAMES, SearchProjection.name, VideoProjection.name, REMINDER_POLICY)
 
 
 class SetupError(RuntimeError):

@@ -162,7 +162,8 @@ def test_a_send_worker_killed_mid_batch_sends_every_due_message_once(
             if d["channel"] in ("sms", "email")
         ]
 
-    expected = 2 * seats * 2  # confirmation and the 30 min reminder, by SMS and by email
+    # the confirmation, the 30 min reminder and check-in open, by SMS and by email
+    expected = 3 * seats * 2
     waiting(notify_stack, lambda: len(outbound()) == expected, "every message to be planned", 60)
 
     def some_sent() -> bool:

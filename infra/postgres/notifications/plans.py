@@ -31,7 +31,8 @@ WHERE notification_deliveries.status = 'planned'
 # Unsent reminders of the appointment that are no longer desired: gone.
 REMOVE = """
 DELETE FROM notification_deliveries
-WHERE appointment_id = %s AND kind LIKE 'reminder%%' AND dedupe_key <> ALL(%s)
+WHERE appointment_id = %s AND (kind LIKE 'reminder%%' OR kind = 'check_in_open')
+  AND dedupe_key <> ALL(%s)
   AND (status = 'planned' OR (status = 'skipped' AND reason = 'quiet_hours_exhausted'))
 """
 PLAN = """
@@ -103,7 +104,7 @@ class PostgresPlanView(AnnouncedTracking, PlanView):
                 "appointment_id": state.appointment_id,
                 "provider_id": plan.provider_id,
                 "kind": reminder.kind,
-                "category": "reminders",
+                "category": reminder.category,
                 "channel": reminder.channel.value,
                 "start_at": reminder.start,
                 "version": state.version,

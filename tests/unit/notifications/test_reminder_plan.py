@@ -25,7 +25,7 @@ BOOKED = AppointmentState(uuid4(), uuid4(), "in_person", START, "booked", 1)
 SMS = Audience((Channel.SMS,), None, BERLIN)
 ALL = Audience((Channel.SMS, Channel.EMAIL, Channel.IN_APP), None, BERLIN)
 WEEK_BEFORE = START - timedelta(days=7)
-DEFAULTS = ReminderSettings()
+DEFAULTS = ReminderSettings(check_in_open=None)
 
 
 def plan(
@@ -83,6 +83,7 @@ def test_a_confirmed_appointment_keeps_its_reminders() -> None:
 
 def test_offsets_per_appointment_type_and_channel() -> None:
     settings = ReminderSettings(
+        check_in_open=None,
         by_type={"video": (timedelta(minutes=15),)},
         by_type_channel={("video", "email"): (timedelta(hours=48),)},
     )
@@ -132,3 +133,11 @@ def test_a_confirmation_is_one_notice_per_channel_keyed_by_its_event() -> None:
         f"{event_id}:confirmation:{c}" for c in ("sms", "email", "in_app")
     }
     assert {n.deadline for n in found} == {START}
+
+
+def test_check_in_open_is_planned_when_the_window_opens() -> None:
+    planned = plan(settings=ReminderSettings())
+    opened = [r for r in planned if r.kind == "check_in_open"]
+    assert [(r.due_at, r.category) for r in opened] == [
+        (START - timedelta(minutes=30), "appointments")
+    ]
