@@ -16,6 +16,7 @@ from litestar.params import FromPath, URLEncodedBody
 from api.controllers.notifications import READS, DeliveryView, delivery_view, services_of
 from api.deps import Injected, MinPosition, NotificationServices
 from api.openapi import FOUND_OR_NOT, GUARDED, documented
+from api.read_audit import audits_reads
 from commands.context import CommandContext
 from commands.notifications.messages import RecordOptOut
 from commands.ports import Clock
@@ -23,6 +24,7 @@ from commands.scheduling import Scheduling
 from domain.actor import Actor, Role
 from domain.errors import ConflictError, ForbiddenError, NotFoundError
 from domain.notification import recipient_digest
+from projections.audit.access import Access
 
 log = structlog.stdlib.get_logger("slotwise.notifications")
 WEBHOOK_ACTOR = Actor(UUID("00000000-0000-4000-8000-00000000a0e2"), Role.SYSTEM)
@@ -127,6 +129,7 @@ class DeliveryRecordsController(Controller):
     path = "/v1"
     tags = ["notifications"]
 
+    @audits_reads("CommunicationRequest", "query")
     @get(
         "/appointments/{appointment_id:uuid}/notifications",
         sync_to_thread=True,
@@ -138,13 +141,16 @@ class DeliveryRecordsController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        access: Injected[Access],
         position: Injected[MinPosition],
         appointment_id: FromPath[UUID],
     ) -> list[DeliveryView]:
         found = services_of(notifications)
         if actor.role not in (Role.STAFF, Role.AUDITOR):
             raise NotFoundError(f"appointment {appointment_id} not found")
-        return [delivery_view(d) for d in found.deliveries.for_appointment(appointment_id)]
+        records = found.deliveries.for_appointment(appointment_id)
+        access.saw(patients=sorted({d.patient_id for d in records}))
+        return [delivery_view(d) for d in records]
 
     @get(
         "/dev/outbox",

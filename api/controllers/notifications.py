@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.deps import Injected, MinPosition, NotificationServices, Offset, reads
 from api.openapi import COMMAND, FOUND_OR_NOT, QUERY, documented
+from api.read_audit import audits_reads
 from api.schemas import Body
 from api.strict import StrictBody
 from commands.context import CommandContext
@@ -34,6 +35,7 @@ from commands.scheduling import Scheduling
 from commands.structs import CommandResult
 from domain.actor import Actor, Role
 from domain.errors import ConflictError, NotFoundError
+from projections.audit.access import Access
 from projections.notifications.deliveries import Delivery, InboxItem
 from projections.notifications.policy import NAME as POLICY
 
@@ -93,6 +95,7 @@ class Marked(msgspec.Struct, frozen=True, kw_only=True):
 
 class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
+    patient_id: UUID
     appointment_id: UUID | None
     kind: str
     category: str
@@ -112,6 +115,7 @@ class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
 def delivery_view(d: Delivery) -> DeliveryView:
     return DeliveryView(
         id=d.id,
+        patient_id=d.patient_id,
         appointment_id=d.appointment_id,
         kind=d.kind,
         category=d.category,
@@ -149,6 +153,7 @@ class NotificationController(Controller):
     path = "/v1/patients/{patient_id:uuid}/notifications"
     tags = ["notifications"]
 
+    @audits_reads("ContactPreferences", "read")
     @get(
         "/preferences",
         sync_to_thread=True,
@@ -160,9 +165,11 @@ class NotificationController(Controller):
         self,
         scheduling: Injected[Scheduling],
         actor: Injected[Actor],
+        access: Injected[Access],
         position: Injected[MinPosition],
         patient_id: FromPath[UUID],
     ) -> PreferencesView:
+        access.saw(patients=[patient_id])
         effective = scheduling.contact_preferences(patient_id, actor)
         quiet = effective.quiet
         return PreferencesView(
@@ -244,6 +251,7 @@ class NotificationController(Controller):
         command = RemovePushDevice(patient_id=patient_id, device_id=device_id)
         scheduling.remove_push_device(command, context)
 
+    @audits_reads("Communication", "query")
     @get(
         "/inbox",
         sync_to_thread=True,
@@ -255,6 +263,7 @@ class NotificationController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        access: Injected[Access],
         position: Injected[MinPosition],
         patient_id: FromPath[UUID],
         unread: FromQuery[bool] = False,
@@ -262,6 +271,7 @@ class NotificationController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> InboxPage:
+        access.saw(patients=[patient_id])
         found = services_of(notifications)
         own_or_staff(actor, patient_id)
         items = found.inbox.items(patient_id, unread, category, limit, offset)
@@ -269,6 +279,7 @@ class NotificationController(Controller):
             items=[_item(i) for i in items], unread_count=found.inbox.unread_count(patient_id)
         )
 
+    @audits_reads("Communication", "read")
     @get(
         "/inbox/unread-count",
         sync_to_thread=True,
@@ -280,9 +291,11 @@ class NotificationController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        access: Injected[Access],
         position: Injected[MinPosition],
         patient_id: FromPath[UUID],
     ) -> UnreadCount:
+        access.saw(patients=[patient_id])
         found = services_of(notifications)
         own_or_staff(actor, patient_id)
         return UnreadCount(unread_count=found.inbox.unread_count(patient_id))
@@ -325,6 +338,7 @@ class NotificationController(Controller):
         own_or_staff(actor, patient_id)
         return Marked(marked=found.inbox.mark_all_read(patient_id, clock.now()))
 
+    @audits_reads("CommunicationRequest", "query")
     @get(
         "/deliveries",
         sync_to_thread=True,
@@ -336,11 +350,13 @@ class NotificationController(Controller):
         self,
         notifications: Injected[NotificationServices | None],
         actor: Injected[Actor],
+        access: Injected[Access],
         position: Injected[MinPosition],
         patient_id: FromPath[UUID],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> list[DeliveryView]:
+        access.saw(patients=[patient_id])
         found = services_of(notifications)
         own_or_staff(actor, patient_id, auditors=True)
         return [delivery_view(d) for d in found.deliveries.for_patient(patient_id, limit, offset)]

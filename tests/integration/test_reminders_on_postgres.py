@@ -40,6 +40,8 @@ def test_booking_plans_three_reminders_per_channel_and_a_confirmation(world: Wor
 
 
 def test_reschedule_replaces_the_reminders_and_cancel_leaves_nothing(world: World) -> None:
+    bystander, _, _ = world.booked()
+    untouched = {(d.id, d.status, d.due_at) for d in world.rows(bystander)}
     appointment_id, _, provider_id = world.booked()
     new_slot = create_slot(world.app, provider_id, DAY4)
     move = RescheduleAppointment(appointment_id=appointment_id, new_slot_id=new_slot)
@@ -51,6 +53,8 @@ def test_reschedule_replaces_the_reminders_and_cancel_leaves_nothing(world: Worl
     world.settle()
     assert world.planned(appointment_id) == set()
     assert "cancellation" in {d.kind for d in world.rows(appointment_id)}
+    # another patient's reminders were never touched
+    assert {(d.id, d.status, d.due_at) for d in world.rows(bystander)} == untouched
 
 
 def test_due_rows_are_sent_once_and_the_in_app_copy_is_written(world: World) -> None:
