@@ -17,6 +17,7 @@ from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_trail import AuditTrailController
+from api.controllers.bulk_notices import BulkNoticeController
 from api.controllers.directory import DirectoryController
 from api.controllers.health import HEALTH_PATH, health
 from api.controllers.metrics import METRICS_PATH, metrics
@@ -105,6 +106,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             NotificationController,
             TwilioWebhookController,
             DeliveryRecordsController,
+            BulkNoticeController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

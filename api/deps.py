@@ -34,6 +34,7 @@ from projections.audit.trail import AuditTrail
 from projections.directory import DirectoryQueries
 from projections.history import History
 from projections.notifications.deliveries import (
+    BulkNotices,
     DeliveryQueries,
     DeliveryStore,
     Inbox,
@@ -67,6 +68,7 @@ class NotificationServices:
     signatures: SignedRequests | None
     public_base_url: str
     recipient_key: bytes
+    bulk: BulkNotices | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from infra.bootstrap.base import Say, SetupError, worker_parts
 from infra.devstack.redis_server import redis_url
 from infra.dramatiq.sends import DramatiqSends
 from infra.notifications.recorder import Outbox, recording_channels
-from infra.postgres.notifications.deliveries import PostgresDeliveries
+from infra.postgres.notifications.deliveries import PostgresBulkNotices, PostgresDeliveries
 from infra.postgres.notifications.inbox import PostgresInbox
 from infra.settings import Settings
 from infra.twilio.signatures import TwilioSignatures
@@ -52,6 +52,7 @@ class NotificationAdapters:
     signatures: SignedRequests | None
     public_base_url: str
     recipient_key: bytes
+    bulk: PostgresBulkNotices
 
 
 def notification_adapters(settings: Settings, pool: ConnectionPool[Any]) -> NotificationAdapters:
@@ -67,6 +68,7 @@ def notification_adapters(settings: Settings, pool: ConnectionPool[Any]) -> Noti
         signatures(settings),
         settings.notifications.public_base_url,
         recipient_key(settings),
+        PostgresBulkNotices(pool, settings.notifications.bulk_notices_per_hour),
     )
 
 

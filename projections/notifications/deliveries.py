@@ -5,7 +5,7 @@ the queries use (adapters: infra/postgres/notifications)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -175,4 +175,18 @@ class OutboxReads(Protocol):
 class Recipients(Protocol):
     def patient_of_recipient(self, digest: str) -> UUID | None:
         """The patient last sent a message at the address with this digest."""
+        ...
+
+
+class BulkNotices(Protocol):
+    def send(
+        self,
+        provider_id: UUID,
+        day: date,
+        window: tuple[datetime, datetime],
+        sent_by: UUID,
+        now: datetime,
+    ) -> tuple[UUID, int] | None:
+        """Plan a notice to every patient booked with the provider in `window` (that `day` in
+        the provider's zone); the notice's id and how many patients, or None over the limit."""
         ...

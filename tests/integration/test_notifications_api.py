@@ -21,7 +21,7 @@ from api.deps import NotificationServices, Services
 from domain.actor import Actor, Role
 from infra.bootstrap.notifications import DEV_TWILIO_TOKEN
 from infra.notifications.recorder import Outbox
-from infra.postgres.notifications.deliveries import PostgresDeliveries
+from infra.postgres.notifications.deliveries import PostgresBulkNotices, PostgresDeliveries
 from infra.postgres.notifications.inbox import PostgresInbox
 from infra.twilio.signatures import TwilioSignatures
 from tests.fakes import FixedPositions, RecordingSearch, StillAnalytics, StillQueries
@@ -48,7 +48,7 @@ def client(world: World, pool: ConnectionPool[Any]) -> Iterator[TestClient[Any]]
     store = PostgresDeliveries(pool)
     inbox = PostgresInbox(pool)
     notifications = NotificationServices(
-        store, store, inbox, inbox, Outbox(pool), SIGNER, BASE, KEY
+        store, store, inbox, inbox, Outbox(pool), SIGNER, BASE, KEY, PostgresBulkNotices(pool, 1)
     )
     world.job.branding = type(world.job.branding)("Clinic", "https://app.example", KEY)
     services = Services(
@@ -221,3 +221,22 @@ def test_inbound_stop_records_an_opt_out_and_the_next_reminder_is_skipped(
 
 def bearer_actor(patient_id: UUID) -> Actor:
     return Actor(patient_id, Role.PATIENT)
+
+
+def test_a_bulk_notice_reaches_the_days_patients_once_an_hour(
+    world: World, client: TestClient[Any]
+) -> None:
+    appointment_id, _, provider_id = world.booked()
+    url = f"/v1/providers/{provider_id}/notices"
+    day = {"day": DAY3.date().isoformat()}
+    assert client.post(url, json=day, headers=bearer(Role.PATIENT)).status_code == 403
+    sent = client.post(url, json=day, headers=bearer(Role.STAFF))
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["recipients"] == 1
+    notices = [d for d in world.rows(appointment_id) if d.kind == "bulk_notice"]
+    assert sorted(d.channel for d in notices) == ["email", "in_app", "sms"]
+    again = client.post(url, json=day, headers=bearer(Role.STAFF))
+    assert_problem(again, 429, "rate-limited")
+    world.drain()
+    sent_now = {d.channel: d.status for d in world.rows(appointment_id) if d.kind == "bulk_notice"}
+    assert sent_now == {"sms": "sent", "email": "sent", "in_app": "delivered"}

@@ -93,6 +93,8 @@ POSTS_THAT_ARE_NOT_COMMANDS |= {
     "markAllInboxRead",
     "receiveTwilioStatus",
     "receiveTwilioInbound",
+    # a staff notice: a repeat is a second notice, bounded by the per-provider rate limit
+    "sendBulkNotice",
 }
 
 

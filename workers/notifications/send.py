@@ -50,7 +50,7 @@ FALLBACK = {"sms": "email", "whatsapp": "email", "email": "in_app", "push": "in_
 OPT_OUT_CODE = "21610"
 CATCH_UP = timedelta(seconds=5)
 # Reminders never sent for an appointment no longer active; notices about a cancellation are.
-ABOUT_ACTIVE = ("confirmation", "reschedule", "check_in_open")
+ABOUT_ACTIVE = ("confirmation", "reschedule", "check_in_open", "bulk_notice")
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,11 @@ CREATE TABLE notification_plans (
     patient_id uuid NOT NULL,
     start_at timestamptz NOT NULL,
     status text NOT NULL,
-    version integer NOT NULL
+    version integer NOT NULL,
+    provider_id uuid NOT NULL
 );
 CREATE INDEX notification_plans_patient ON notification_plans (patient_id);
+CREATE INDEX notification_plans_provider ON notification_plans (provider_id, start_at);
 
 -- The in-app inbox: written by the send job for every message (the in-app copy).
 CREATE TABLE notification_inbox (

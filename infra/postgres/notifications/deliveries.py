@@ -4,7 +4,7 @@ the queries staff and auditors read."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -209,3 +209,62 @@ class PostgresDeliveries:
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(query, params)
             return [delivery(row) for row in curs.fetchall()]
+
+
+BULK = """
+INSERT INTO notification_deliveries (id, dedupe_key, patient_id, appointment_id, provider_id,
+    kind, category, channel, start_at, due_at, status, event_id, created_at, updated_at)
+SELECT gen_random_uuid(),
+    'bulk:' || %(notice)s::text || ':' || p.appointment_id || ':' || c.channel,
+    p.patient_id, p.appointment_id, p.provider_id, 'bulk_notice', 'appointments', c.channel,
+    p.start_at, %(now)s, 'planned', %(notice)s::uuid, %(now)s, %(now)s
+FROM notification_plans p CROSS JOIN (VALUES ('sms'), ('email'), ('in_app')) AS c(channel)
+WHERE p.provider_id = %(provider)s AND p.start_at >= %(start)s AND p.start_at < %(end)s
+  AND p.status IN ('booked', 'confirmed', 'checked_in')
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+
+
+class PostgresBulkNotices:
+    """Staff notices to a provider's patients of one day, at most `per_hour` per provider
+    (counted under a per-provider lock, so racing requests cannot pass the limit together).
+    Each becomes planned deliveries on every channel; the send job checks consent per patient
+    and skips the rest with the reason."""
+
+    def __init__(self, pool: ConnectionPool[Any], per_hour: int) -> None:
+        self.pool = pool
+        self.per_hour = per_hour
+
+    def send(
+        self,
+        provider_id: UUID,
+        day: date,
+        window: tuple[datetime, datetime],
+        sent_by: UUID,
+        now: datetime,
+    ) -> tuple[UUID, int] | None:
+        """The notice's id and how many patients it reaches; None over the rate limit."""
+        notice_id = uuid4()
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (str(provider_id),))
+            row = conn.execute(
+                "SELECT count(*) FROM notification_bulk_notices WHERE provider_id = %s "
+                "AND created_at > %s - interval '1 hour'",
+                (provider_id, now),
+            ).fetchone()
+            if row is not None and int(row[0]) >= self.per_hour:
+                return None
+            start, end = window
+            params = {"notice": str(notice_id), "provider": provider_id, "start": start}
+            conn.execute(BULK, {**params, "end": end, "now": now})
+            found = conn.execute(
+                "SELECT count(DISTINCT patient_id) FROM notification_deliveries "
+                "WHERE event_id = %s",
+                (notice_id,),
+            ).fetchone()
+            recipients = 0 if found is None else int(found[0])
+            conn.execute(
+                "INSERT INTO notification_bulk_notices VALUES (%s, %s, %s, %s, %s, %s)",
+                (notice_id, provider_id, day, sent_by, recipients, now),
+            )
+        return notice_id, recipients

@@ -36,9 +36,9 @@ WHERE appointment_id = %s AND (kind LIKE 'reminder%%' OR kind = 'check_in_open')
   AND (status = 'planned' OR (status = 'skipped' AND reason = 'quiet_hours_exhausted'))
 """
 PLAN = """
-INSERT INTO notification_plans VALUES (%s, %s, %s, %s, %s)
+INSERT INTO notification_plans VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT (appointment_id) DO UPDATE SET start_at = EXCLUDED.start_at,
-    status = EXCLUDED.status, version = EXCLUDED.version
+    status = EXCLUDED.status, version = EXCLUDED.version, provider_id = EXCLUDED.provider_id
 """
 
 
@@ -94,7 +94,14 @@ class PostgresPlanView(AnnouncedTracking, PlanView):
         state = plan.appointment
         curs.execute(
             PLAN,
-            (state.appointment_id, state.patient_id, state.start, state.status, state.version),
+            (
+                state.appointment_id,
+                state.patient_id,
+                state.start,
+                state.status,
+                state.version,
+                plan.provider_id,
+            ),
         )
         curs.execute(REMOVE, (state.appointment_id, [r.key for r in plan.reminders]))
         for reminder in plan.reminders:
