@@ -6,7 +6,17 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import audit, booking, http, privacy, projection_lag, read_audit, rebuild, search
+from bench import (
+    audit,
+    booking,
+    http,
+    privacy,
+    projection_lag,
+    read_audit,
+    rebuild,
+    reminders,
+    search,
+)
 from bench.setup import bench_database
 
 
@@ -15,13 +25,18 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=400, help="bookings per measurement")
     parser.add_argument(
         "--only",
-        choices=["booking", "privacy", "audit", "read-audit"],
+        choices=["booking", "privacy", "audit", "read-audit", "reminders"],
         help="run one section only (a quick check of it)",
     )
     args = parser.parse_args()
     if args.only == "audit":
         with bench_database() as audit_db:
             for line in audit.report(audit_db, 200):
+                print(line, flush=True)
+        return
+    if args.only == "reminders":
+        with bench_database() as reminders_db:
+            for line in reminders.report(reminders_db):
                 print(line, flush=True)
         return
     if args.only == "read-audit":
@@ -67,6 +82,10 @@ def main() -> None:
         print(flush=True)
         with bench_database() as read_db:
             for line in read_audit.report(read_db, 200, Path(logs)):
+                print(line, flush=True)
+        print(flush=True)
+        with bench_database() as reminders_db:
+            for line in reminders.report(reminders_db):
                 print(line, flush=True)
 
 
