@@ -20,6 +20,7 @@ from api.controllers.audit_trail import AuditTrailController
 from api.controllers.bulk_notices import BulkNoticeController
 from api.controllers.directory import DirectoryController
 from api.controllers.health import HEALTH_PATH, health
+from api.controllers.inbox import InboxController
 from api.controllers.metrics import METRICS_PATH, metrics
 from api.controllers.notification_webhooks import (
     DeliveryRecordsController,
@@ -104,6 +105,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             VideoWebhookController,
             # Notifications (issue 10)
             NotificationController,
+            InboxController,
             TwilioWebhookController,
             DeliveryRecordsController,
             BulkNoticeController,

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import Injected, MinPosition, NotificationServices, Offset, reads
 from api.openapi import COMMAND, FOUND_OR_NOT, QUERY, documented
@@ -30,13 +30,12 @@ from commands.notifications.messages import (
     UpdateContactPreferences,
     Url,
 )
-from commands.ports import Clock
 from commands.scheduling import Scheduling
 from commands.structs import CommandResult
 from domain.actor import Actor, Role
 from domain.errors import ConflictError, NotFoundError
 from projections.audit.access import Access
-from projections.notifications.deliveries import Delivery, InboxItem
+from projections.notifications.deliveries import Delivery
 from projections.notifications.policy import NAME as POLICY
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (1-200)")]
@@ -66,31 +65,6 @@ class DeviceBody(Body, frozen=True, kw_only=True):
     endpoint: Url
     p256dh: Key
     auth: Key
-
-
-class InboxItemView(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    category: str
-    kind: str
-    appointment_id: UUID | None
-    title: str
-    body: str
-    link: str | None
-    created_at: datetime
-    read_at: datetime | None
-
-
-class InboxPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[InboxItemView]
-    unread_count: int
-
-
-class UnreadCount(msgspec.Struct, frozen=True, kw_only=True):
-    unread_count: int
-
-
-class Marked(msgspec.Struct, frozen=True, kw_only=True):
-    marked: int
 
 
 class DeliveryView(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,10 +107,6 @@ def delivery_view(d: Delivery) -> DeliveryView:
     )
 
 
-def _item(i: InboxItem) -> InboxItemView:
-    return InboxItemView(**{f: getattr(i, f) for f in InboxItemView.__struct_fields__})
-
-
 def services_of(notifications: NotificationServices | None) -> NotificationServices:
     if notifications is None:
         raise ConflictError("notifications are not configured on this server")
@@ -147,6 +117,22 @@ def own_or_staff(actor: Actor, patient_id: UUID, *, auditors: bool = False) -> N
     if may_manage(actor, patient_id) or (auditors and actor.role is Role.AUDITOR):
         return
     raise NotFoundError(f"patient {patient_id} not found")
+
+
+def patient_reads(
+    notifications: NotificationServices | None,
+    actor: Actor,
+    access: Access,
+    patient_id: UUID,
+    *,
+    auditors: bool = False,
+) -> NotificationServices:
+    """The services for a read of the patient's notifications, noted for the read audit (a
+    refusal too), once the actor may read them."""
+    access.saw(patients=[patient_id])
+    found = services_of(notifications)
+    own_or_staff(actor, patient_id, auditors=auditors)
+    return found
 
 
 class NotificationController(Controller):
@@ -251,93 +237,6 @@ class NotificationController(Controller):
         command = RemovePushDevice(patient_id=patient_id, device_id=device_id)
         scheduling.remove_push_device(command, context)
 
-    @audits_reads("Communication", "query")
-    @get(
-        "/inbox",
-        sync_to_thread=True,
-        dependencies=READS,
-        summary="The in-app inbox, newest first (unread only, by category, paged)",
-        **documented("listInbox", *QUERY, *FOUND_OR_NOT, 409),
-    )
-    def inbox(
-        self,
-        notifications: Injected[NotificationServices | None],
-        actor: Injected[Actor],
-        access: Injected[Access],
-        position: Injected[MinPosition],
-        patient_id: FromPath[UUID],
-        unread: FromQuery[bool] = False,
-        category: FromQuery[CategoryName | None] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> InboxPage:
-        access.saw(patients=[patient_id])
-        found = services_of(notifications)
-        own_or_staff(actor, patient_id)
-        items = found.inbox.items(patient_id, unread, category, limit, offset)
-        return InboxPage(
-            items=[_item(i) for i in items], unread_count=found.inbox.unread_count(patient_id)
-        )
-
-    @audits_reads("Communication", "read")
-    @get(
-        "/inbox/unread-count",
-        sync_to_thread=True,
-        dependencies=READS,
-        summary="How many inbox messages are unread",
-        **documented("countUnreadInbox", *FOUND_OR_NOT, 409),
-    )
-    def unread_count(
-        self,
-        notifications: Injected[NotificationServices | None],
-        actor: Injected[Actor],
-        access: Injected[Access],
-        position: Injected[MinPosition],
-        patient_id: FromPath[UUID],
-    ) -> UnreadCount:
-        access.saw(patients=[patient_id])
-        found = services_of(notifications)
-        own_or_staff(actor, patient_id)
-        return UnreadCount(unread_count=found.inbox.unread_count(patient_id))
-
-    @post(
-        "/inbox/{item_id:uuid}/read",
-        status_code=204,
-        sync_to_thread=True,
-        summary="Mark one inbox message read (the patient)",
-        **documented("markInboxRead", *FOUND_OR_NOT, 409),
-    )
-    def mark_read(
-        self,
-        notifications: Injected[NotificationServices | None],
-        actor: Injected[Actor],
-        clock: Injected[Clock],
-        patient_id: FromPath[UUID],
-        item_id: FromPath[UUID],
-    ) -> None:
-        found = services_of(notifications)
-        own_or_staff(actor, patient_id)
-        if not found.inbox.mark_read(patient_id, item_id, clock.now()):
-            raise NotFoundError(f"inbox message {item_id} not found")
-
-    @post(
-        "/inbox/read-all",
-        status_code=200,
-        sync_to_thread=True,
-        summary="Mark every inbox message read (the patient)",
-        **documented("markAllInboxRead", *FOUND_OR_NOT, 409),
-    )
-    def mark_all_read(
-        self,
-        notifications: Injected[NotificationServices | None],
-        actor: Injected[Actor],
-        clock: Injected[Clock],
-        patient_id: FromPath[UUID],
-    ) -> Marked:
-        found = services_of(notifications)
-        own_or_staff(actor, patient_id)
-        return Marked(marked=found.inbox.mark_all_read(patient_id, clock.now()))
-
     @audits_reads("CommunicationRequest", "query")
     @get(
         "/deliveries",
@@ -356,7 +255,5 @@ class NotificationController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> list[DeliveryView]:
-        access.saw(patients=[patient_id])
-        found = services_of(notifications)
-        own_or_staff(actor, patient_id, auditors=True)
+        found = patient_reads(notifications, actor, access, patient_id, auditors=True)
         return [delivery_view(d) for d in found.deliveries.for_patient(patient_id, limit, offset)]
