@@ -17,12 +17,19 @@ from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.audit import AuditController
 from api.controllers.audit_trail import AuditTrailController
+from api.controllers.bulk_notices import BulkNoticeController
 from api.controllers.dashboard import DASHBOARD_PATH, dashboard, dashboard_script  # issue 14
 from api.controllers.directory import DirectoryController
 from api.controllers.feedback import FeedbackController
 from api.controllers.follow_ups import FollowUpController
 from api.controllers.health import HEALTH_PATH, health
+from api.controllers.inbox import InboxController
 from api.controllers.metrics import METRICS_PATH, metrics
+from api.controllers.notification_webhooks import (
+    DeliveryRecordsController,
+    TwilioWebhookController,
+)
+from api.controllers.notifications import NotificationController
 from api.controllers.payments import FeePolicyController, PaymentController  # issue 14
 from api.controllers.reports import ReportController
 from api.controllers.saved_reports import SavedReportController  # issue 14
@@ -33,7 +40,7 @@ from api.controllers.video import VideoController
 from api.controllers.video_record import VideoNoShowController, VideoRecordController
 from api.controllers.video_webhooks import VideoWebhookController
 from api.controllers.waitlist import WaitlistController
-from api.deps import DEPENDENCIES, Services, refuse_control_characters
+from api.deps import DEPENDENCIES, NotificationServices, Services, refuse_control_characters
 from api.fhir.errors import outcome_on_fhir_paths
 from api.fhir.router import fhir_router
 from api.problems import EXCEPTION_HANDLERS, unavailable_handler
@@ -76,6 +83,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     video_queries=adapters.video_queries,
                     follow_ups=adapters.follow_ups,
                     waitlist=adapters.waitlist,
+                    notifications=NotificationServices(**vars(adapters.notifications)),
                 )
                 yield
 
@@ -118,6 +126,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             SavedReportController,
             dashboard,
             dashboard_script,
+            # Notifications (issue 10)
+            NotificationController,
+            InboxController,
+            TwilioWebhookController,
+            DeliveryRecordsController,
+            BulkNoticeController,
         ],
         dependencies=DEPENDENCIES,
         before_request=refuse_control_characters,

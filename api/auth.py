@@ -18,7 +18,14 @@ ALGORITHM = "HS256"
 TOKEN_ROLES = frozenset(Role) - {Role.SYSTEM}
 # The video provider's webhooks carry its signature instead of a bearer token.
 # /dashboard: the analytics page's static shell and script; its data needs the token.
-PUBLIC_PATHS = ["/schema", "/health", "/metrics", "/v1/video/webhooks", "/dashboard"]
+PUBLIC_PATHS = [
+    "/schema",
+    "/health",
+    "/metrics",
+    "/v1/video/webhooks",
+    "/dashboard",
+    "/v1/notifications/twilio",  # signed by Twilio (issue 10)
+]
 
 
 def actor_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

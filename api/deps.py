@@ -22,7 +22,7 @@ from api.problems import ReadModelBehindError
 from api.read_audit import provide_access
 from commands.context import CommandContext
 from commands.idempotency import MAX_KEY_LENGTH
-from commands.ports import Clock, VideoRooms
+from commands.ports import Clock, SignedRequests, VideoRooms
 from commands.scheduling import Scheduling
 from domain.actor import Actor
 from domain.errors import ValidationError
@@ -35,6 +35,14 @@ from projections.audit.trail import AuditTrail
 from projections.directory import DirectoryQueries
 from projections.follow_ups import FollowUpQueries
 from projections.history import History
+from projections.notifications.deliveries import (
+    BulkNotices,
+    DeliveryQueries,
+    DeliveryStore,
+    Inbox,
+    OutboxReads,
+    Recipients,
+)
 from projections.positions import PositionWaits
 from projections.queries import SchedulingQueries
 from projections.scheduling import SchedulingProjection
@@ -48,6 +56,22 @@ T = TypeVar("T")
 Injected: TypeAlias = Annotated[T, Dependency(kind="named"), SkipValidationMarker()]
 """A handler parameter the providers below fill in by its name. The values are our own objects
 (often behind a Protocol), so the framework does not validate them as it does request input."""
+
+
+@dataclass(frozen=True)
+class NotificationServices:
+    """Notifications (issue 10): delivery records, the inbox, dev mode's outbox (None outside
+    dev mode), and Twilio's webhook signatures (None: webhooks are refused)."""
+
+    deliveries: DeliveryQueries
+    callbacks: DeliveryStore
+    inbox: Inbox
+    recipients: Recipients
+    outbox: OutboxReads | None
+    signatures: SignedRequests | None
+    public_base_url: str
+    recipient_key: bytes
+    bulk: BulkNotices | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +99,7 @@ class Services:
     video_queries: VideoQueries | None = None
     follow_ups: FollowUpQueries | None = None  # open follow-up requests (issue 11)
     waitlist: WaitlistQueries | None = None  # the waitlist (issue 11)
+    notifications: NotificationServices | None = None  # issue 10
 
 
 # --- request headers, declared once so the document shows them where they are read ------------
@@ -336,6 +361,7 @@ PARTS = {
     "video_queries": "video_queries",
     "follow_ups": "follow_ups",
     "waitlist_queries": "waitlist",
+    "notifications": "notifications",
 }
 
 DEPENDENCIES: dict[str, Provide] = {

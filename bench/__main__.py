@@ -23,6 +23,7 @@ from bench import (
     queries,
     read_audit,
     rebuild,
+    reminders,
     scale,
     search,
 )
@@ -42,12 +43,22 @@ class Sizes:
     read_rounds: int
     query_seconds: float
     scale: scale.Sizes
+    reminders: int
 
 
 FULL = Sizes(
-    400, 200, 1000, 1.0, 200, 2000, read_audit.ROUNDS, 10.0, scale.Sizes(10_000, 1_000_000, 200)
+    400,
+    200,
+    1000,
+    1.0,
+    200,
+    2000,
+    read_audit.ROUNDS,
+    10.0,
+    scale.Sizes(10_000, 1_000_000, 200),
+    2000,
 )
-QUICK = Sizes(30, 8, 60, 0.02, 40, 150, 1, 1.0, scale.Sizes(1_000, 5_000, 10))
+QUICK = Sizes(30, 8, 60, 0.02, 40, 150, 1, 1.0, scale.Sizes(1_000, 5_000, 10), 100)
 
 Section = Callable[[Sizes, Path], Iterable[str]]
 
@@ -87,6 +98,11 @@ def _export(sizes: Sizes, logs: Path) -> Iterable[str]:
         yield from export.report(db, sizes.rebuild_bookings)
 
 
+def _reminders(sizes: Sizes, logs: Path) -> Iterable[str]:
+    with bench_database() as db:
+        yield from reminders.report(db, sizes.reminders, max(10, sizes.reminders // 20))
+
+
 def _privacy(sizes: Sizes, logs: Path) -> Iterable[str]:
     yield from privacy.report(sizes.bookings)
 
@@ -119,6 +135,7 @@ SECTIONS: dict[str, Section] = {
     "search": _search,
     "audit": _audit,
     "read-audit": _read_audit,
+    "reminders": _reminders,
 }
 
 

@@ -6,6 +6,7 @@ from commands.appointments.handlers import AppointmentCommands
 from commands.directory.handlers import DirectoryCommands
 from commands.feedback.handlers import FeedbackCommands
 from commands.follow_ups.handlers import FollowUpCommands
+from commands.notifications.handlers import NotificationCommands
 from commands.payments.handlers import PaymentCommands
 from commands.reports.handlers import ReportCommands
 from commands.series.handlers import SeriesCommands
@@ -27,5 +28,6 @@ class Scheduling(
     TelehealthCommands,
     PaymentCommands,  # issue 14
     ReportCommands,
+    NotificationCommands,
 ):
     name = APPLICATION_NAME

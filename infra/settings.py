@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from domain.waitlist_rules import OfferTiming
+from infra.notifications.settings import NotificationSettings
 from infra.waitlist_settings import WaitlistSettingsError, offer_timing
 
 DEV_SIGNING_KEY = "slotwise-dev-only-signing-key-change-me-0123456789"
@@ -286,6 +287,8 @@ class Settings:
     video: VideoSettings = field(default_factory=VideoSettings)
     channels: ChannelSettings = field(default_factory=ChannelSettings)  # notification channels
     waitlist: OfferTiming = field(default_factory=OfferTiming)  # infra/waitlist_settings.py
+    # Notifications and reminders (issue 10).
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     @property
     def dev(self) -> bool:
@@ -352,6 +355,7 @@ class Settings:
             video=VideoSettings.from_env(env, mode),
             channels=ChannelSettings.from_env(env),
             waitlist=_waitlist(env),
+            notifications=NotificationSettings.from_env(env, mode),
         )
 
 

@@ -17,6 +17,7 @@ from infra.bootstrap.base import (
     keyed,
     opensearch_module,
 )
+from infra.bootstrap.notifications import NotificationAdapters, notification_adapters
 from infra.postgres.access import PostgresAccessLog
 from infra.postgres.audit_trail import PostgresAuditTrail
 from infra.postgres.database import (
@@ -67,6 +68,7 @@ class ApiAdapters:
     video_queries: VideoQueries
     follow_ups: FollowUpQueries
     waitlist: WaitlistQueries
+    notifications: NotificationAdapters  # issue 10
 
 
 @contextmanager
@@ -107,4 +109,5 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
             video_queries=PostgresVideoQueries(pool),
             follow_ups=PostgresFollowUpQueries(pool),
             waitlist=PostgresWaitlistQueries(pool),
+            notifications=notification_adapters(settings, pool),
         )

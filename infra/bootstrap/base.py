@@ -28,6 +28,7 @@ from infra.postgres.database import (
 )
 from infra.postgres.pool import connection_pool
 from infra.settings import Settings, SettingsError
+from projections.notifications.policy import NAME as REMINDER_POLICY
 from projections.search_projection import SearchProjection
 from projections.status import PROJECTION_NAMES
 from projections.video import VideoProjection
@@ -37,6 +38,7 @@ Say = Callable[[str], None]
 # Every projection with a watermark, search included (it is not rebuilt by `rebuild`).
 TRACKED: tuple[str, ...] = (*PROJECTION_NAMES, SearchProjection.name, VideoProjection.name)
 TRACKED += (WaitlistProjection.name,)
+TRACKED += (REMINDER_POLICY,)
 
 
 class SetupError(RuntimeError):

@@ -18,6 +18,7 @@ from workers.cli import (
     deadletters,
     export,
     keys,
+    notifications,
     patients,
     projections,
     serve,
@@ -33,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
     groups = (serve, worker, tasks, supervise, projections, deadletters, patients, audit, keys)
     for group in (*groups, export):  # export: issue 14
         group.register(commands)
+    notifications.register(commands)
     return root
 
 

@@ -8,10 +8,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from typing import Any
 
 from infra import bootstrap
+from infra.bootstrap.notifications import local_redis
 from workers.cli.process import say, settings, stop_on_signals
 from workers.supervisor import supervise
 
@@ -37,6 +38,10 @@ ALWAYS: Children = [
     ("sealer", ["worker", "seal"]),
     ("access-sealer", ["worker", "seal", "--log", "access"]),
     ("api", ["serve"]),
+    # Notifications (issue 10): the reminder policy, the scheduler and the send worker.
+    ("reminders", ["worker", "reminders"]),
+    ("notify-scheduler", ["worker", "notify-scheduler"]),
+    ("notify-sender", ["worker", "notify-sender"]),
 ]
 
 
@@ -53,9 +58,15 @@ def cmd_run(_: argparse.Namespace) -> None:
     say(f"database {dbname}: {len(applied)} migration(s) applied {applied}")
     kafka = config.fanout == "kafka"
     env = dict(os.environ)
-    with bootstrap.local_kafka(config, say) if kafka else nullcontext(None) as broker:
+    with (
+        ExitStack() as stack,
+        bootstrap.local_kafka(config, say) if kafka else nullcontext(None) as broker,
+    ):
         if broker is not None:
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker
+        # One Redis for every notification process: found or started once, here.
+        redis = stack.enter_context(local_redis(config, say))
+        env["REDIS_URL"] = redis
 
         def spawn(args: Sequence[str]) -> subprocess.Popen[bytes]:
             return subprocess.Popen([sys.executable, "-m", "workers.cli", *args], env=env)  # noqa: S603

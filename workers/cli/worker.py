@@ -12,6 +12,7 @@ from typing import Any
 from domain.video_room import VideoRoom
 from infra import bootstrap
 from infra.audit.wiring import LOGS
+from workers.cli import notifications
 from workers.cli.process import say, settings, stop_on_signals
 from workers.hold_sweeper import run_sweeper
 from workers.kafka_projection import KafkaProjector, run_kafka_projection
@@ -72,6 +73,7 @@ def register(commands: Any) -> None:
         help="events: the event store (default); access: the read audit's access records",
     )
     seal.set_defaults(func=cmd_seal)
+    notifications.register_workers(kinds)  # issue 10: reminders, notify-scheduler, notify-sender
 
 
 def cmd_project(args: argparse.Namespace) -> None:

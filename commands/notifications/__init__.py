@@ -1,0 +1,1 @@
+"""Notifications capability: contact preferences, consent and push devices (issue 10)."""

@@ -1,0 +1,1 @@
+"""The send jobs on dramatiq with the Redis broker (issue 10)."""

@@ -1,0 +1,1 @@
+"""Notifications wiring: settings, the recording channels of dev mode, the channel choice."""
