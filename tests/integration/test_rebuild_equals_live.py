@@ -24,6 +24,9 @@ from tests.every_event import drive_every_event, every_event_clock
 from tests.keys import keyed_scheduling
 
 ROW_PROJECTIONS = {p.name: p for p in (SchedulingProjection, AnalyticsProjection)}
+# Rebuilt projections checked against their live handlers by a test of their own: the video
+# visits' plans and rooms need rooms opened by the room policy, which every_event.py does not run.
+CHECKED_ELSEWHERE = {"video": "tests/integration/test_video_rebuild.py"}
 
 Logged = tuple[Database, set[type[Any]], type[Scheduling]]
 
@@ -55,7 +58,8 @@ def every_event(pg_location: PostgresLocation) -> Iterator[Logged]:
 
 
 def test_every_rebuilt_projection_is_checked_against_its_live_handlers() -> None:
-    assert set(ROW_PROJECTIONS) == set(PROJECTIONS)
+    assert set(ROW_PROJECTIONS) | set(CHECKED_ELSEWHERE) == set(PROJECTIONS)
+    assert not set(ROW_PROJECTIONS) & set(CHECKED_ELSEWHERE)
 
 
 @pytest.mark.parametrize("name", sorted(ROW_PROJECTIONS))
