@@ -25,15 +25,22 @@ from commands.waitlist.messages import (
     OfferWaitlistSeat,
     RebookDisplaced,
     SetWaitlistPriority,
+    WithdrawWaitlistOffer,
 )
 from commands.waitlist.moves import WaitlistMoves
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.appointment import ACTIVE, RESCHEDULABLE, Appointment
-from domain.errors import DomainError, ForbiddenError, NotFoundError, ValidationError
+from domain.errors import (
+    DomainError,
+    ForbiddenError,
+    NotFoundError,
+    SlotUnavailableError,
+    ValidationError,
+)
 from domain.patient import Patient
 from domain.provider import Provider
-from domain.slot import Slot
+from domain.slot import Slot, SlotStatus
 from domain.waitlist import Offer, WaitlistEntry
 from domain.waitlist_rules import (
     DEFAULT_TIER,
@@ -227,6 +234,10 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         meta: EventMeta,
     ) -> Outcome:
         offer = entry.open_offer(cmd.offer_id)
+        slot = ws.get(Slot, offer.slot_id, "slot")
+        if slot.status is not SlotStatus.OPEN:
+            # Blocked (or cancelled) since the offer: the policy withdraws it; never book it.
+            raise SlotUnavailableError(f"the offered seat's slot is {slot.status.value}")
         moving = cmd.appointment_id or entry.moves_appointment_id
         moved: tuple[UUID, datetime] | None = None
         if moving is None:
@@ -255,8 +266,20 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         require_role(ctx.actor, *POLICY, Role.STAFF)
         ws = Workspace(self)
         entry = ws.get(WaitlistEntry, cmd.entry_id, "waitlist entry")
-        offer = entry.lapse(cmd.offer_id, now, meta)
-        self._drop_hold(ws, offer, "waitlist offer expired", now, meta)
+        self._drop_hold(
+            ws, entry.lapse(cmd.offer_id, now, meta), "waitlist offer expired", now, meta
+        )
+        return Outcome(entry.id, ws.touched())
+
+    @use_case
+    def withdraw_waitlist_offer(
+        self, cmd: WithdrawWaitlistOffer, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        require_role(ctx.actor, *POLICY)
+        ws = Workspace(self)
+        entry = ws.get(WaitlistEntry, cmd.entry_id, "waitlist entry")
+        withdrawn = entry.withdraw(cmd.offer_id, cmd.reason, now, meta)
+        self._drop_hold(ws, withdrawn, "waitlist offer withdrawn", now, meta)
         return Outcome(entry.id, ws.touched())
 
     @use_case
