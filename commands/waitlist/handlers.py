@@ -8,6 +8,7 @@ twice, and no hold outlives its offer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -28,6 +29,7 @@ from commands.waitlist.messages import (
     WithdrawWaitlistOffer,
 )
 from commands.waitlist.moves import WaitlistMoves
+from commands.waitlist.timing import quiet_hours_of
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.appointment import ACTIVE, RESCHEDULABLE, Appointment
@@ -177,7 +179,9 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         provider = ws.get(Provider, slot.provider_id, "provider")
         timing = self.policies.waitlist
         entry.check_offer(seat_of(slot, provider), now, timing.min_lead)
-        ws.get(Patient, entry.patient_id, "patient").require_not_erased()
+        patient = ws.get(Patient, entry.patient_id, "patient")
+        patient.require_not_erased()
+        timing = replace(timing, quiet_hours=quiet_hours_of(self, patient, entry.time_zone))
         expires = offer_expiry(entry.patient_id, slot.start, now, timing)
         hold_id = uuid4()
         slot.take_seat(
