@@ -196,6 +196,8 @@ class Slot(Aggregate):
         allocation = self.allocations.get(appointment_id)
         if allocation is None or allocation.expires_at is None:
             raise ConflictError("no hold on this slot for the appointment")
+        if self.status is not SlotStatus.OPEN:
+            raise SlotUnavailableError(f"slot is {self.status.value}")
         if not allocation.is_live(now):
             raise HoldExpiredError("the hold has expired")
         self._hold_converted(appointment_id, meta)

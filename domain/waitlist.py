@@ -272,6 +272,25 @@ class WaitlistEntry(Aggregate):
         self.status = EntryStatus.WAITING
         self.offer = None
 
+    def withdraw(self, offer_id: UUID, reason: str, now: datetime, meta: EventMeta) -> Offer:
+        """The clinic took the offered seat away (its slot was blocked): no fault of the
+        patient's, so no cool-down; the entry waits again for the next seat."""
+        self._require(frozenset({EntryStatus.OFFERED}), "withdraw an offer of")
+        offer = self.open_offer(offer_id)
+        self._withdrawn(offer_id, reason, now, meta)
+        return offer
+
+    class OfferWithdrawn(Aggregate.Event):
+        offer_id: UUID
+        reason: str  # slot_blocked
+        at: datetime
+        meta: EventMeta
+
+    @event(OfferWithdrawn)
+    def _withdrawn(self, offer_id: UUID, reason: str, at: datetime, meta: EventMeta) -> None:
+        self.status = EntryStatus.WAITING
+        self.offer = None
+
     def change_tier(self, tier: int, meta: EventMeta) -> None:
         self._require(OPEN, "change the priority of")
         if tier != self.tier:

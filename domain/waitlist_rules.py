@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.errors import ValidationError
+from domain.notification import QuietHours
 
 # Tier 0 is reserved for patients the clinic displaced (a blocked window, a cancellation by the
 # provider); staff may set 0-5 (clinical urgency); a patient joining gets DEFAULT_TIER.
@@ -169,10 +170,32 @@ DEFAULT_TIERS: tuple[tuple[timedelta, timedelta], ...] = (
     (timedelta(0), timedelta(minutes=15)),
 )
 
-# The quiet-hours hook: given the patient and an instant, when their quiet hours end if the
-# instant lies inside them, else None. Main has no preferences model yet, so no hook is wired
-# and offers run straight through the night (docs/waitlist.md).
-QuietHours = Callable[[UUID, datetime], datetime | None]
+# The quiet-hours hook: given the patient and an instant, their quiet window (start, end) that
+# holds the instant or, if none does, the next one after it; None when they keep no quiet
+# hours. The offer command builds it from the patient's contact preferences (`quiet_hook`).
+QuietHook = Callable[[UUID, datetime], tuple[datetime, datetime] | None]
+
+
+def quiet_hook(quiet: QuietHours | None, zone: ZoneInfo) -> QuietHook | None:
+    """The hook for quiet hours kept as local times in `zone` (DST and midnight as the
+    notifications' `QuietHours.window` reads them)."""
+    if quiet is None:
+        return None
+
+    def window(_: UUID, at: datetime) -> tuple[datetime, datetime] | None:
+        current = quiet.window(at, zone)
+        if current is not None:
+            return current
+        local = at.astimezone(zone)
+        for days in (0, 1, 2):
+            day = local.date() + timedelta(days=days)
+            starts = datetime.combine(day, quiet.start, tzinfo=zone).astimezone(UTC)
+            found = quiet.window(starts, zone) if starts > at else None
+            if found is not None:
+                return found
+        return None
+
+    return window
 
 
 @dataclass(frozen=True)
@@ -182,7 +205,7 @@ class OfferTiming:
     cooldown: timedelta = timedelta(hours=24)  # after a decline, before the next offer
     # An offer always closes this long before the slot starts.
     close_before_start: timedelta = timedelta(minutes=10)
-    quiet_hours: QuietHours | None = field(default=None, compare=False)
+    quiet_hours: QuietHook | None = field(default=None, compare=False)
 
 
 def answer_time(lead: timedelta, tiers: tuple[tuple[timedelta, timedelta], ...]) -> timedelta:
@@ -196,19 +219,33 @@ def offer_expiry(
     patient_id: UUID, slot_start: datetime, now: datetime, timing: OfferTiming
 ) -> datetime:
     """When an offer made `now` for a slot at `slot_start` lapses: the tier's answer time,
-    paused through the patient's quiet hours when a hook says `now` or the expiry falls in them
-    (the time left runs on once they end), never later than `close_before_start` before the
-    slot, and never before `now`."""
+    counted only while the patient is awake. Made inside their quiet hours, it starts when they
+    end; a quiet window the answer time would run into pauses it (what was left runs on once
+    the window ends). Never later than `close_before_start` before the slot, never before
+    `now`."""
+    # In UTC: arithmetic and comparisons on two datetimes sharing a zone are wall-clock ones.
+    now, slot_start = now.astimezone(UTC), slot_start.astimezone(UTC)
     answer = answer_time(slot_start - now, timing.tiers)
+    latest = slot_start - timing.close_before_start
     expires = now + answer
     hook = timing.quiet_hours
     if hook is not None:
-        resumes = hook(patient_id, now)
-        if resumes is not None and resumes > now:
-            expires = resumes + answer  # nothing ran while they slept
-        else:
-            quiet_end = hook(patient_id, expires)
-            if quiet_end is not None and quiet_end > expires:
-                expires = quiet_end + answer  # the whole answer time again once awake
-    latest = slot_start - timing.close_before_start
+        expires = _awake(patient_id, now, answer, latest, hook)
     return max(min(expires, latest), now)
+
+
+def _awake(
+    patient_id: UUID, now: datetime, answer: timedelta, latest: datetime, hook: QuietHook
+) -> datetime:
+    at, left = now, answer
+    for _ in range(8):  # a few nights at most before `latest` cuts it short
+        window = hook(patient_id, at)
+        if window is None or at >= latest:
+            break
+        starts, ends = window
+        if starts > at:
+            if at + left <= starts:
+                break
+            left -= starts - at
+        at = ends
+    return at + left

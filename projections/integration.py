@@ -35,6 +35,7 @@ from domain.patient import Patient
 from domain.payment import Account
 from domain.provider import Provider
 from domain.saved_report import SavedReport
+from domain.series import Series
 from domain.slot import Slot
 from domain.video_room import VideoRoom
 from projections.withholding import PersonalDataWithheldError, Withheld, is_personal, withhold
@@ -59,6 +60,8 @@ TOPICS: dict[str, str] = {
     "Account": "slotwise.account.v1",
     "FeeSchedule": "slotwise.fee_schedule.v1",
     "SavedReport": "slotwise.saved_report.v1",
+    # issue 11: recurring series (booked, split)
+    "Series": "slotwise.series.v1",
 }
 INTERNAL_TOPIC = "slotwise.internal.v1"
 ALL_TOPICS = (*TOPICS.values(), INTERNAL_TOPIC)
@@ -74,6 +77,7 @@ PUBLISHED_AGGREGATES: tuple[type[Aggregate], ...] = (
     Account,  # issue 14
     FeeSchedule,
     SavedReport,
+    Series,  # issue 11
 )
 
 

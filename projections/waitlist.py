@@ -134,17 +134,23 @@ def _(event: WaitlistEntry.OfferDeclined) -> list[Change]:
     ]
 
 
+def _waiting_again(
+    event: WaitlistEntry.OfferExpired | WaitlistEntry.OfferWithdrawn, status: str
+) -> list[Change]:
+    offer = _offer(
+        event.offer_id, status=status, answered_at=event.at, answer_recorded_at=event.timestamp
+    )
+    return [_entry(event, status="waiting", offer_id=None), offer]
+
+
 @on(WaitlistEntry.OfferExpired)
 def _(event: WaitlistEntry.OfferExpired) -> list[Change]:
-    return [
-        _entry(event, status="waiting", offer_id=None),
-        _offer(
-            event.offer_id,
-            status="expired",
-            answered_at=event.at,
-            answer_recorded_at=event.timestamp,
-        ),
-    ]
+    return _waiting_again(event, "expired")
+
+
+@on(WaitlistEntry.OfferWithdrawn)
+def _(event: WaitlistEntry.OfferWithdrawn) -> list[Change]:
+    return _waiting_again(event, "withdrawn")
 
 
 @on(WaitlistEntry.PriorityChanged)

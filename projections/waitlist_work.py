@@ -58,6 +58,9 @@ class WaitlistWork(Protocol):
 
     def entries_accepted_with(self, appointment_id: UUID) -> list[UUID]: ...
 
+    def open_offer_holding(self, appointment_id: UUID) -> tuple[UUID, UUID] | None:
+        """The open offer (entry id, offer id) whose hold is `appointment_id`, if any."""
+
     def past_deadline(self, now: datetime, limit: int) -> list[UUID]: ...
 
     def pending_displaced(self, limit: int) -> list[tuple[UUID, str]]: ...

@@ -9,6 +9,8 @@ projection, whose rows (written with its tracked position, so none is missed) sa
   so the next entry gets it);
 - a patient booked: close their open entries that booking meets ("booked elsewhere"); a visit
   booked from an offer took place: the entry is fulfilled; an entry's deadline passed: expire;
+- a slot holding an open offer's seat was blocked: the offer is withdrawn (the entry waits
+  again, no cool-down) and its hold given up; accepting it meanwhile is refused (409);
 - a slot was blocked or the clinic cancelled: the patient gets a top-tier entry and an offer of
   the nearest free seat with the same provider and type.
 
@@ -36,6 +38,7 @@ from commands.waitlist.messages import (
     ExpireWaitlistOffer,
     OfferWaitlistSeat,
     RebookDisplaced,
+    WithdrawWaitlistOffer,
 )
 from domain.actor import Actor, Role
 from domain.appointment import Appointment
@@ -199,6 +202,9 @@ class OfferPolicy:
         return done
 
     def _rebook(self, appointment_id: UUID, cause: str) -> int:
+        held = self.work.open_offer_holding(appointment_id)
+        if held is not None:
+            return self._withdraw(*held)
         command = RebookDisplaced(appointment_id=appointment_id, cause=cause)  # type: ignore[arg-type]
         try:
             entry_id = self.app.rebook_displaced(command, self._ctx()).id
@@ -230,6 +236,17 @@ class OfferPolicy:
             log.info("displaced patient offered a seat", entry_id=str(entry_id))
             return 2
         return 1  # no free seat: the top-tier entry waits for the next one
+
+    def _withdraw(self, entry_id: UUID, offer_id: UUID) -> int:
+        """The seat held for an open offer was blocked: take the offer back (the entry waits
+        again, without a cool-down) and give the hold up."""
+        command = WithdrawWaitlistOffer(entry_id=entry_id, offer_id=offer_id)
+        try:
+            self.app.withdraw_waitlist_offer(command, self._ctx())
+        except Refused:
+            return 0  # answered or lapsed meanwhile
+        log.info("waitlist offer withdrawn", entry_id=str(entry_id), offer_id=str(offer_id))
+        return 1
 
 
 def run_offer_policy(policy: OfferPolicy, stop: threading.Event, interval: float = 1.0) -> None:

@@ -24,6 +24,7 @@ class MessageContext:
     provider: str
     start: datetime | None
     link: str
+    answer_by: datetime | None = None  # a waitlist offer's expiry: reply before it
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,19 @@ TEMPLATES: dict[str, dict[str, Entry]] = {
             "Un mensaje de $clinic sobre su cita con $provider del $date: $link",
         ),
     },
+    # Block: waitlist offers (issue 11). The answer-by time is the offer's expiry.
+    "waitlist_offer": {
+        "en": Entry(
+            "$clinic: a time with $provider is free",
+            "A time with $provider is free on $date at $time and held for you. "
+            "Reply by $answer_date at $answer_time: $link",
+        ),
+        "es": Entry(
+            "$clinic: hay una hora libre con $provider",
+            "Hay una hora libre con $provider el $date a las $time, reservada para usted. "
+            "Responda antes del $answer_date a las $answer_time: $link",
+        ),
+    },
 }
 
 
@@ -123,12 +137,15 @@ def render(kind: str, locale: str, zone: ZoneInfo, context: MessageContext) -> R
     entries = TEMPLATES[template_kind(kind)]
     entry = entries.get(locale) or entries[FALLBACK_LOCALE]
     language = locale if locale in entries else FALLBACK_LOCALE
-    local = None if context.start is None else context.start.astimezone(zone)
+    date, time = _local(context.start, zone, language)
+    answer_date, answer_time = _local(context.answer_by, zone, language)
     values = {
         "clinic": context.clinic,
         "provider": context.provider,
-        "date": "" if local is None else format_date(local, format="long", locale=language),
-        "time": "" if local is None else format_time(local, format="short", locale=language),
+        "date": date,
+        "time": time,
+        "answer_date": answer_date,
+        "answer_time": answer_time,
         "link": context.link,
     }
     subject = Template(entry.subject).safe_substitute(values)
@@ -137,3 +154,13 @@ def render(kind: str, locale: str, zone: ZoneInfo, context: MessageContext) -> R
     body_html = Template(entry.body).safe_substitute(escaped)
     page = f"<html><body><p>{body_html}</p></body></html>"
     return Rendered(subject, text, page, text)
+
+
+def _local(at: datetime | None, zone: ZoneInfo, language: str) -> tuple[str, str]:
+    if at is None:
+        return "", ""
+    local = at.astimezone(zone)
+    return (
+        format_date(local, format="long", locale=language),
+        format_time(local, format="short", locale=language),
+    )

@@ -8,6 +8,7 @@ twice, and no hold outlives its offer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -25,15 +26,23 @@ from commands.waitlist.messages import (
     OfferWaitlistSeat,
     RebookDisplaced,
     SetWaitlistPriority,
+    WithdrawWaitlistOffer,
 )
 from commands.waitlist.moves import WaitlistMoves
+from commands.waitlist.timing import quiet_hours_of
 from commands.workspace import Workspace
 from domain.actor import Actor, EventMeta, Role
 from domain.appointment import ACTIVE, RESCHEDULABLE, Appointment
-from domain.errors import DomainError, ForbiddenError, NotFoundError, ValidationError
+from domain.errors import (
+    DomainError,
+    ForbiddenError,
+    NotFoundError,
+    SlotUnavailableError,
+    ValidationError,
+)
 from domain.patient import Patient
 from domain.provider import Provider
-from domain.slot import Slot
+from domain.slot import Slot, SlotStatus
 from domain.waitlist import Offer, WaitlistEntry
 from domain.waitlist_rules import (
     DEFAULT_TIER,
@@ -170,7 +179,9 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         provider = ws.get(Provider, slot.provider_id, "provider")
         timing = self.policies.waitlist
         entry.check_offer(seat_of(slot, provider), now, timing.min_lead)
-        ws.get(Patient, entry.patient_id, "patient").require_not_erased()
+        patient = ws.get(Patient, entry.patient_id, "patient")
+        patient.require_not_erased()
+        timing = replace(timing, quiet_hours=quiet_hours_of(self, patient, entry.time_zone))
         expires = offer_expiry(entry.patient_id, slot.start, now, timing)
         hold_id = uuid4()
         slot.take_seat(
@@ -227,6 +238,10 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         meta: EventMeta,
     ) -> Outcome:
         offer = entry.open_offer(cmd.offer_id)
+        slot = ws.get(Slot, offer.slot_id, "slot")
+        if slot.status is not SlotStatus.OPEN:
+            # Blocked (or cancelled) since the offer: the policy withdraws it; never book it.
+            raise SlotUnavailableError(f"the offered seat's slot is {slot.status.value}")
         moving = cmd.appointment_id or entry.moves_appointment_id
         moved: tuple[UUID, datetime] | None = None
         if moving is None:
@@ -255,8 +270,20 @@ class WaitlistCommands(WaitlistMoves, AppointmentCommands):
         require_role(ctx.actor, *POLICY, Role.STAFF)
         ws = Workspace(self)
         entry = ws.get(WaitlistEntry, cmd.entry_id, "waitlist entry")
-        offer = entry.lapse(cmd.offer_id, now, meta)
-        self._drop_hold(ws, offer, "waitlist offer expired", now, meta)
+        self._drop_hold(
+            ws, entry.lapse(cmd.offer_id, now, meta), "waitlist offer expired", now, meta
+        )
+        return Outcome(entry.id, ws.touched())
+
+    @use_case
+    def withdraw_waitlist_offer(
+        self, cmd: WithdrawWaitlistOffer, ctx: CommandContext, meta: EventMeta, now: datetime
+    ) -> Outcome:
+        require_role(ctx.actor, *POLICY)
+        ws = Workspace(self)
+        entry = ws.get(WaitlistEntry, cmd.entry_id, "waitlist entry")
+        withdrawn = entry.withdraw(cmd.offer_id, cmd.reason, now, meta)
+        self._drop_hold(ws, withdrawn, "waitlist offer withdrawn", now, meta)
         return Outcome(entry.id, ws.touched())
 
     @use_case

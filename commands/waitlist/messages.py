@@ -86,6 +86,14 @@ class ExpireWaitlistOffer(Command, frozen=True, kw_only=True):
     offer_id: UUID
 
 
+class WithdrawWaitlistOffer(Command, frozen=True, kw_only=True):
+    """The policy takes an open offer back: its seat's slot was blocked."""
+
+    entry_id: UUID
+    offer_id: UUID
+    reason: Literal["slot_blocked"] = "slot_blocked"
+
+
 class CloseWaitlistEntry(Command, frozen=True, kw_only=True):
     """The policy closes an entry: its patient booked a matching appointment elsewhere, its
     deadline passed, or the visit booked from its offer took place."""

@@ -18,6 +18,8 @@ NOTICE_KINDS: dict[str, tuple[Category, bool]] = {
     "reschedule": (Category.APPOINTMENTS, True),
     "cancellation": (Category.APPOINTMENTS, False),
     "slot_blocked": (Category.APPOINTMENTS, False),
+    # Block: waitlist offers (issue 11); bounded by the offer's expiry, not the start.
+    "waitlist_offer": (Category.APPOINTMENTS, True),
 }
 
 
@@ -73,10 +75,13 @@ def notices(
     appointment: AppointmentState,
     audience: Audience,
     now: datetime,
+    deadline: datetime | None = None,
 ) -> list[Notice]:
-    """The notice `kind` about `appointment`, on each allowed channel, quiet hours applied."""
+    """The notice `kind` about `appointment`, on each allowed channel, quiet hours applied;
+    never sent after `deadline` (by default its start, for a kind bounded by it)."""
     category, bounded = NOTICE_KINDS[kind]
-    deadline = appointment.start if bounded else None
+    if deadline is None and bounded:
+        deadline = appointment.start
     found: list[Notice] = []
     for channel in audience.channels:
         quiet = None if channel is Channel.IN_APP else audience.quiet

@@ -25,6 +25,7 @@ from domain.notification import Category
 from domain.patient import Patient
 from domain.reminder import ReminderSettings, desired_reminders
 from domain.slot import Slot
+from domain.waitlist import WaitlistEntry
 from projections.notifications.plan import AppointmentPlan, Notice, PlanningReader, notices
 
 NAME = "notifications"
@@ -87,6 +88,8 @@ class ReminderPolicy(Projection[PlanView]):
         event_id = uuid5(domain_event.originator_id, str(domain_event.originator_version))
         plans: list[AppointmentPlan] = []
         found: list[Notice] = []
+        if isinstance(domain_event, WaitlistEntry.Offered):
+            found.extend(self._offer_notices(event_id, domain_event, now))
         for appointment_id, notice in self._concerned(domain_event):
             current = self.reader.appointment(appointment_id)
             if current is None:
@@ -100,6 +103,17 @@ class ReminderPolicy(Projection[PlanView]):
                 contact = self.reader.audience(state.patient_id, Category.APPOINTMENTS)
                 found.extend(notices(event_id, notice, state, contact, now))
         self.view.reconcile(plans, found, tracking)
+
+    def _offer_notices(
+        self, event_id: UUID, offered: WaitlistEntry.Offered, now: datetime
+    ) -> list[Notice]:
+        """Tell the patient a seat is held for them, until the offer lapses. The offer was
+        recorded before this runs and never waits for it; its hold gets no reminders."""
+        current = self.reader.appointment(offered.appointment_id)
+        if current is None:
+            return []
+        contact = self.reader.audience(offered.patient_id, Category.APPOINTMENTS)
+        return notices(event_id, "waitlist_offer", current[0], contact, now, offered.expires_at)
 
     def _concerned(self, event: Any) -> list[tuple[UUID, str | None]]:
         kind = type(event)

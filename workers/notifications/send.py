@@ -51,6 +51,7 @@ OPT_OUT_CODE = "21610"
 CATCH_UP = timedelta(seconds=5)
 # Reminders never sent for an appointment no longer active; notices about a cancellation are.
 ABOUT_ACTIVE = ("confirmation", "reschedule", "check_in_open", "bulk_notice")
+WAITLIST_OFFER = "waitlist_offer"  # about the offer's hold: stale once it is no longer held
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,10 @@ class SendJob:
         now = self.clock.now()
         if delivery.deadline is not None and now >= delivery.deadline:
             return SkipReason.TOO_LATE
+        if delivery.kind == WAITLIST_OFFER and delivery.appointment_id is not None:
+            found = self.reader.appointment(delivery.appointment_id)
+            if found is None or found[0].status != "held":
+                return SkipReason.STALE  # answered, withdrawn or lapsed before it left
         if delivery.appointment_id is not None and self._about_active(delivery):
             found = self.reader.appointment(delivery.appointment_id)
             if found is None:
@@ -127,12 +132,15 @@ class SendJob:
         if delivery.appointment_id is not None:
             found = self.reader.appointment(delivery.appointment_id)
             provider_id = None if found is None else found[1]
-        link = f"{self.branding.link_base.rstrip('/')}/appointments/{delivery.appointment_id}"
+        offer = delivery.kind == WAITLIST_OFFER
+        path = "waitlist" if offer else f"appointments/{delivery.appointment_id}"
+        link = f"{self.branding.link_base.rstrip('/')}/{path}"
         context = MessageContext(
             self.branding.clinic,
             provider_name(self.reader.app, provider_id),
             delivery.start_at,
             link,
+            answer_by=delivery.deadline if offer else None,
         )
         return render(delivery.kind, contact.language, contact.zone, context)
 
@@ -140,6 +148,7 @@ class SendJob:
         message = self._message(delivery, contact)
         if delivery.channel == "in_app":
             link = f"/appointments/{delivery.appointment_id}" if delivery.appointment_id else None
+            link = "/waitlist" if delivery.kind == WAITLIST_OFFER else link
             self.store.write_inbox(delivery, message.subject, message.text, link)
             self.store.move(delivery.id, "delivered")
             return "delivered"

@@ -119,6 +119,14 @@ class PostgresWaitlistWork(TrackedReadModel):
         )
         return [r["id"] for r in rows]
 
+    def open_offer_holding(self, appointment_id: UUID) -> tuple[UUID, UUID] | None:
+        rows = self._rows(
+            "SELECT entry_id, offer_id FROM rm_waitlist_offers WHERE appointment_id = %(a)s "
+            "AND status = 'open'",
+            {"a": appointment_id},
+        )
+        return (rows[0]["entry_id"], rows[0]["offer_id"]) if rows else None
+
     def past_deadline(self, now: datetime, limit: int) -> list[UUID]:
         rows = self._rows(
             "SELECT id FROM rm_waitlist_entries WHERE status IN ('waiting', 'declined') "

@@ -46,3 +46,13 @@ def test_every_kind_has_both_locales_and_only_the_minimum_fields(kind: str) -> N
     for entry in TEMPLATES[kind].values():
         for placeholder in ("reason", "symptoms", "notes", "name"):
             assert f"${placeholder}" not in entry.subject + entry.body
+
+
+def test_a_waitlist_offer_says_when_to_answer_by_in_the_patients_zone() -> None:
+    answer_by = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
+    context = MessageContext("Clinica Sol", "Dr Ada", START, "https://app.example/w", answer_by)
+    english = render("waitlist_offer", "en", ZoneInfo("Europe/Berlin"), context).text
+    assert "on November 24, 2026 at 10:30\u202fAM" in english
+    assert "Reply by November 23, 2026 at 9:00\u202fPM" in english
+    spanish = render("waitlist_offer", "es", ZoneInfo("Europe/Madrid"), context).text
+    assert "antes del 23 de noviembre de 2026 a las 21:00" in spanish

@@ -136,22 +136,3 @@ def test_the_time_to_answer_shrinks_as_the_slot_approaches(
 def test_an_offer_closes_before_the_slot_starts() -> None:
     start = NOW + timedelta(minutes=20)
     assert offer_expiry(uuid4(), start, NOW, OfferTiming()) == start - timedelta(minutes=10)
-
-
-def test_quiet_hours_pause_the_offer_when_a_hook_is_given() -> None:
-    patient = uuid4()
-    wake = NOW + timedelta(hours=1, minutes=30)
-
-    def quiet(who: UUID, at: datetime) -> datetime | None:
-        assert who == patient
-        return wake if NOW + timedelta(hours=1) <= at < wake else None
-
-    timing = OfferTiming(quiet_hours=quiet)
-    start = NOW + timedelta(days=5)
-    # 2 h from now falls after the quiet hours: unchanged.
-    assert offer_expiry(patient, start, NOW, timing) == NOW + timedelta(hours=2)
-    # Made inside them (10:15), the whole answer time runs from waking.
-    late = NOW + timedelta(minutes=75)
-    assert offer_expiry(patient, start, late, timing) == wake + timedelta(hours=2)
-    # Without the hook (main has no preferences model yet) nothing is paused.
-    assert offer_expiry(patient, start, late, OfferTiming()) == late + timedelta(hours=2)
