@@ -56,7 +56,7 @@ FULL = Sizes(
     read_audit.ROUNDS,
     10.0,
     scale.Sizes(10_000, 1_000_000, 200),
-    2000,
+    10_000,
 )
 QUICK = Sizes(30, 8, 60, 0.02, 40, 150, 1, 1.0, scale.Sizes(1_000, 5_000, 10), 100)
 

@@ -132,6 +132,9 @@ class Channels:
     sms: SmsSender
     email: EmailSender
     push: PushSender
+    # Channels the clinic does not use (SLOTWISE_CHANNELS_ENABLED): their deliveries are skipped
+    # (`channel_disabled`) and fall back as a permanent failure would (SMS → email → in-app).
+    disabled: frozenset[str] = frozenset()
 
 
 class SignedRequests(Protocol):

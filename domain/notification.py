@@ -55,6 +55,7 @@ class SkipReason(StrEnum):
     NO_ADDRESS = "no_address"
     TOO_LATE = "too_late"
     CHANNEL_OFF = "channel_off"
+    CHANNEL_DISABLED = "channel_disabled"  # the clinic does not use the channel (settings)
 
 
 def parse_hhmm(text: str, field: str) -> time:

@@ -190,6 +190,7 @@ class VideoSettings:
 # --- Notification channels (issue 10): the real adapters' settings. ----------------------------
 SmtpSecurity = Literal["starttls", "tls", "plain"]
 SMTP_SECURITIES: tuple[SmtpSecurity, ...] = ("starttls", "tls", "plain")
+SENDING_CHANNELS = frozenset({"sms", "whatsapp", "email", "push"})
 SMTP_PORTS: dict[SmtpSecurity, int] = {"starttls": 587, "tls": 465, "plain": 25}
 
 
@@ -219,6 +220,8 @@ class ChannelSettings:
     vapid_subject: str | None = None  # mailto: or https: contact for push services
     push_ttl_seconds: int = 4 * 3600
     timeout_seconds: float = 10.0  # per request to Twilio, the SMTP server or a push service
+    # The channels the clinic uses (SLOTWISE_CHANNELS_ENABLED, comma-separated); in-app always.
+    enabled: frozenset[str] = SENDING_CHANNELS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChannelSettings:
@@ -245,7 +248,19 @@ class ChannelSettings:
             vapid_subject=env.get("SLOTWISE_VAPID_SUBJECT") or None,
             push_ttl_seconds=_int(env, "SLOTWISE_PUSH_TTL_SECONDS", 4 * 3600),
             timeout_seconds=float(env.get("SLOTWISE_CHANNEL_TIMEOUT_SECONDS") or "10"),
+            enabled=_enabled_channels(env),
         )
+
+
+def _enabled_channels(env: Mapping[str, str]) -> frozenset[str]:
+    text = env.get("SLOTWISE_CHANNELS_ENABLED")
+    if text is None or not text.strip():
+        return SENDING_CHANNELS
+    names = frozenset(name.strip() for name in text.split(",") if name.strip())
+    if not names <= SENDING_CHANNELS:
+        known = ", ".join(sorted(SENDING_CHANNELS))
+        raise SettingsError(f"SLOTWISE_CHANNELS_ENABLED takes a comma-separated list of {known}")
+    return names
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from infra.postgres.database import (
     events_table,
 )
 from infra.postgres.history import PostgresHistory
+from infra.postgres.notifications.effects import DeliveryEffects
 from infra.postgres.pool import connection_pool
 from infra.postgres.positions import LogPositions
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
@@ -38,6 +39,7 @@ from infra.settings import Settings
 from infra.video.wiring import video_rooms
 from projections.analytics_queries import AnalyticsQueries
 from projections.audit.access import AccessLog
+from projections.audit.effects import EFFECT_SOURCES
 from projections.audit.proofs import AuditProofs
 from projections.audit.trail import AuditTrail
 from projections.directory import DirectoryQueries
@@ -103,6 +105,7 @@ def api(settings: Settings, say: Say = print) -> Iterator[ApiAdapters]:
                 settings.audit_access_origin,
                 TRACKED,
                 events_table(app),
+                effect_sources=(*EFFECT_SOURCES, DeliveryEffects(pool)),
             ),
             directory=PostgresDirectoryQueries(pool),
             video=stack.enter_context(video_rooms(settings)),

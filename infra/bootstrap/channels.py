@@ -1,29 +1,52 @@
 """The real notification channels (issue 10): Twilio for SMS and WhatsApp, SMTP for email,
 VAPID web push, built from the settings. Whatever is missing is named in one `SetupError`, by
-its environment variable and never by its value, before anything is sent."""
+its environment variable and never by its value, before anything is sent.
+
+Only the channels the clinic uses are built (`SLOTWISE_CHANNELS_ENABLED`, default all): a
+disabled channel needs no settings, its sender is `Disabled`, and the send job skips its
+deliveries (`channel_disabled`) and falls back (SMS/WhatsApp → email → in-app)."""
 
 from __future__ import annotations
 
 from ipaddress import ip_address
 
-from commands.ports import Channels
+from commands.ports import Accepted, Channels, DeliveryError
 from infra.bootstrap.base import SetupError
 from infra.email.smtp import SmtpEmail, SmtpServer
 from infra.push.webpush import WebPush
-from infra.settings import ChannelSettings, Settings
+from infra.settings import SENDING_CHANNELS, ChannelSettings, Settings
 from infra.twilio.messaging import TwilioMessages
 
 
+class Disabled:
+    """The sender of a channel the clinic does not use: the send job never calls it (it skips
+    the channel's deliveries first); if called anyway, it refuses permanently."""
+
+    def send(self, message: object) -> Accepted:
+        raise DeliveryError("channel disabled", permanent=True, code="channel_disabled")
+
+
 def real_channels(settings: Settings) -> Channels:
-    """The three senders, or a `SetupError` that says which variables to set."""
+    """The senders of the enabled channels, or a `SetupError` naming the variables to set."""
     given = settings.channels
-    missing = [*_twilio_missing(given), *_email_missing(given), *_push_missing(given)]
+    texts = bool(given.enabled & {"sms", "whatsapp"})
+    email, push = "email" in given.enabled, "push" in given.enabled
+    missing = [
+        *(_twilio_missing(given) if texts else []),
+        *(_email_missing(given) if email else []),
+        *(_push_missing(given) if push else []),
+    ]
     if missing:
         raise SetupError("the notification channels need settings: set " + ", ".join(missing))
-    if given.smtp_security == "plain" and given.smtp_password and not _loopback(given):
+    if email and given.smtp_security == "plain" and given.smtp_password and not _loopback(given):
         msg = "SLOTWISE_SMTP_SECURITY=plain would send the SMTP password in clear: "
         raise SetupError(msg + "set SLOTWISE_SMTP_SECURITY to starttls or tls")
-    return Channels(sms=_sms(given), email=_email(given), push=_push(given))
+    return Channels(
+        sms=_sms(given) if texts else Disabled(),
+        email=_email(given) if email else Disabled(),
+        push=_push(given) if push else Disabled(),
+        disabled=SENDING_CHANNELS - given.enabled,
+    )
 
 
 def _twilio_missing(given: ChannelSettings) -> list[str]:

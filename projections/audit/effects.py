@@ -1,10 +1,11 @@
 """Side effects in a request's causal chain (`GET /v1/audit/explain/{correlation_id}`): what the
 system did in the world because of the request's events, after it answered: a video room
-opened, moved or closed at the provider (and, once a capability sends them, messages).
+opened, moved or closed at the provider, and messages sent or skipped.
 
 Each capability with side effects contributes one `EffectSource`; explain asks every source it
-was given (`EFFECT_SOURCES`, or the list its composition root passes). Notification deliveries,
-for instance, are added by one more entry there, without touching explain.
+was given (`EFFECT_SOURCES`, or the list its composition root passes). Notification deliveries
+are one more entry there (`infra.postgres.notifications.effects.DeliveryEffects`, which reads
+the delivery records and so is added by the API's composition root), without touching explain.
 
 Attribution: a request that changed what a side effect follows caused the side effects recorded
 after its last such change and before the next one by another request. A video room follows
@@ -116,5 +117,5 @@ class VideoRoomEffects:
         return found
 
 
-# Every capability's source of side effects; a new one (notification deliveries) is one entry.
+# The sources read from the event log alone; the API adds DeliveryEffects (delivery records).
 EFFECT_SOURCES: tuple[EffectSource, ...] = (VideoRoomEffects(),)

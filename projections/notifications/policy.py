@@ -77,6 +77,11 @@ class PlanView(TrackingRecorder, ABC):
         position, in one transaction."""
 
 
+def notice_event_id(aggregate_id: UUID, version: int) -> UUID:
+    """The id the notices an event asked for carry (`event_id`): stable across re-runs."""
+    return uuid5(aggregate_id, str(version))
+
+
 class ReminderPolicy(Projection[PlanView]):
     name = NAME
     reader: ClassVar[PlanningReader]
@@ -85,7 +90,7 @@ class ReminderPolicy(Projection[PlanView]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         now = self.clock.now()
-        event_id = uuid5(domain_event.originator_id, str(domain_event.originator_version))
+        event_id = notice_event_id(domain_event.originator_id, domain_event.originator_version)
         plans: list[AppointmentPlan] = []
         found: list[Notice] = []
         if isinstance(domain_event, WaitlistEntry.Offered):

@@ -141,18 +141,39 @@ def outbox_keys(database: Database, keys: list[str]) -> list[str]:
     return [row[0] for row in rows]
 
 
-def test_a_send_worker_killed_mid_batch_sends_every_due_message_once(
-    notify_stack: Stack, client: httpx.Client, database: Database
-) -> None:
+SENDER = ("notify-sender", "worker", "notify-sender", "--threads", "2")
+
+
+def seats_booked(client: httpx.Client, seats: int) -> list[str]:
+    """`seats` patients booked into one slot starting in 31 minutes (the 30 min reminder and
+    check-in open fall due within a minute)."""
     provider_id = provider(client)
     start = (utcnow() + timedelta(minutes=31)).replace(microsecond=0)
-    seats = 30
     slot_id = slot(client, provider_id, start, capacity=seats)
     appointments = []
     for _ in range(seats):
         _, me = patient(client)
         booked = client.post("/v1/appointments", json={"slot_id": str(slot_id)}, headers=me)
         appointments.append(ok(booked, 201)["id"])
+    return appointments
+
+
+def kill_sender_and_restart(stack: Stack, seen: Any, sender: tuple[str, ...]) -> Any:
+    """SIGKILL the send worker, note `seen()` once it is dead, start it again."""
+    process = stack.processes[sender[0]]
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    stack.processes.pop(sender[0])
+    noted = seen()
+    stack.start(sender[0], *sender[1:])
+    return noted
+
+
+def test_a_send_worker_killed_mid_batch_sends_every_due_message_once(
+    notify_stack: Stack, client: httpx.Client, database: Database
+) -> None:
+    seats = 30
+    appointments = seats_booked(client, seats)
 
     def outbound() -> list[dict[str, Any]]:
         return [
@@ -170,12 +191,9 @@ def test_a_send_worker_killed_mid_batch_sends_every_due_message_once(
         return any(d["status"] == "sent" for d in outbound())
 
     waiting(notify_stack, some_sent, "the first messages to leave")
-    sender = notify_stack.processes["notify-sender"]
-    os.kill(sender.pid, signal.SIGKILL)
-    sender.wait()
-    notify_stack.processes.pop("notify-sender")
-    at_kill = sum(d["status"] == "sent" for d in outbound())
-    notify_stack.start("notify-sender", "worker", "notify-sender", "--threads", "2")
+    at_kill = kill_sender_and_restart(
+        notify_stack, lambda: sum(d["status"] == "sent" for d in outbound()), SENDER
+    )
 
     def settled() -> bool:
         found = outbound()

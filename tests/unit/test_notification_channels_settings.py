@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from commands.ports import DeliveryError, EmailMessage
 from infra.bootstrap.base import SetupError
-from infra.bootstrap.channels import real_channels
+from infra.bootstrap.channels import Disabled, real_channels
 from infra.email.smtp import SmtpEmail
 from infra.push.webpush import WebPush
 from infra.settings import Settings, SettingsError
@@ -135,3 +136,45 @@ def test_a_password_in_clear_is_refused_except_on_loopback() -> None:
 def test_unusable_values_are_refused_by_name(env: dict[str, str], named: str) -> None:
     with pytest.raises(SetupError, match=named):
         real_channels(settings(**env))
+
+
+# A clinic that uses only some channels (SLOTWISE_CHANNELS_ENABLED): only those are built.
+ONLY_SMS = {
+    "SLOTWISE_CHANNELS_ENABLED": "sms",
+    "SLOTWISE_SMTP_HOST": "-",
+    "SLOTWISE_SMTP_USERNAME": "-",
+    "SLOTWISE_SMTP_PASSWORD": "-",
+    "SLOTWISE_EMAIL_FROM": "-",
+    "SLOTWISE_VAPID_PRIVATE_KEY": "-",
+    "SLOTWISE_VAPID_SUBJECT": "-",
+}
+
+
+def test_only_the_enabled_channels_are_built_and_need_settings() -> None:
+    channels = real_channels(settings(**ONLY_SMS))
+    assert isinstance(channels.sms, TwilioMessages)
+    assert isinstance(channels.email, Disabled)
+    assert isinstance(channels.push, Disabled)
+    assert channels.disabled == {"whatsapp", "email", "push"}
+    assert real_channels(settings()).disabled == frozenset()
+
+
+def test_a_disabled_sender_refuses_permanently_if_ever_called() -> None:
+    channels = real_channels(settings(**ONLY_SMS))
+    with pytest.raises(DeliveryError) as refused:
+        channels.email.send(EmailMessage("k", "a@b.example", "s", "t", "<p>t</p>"))
+    assert (refused.value.permanent, refused.value.code) == (True, "channel_disabled")
+
+
+def test_an_enabled_channel_still_needs_its_settings() -> None:
+    with pytest.raises(SetupError) as missing:
+        real_channels(settings(**{**ONLY_SMS, "SLOTWISE_CHANNELS_ENABLED": "sms,email"}))
+    assert "SLOTWISE_SMTP_HOST" in str(missing.value)
+    assert "VAPID" not in str(missing.value)
+    no_twilio = {"TWILIO_ACCOUNT_SID": "-", "SLOTWISE_CHANNELS_ENABLED": "email,push"}
+    assert isinstance(real_channels(settings(**no_twilio)).sms, Disabled)
+
+
+def test_an_unknown_channel_name_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="SLOTWISE_CHANNELS_ENABLED"):
+        settings(SLOTWISE_CHANNELS_ENABLED="sms,fax")

@@ -145,6 +145,10 @@ class SendJob:
         return render(delivery.kind, contact.language, contact.zone, context)
 
     def _send(self, delivery: Delivery, contact: Contact) -> str:
+        if delivery.channel in self.channels.disabled:
+            self.store.move(delivery.id, "skipped", SkipReason.CHANNEL_DISABLED)
+            self._fall_back(delivery)
+            return "skipped"
         message = self._message(delivery, contact)
         if delivery.channel == "in_app":
             link = f"/appointments/{delivery.appointment_id}" if delivery.appointment_id else None
@@ -204,10 +208,14 @@ class SendJob:
         self.store.move(delivery.id, "failed", code)
         if code == OPT_OUT_CODE and delivery.channel in ("sms", "whatsapp"):
             self.opt_out(delivery.patient_id, delivery.channel)
+        self._fall_back(delivery)
+        log.info("notification failed", delivery_id=str(delivery.id), code=code)
+        return "failed"
+
+    def _fall_back(self, delivery: Delivery) -> None:
+        """The next channel stands in (SMS/WhatsApp → email → in-app), sent at once."""
         following = FALLBACK.get(delivery.channel)
         if following is not None:
             stand_in = self.store.fallback(delivery, following)
             if stand_in is not None:
                 self.enqueue(stand_in)
-        log.info("notification failed", delivery_id=str(delivery.id), code=code)
-        return "failed"
