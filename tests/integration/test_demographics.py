@@ -31,8 +31,8 @@ from commands.directory.messages import (
 from commands.scheduling import Scheduling
 from domain.patient import ErasureReason
 from infra.postgres.database import Database
-from infra.postgres.rebuild import rebuild
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from infra.postgres.rebuild import rebuild
 from infra.postgres.rows import PostgresRowView
 from projections.analytics import AnalyticsProjection
 from projections.demographics_queries import Cell, Dimension
