@@ -15,20 +15,32 @@ from domain.errors import ValidationError
 GROUPINGS = {
     "appointments": frozenset({"day", "hour", "provider", "specialty"}),
     "revenue": frozenset({"day", "method", "service", "provider", "specialty"}),
+    "performance": frozenset(),
+    "access": frozenset(),
+    "patients": frozenset(),
+    "demographics": frozenset({"age_band", "sex", "gender", "postal_prefix"}),
 }
 
 
 class Measure(StrEnum):
     APPOINTMENTS = "appointments"
     REVENUE = "revenue"
+    PERFORMANCE = "performance"
+    ACCESS = "access"
+    PATIENTS = "patients"
+    DEMOGRAPHICS = "demographics"
 
 
 def check_definition(
     measure: Measure, group_by: str | None, start: datetime, end: datetime
 ) -> None:
-    if group_by is not None and group_by not in GROUPINGS[measure.value]:
-        allowed = ", ".join(sorted(GROUPINGS[measure.value]))
-        raise ValidationError(f"{measure.value} can be grouped by {allowed}")
+    allowed = GROUPINGS[measure.value]
+    if group_by is not None and group_by not in allowed:
+        if not allowed:
+            raise ValidationError(f"{measure.value} cannot be grouped")
+        raise ValidationError(f"{measure.value} can be grouped by {', '.join(sorted(allowed))}")
+    if measure is Measure.DEMOGRAPHICS and group_by is None:
+        raise ValidationError("demographics need group_by: age_band, gender, postal_prefix or sex")
     if start.tzinfo is None or end.tzinfo is None or not start < end:
         raise ValidationError("a report's period needs aware instants with from before to")
 

@@ -20,6 +20,7 @@ from domain.appointment import BOOKING_FEES, Appointment, Status
 from domain.provider import Provider, average_rating
 from domain.slot import Slot, SlotStatus
 from projections.changes import Change, Delete, Handlers, RowProjection, Update, Upsert
+from projections.demographics import BANDS, register_demographics
 from projections.lifecycle import Values, register_lifecycle
 from projections.revenue import REVENUE_TABLES, register_revenue
 
@@ -29,7 +30,10 @@ SLOTS = "an_slots"
 SEATS = "an_slot_seats"
 STATUS_HISTORY = "an_slot_status_history"
 SEAT_HISTORY = "an_seat_history"
-TABLES = (PROVIDERS, APPOINTMENTS, SLOTS, SEATS, STATUS_HISTORY, SEAT_HISTORY, *REVENUE_TABLES)
+TABLES = (
+    *(PROVIDERS, APPOINTMENTS, SLOTS, SEATS, STATUS_HISTORY, SEAT_HISTORY),
+    *(*REVENUE_TABLES, BANDS),
+)
 
 HANDLERS: Handlers[list[Change]] = Handlers(list)
 on = HANDLERS.on
@@ -214,6 +218,7 @@ def _(e: Appointment.Rescheduled) -> Values:
 
 register_lifecycle(HANDLERS, _appointment, EXTRAS)
 register_revenue(HANDLERS, _stamp)
+register_demographics(HANDLERS, _stamp)
 
 
 class AnalyticsProjection(RowProjection):

@@ -42,6 +42,7 @@ from domain.appointment import Status
 
 if TYPE_CHECKING:
     from projections.access_queries import AccessReport, AccessSeries
+    from projections.demographics_queries import Demographics, Dimension
     from projections.patient_queries import PatientFigures
     from projections.performance_queries import PerformanceReport
     from projections.report_queries import SavedReportView
@@ -234,6 +235,14 @@ class AnalyticsQueries(Protocol):
         retention_days: int,
         provider_id: UUID | None = None,
     ) -> PatientFigures: ...
+
+    def demographics(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        dimension: Dimension,
+        provider_id: UUID | None = None,
+    ) -> Demographics: ...
 
     def saved_reports(self, owner_id: UUID) -> list[SavedReportView]: ...
 

@@ -12,6 +12,14 @@ Definitions (also in docs/analytics.md):
 - overbooking rate = overbooked bookings / booked; no-show rate = no_shows / due;
   late-cancellation rate = late_cancelled / cancelled; follow-up rate = completed visits whose
   clinician requested a follow-up / completed (appointment counts as in analytics_queries).
+- waitlist fill rate = freed seats filled from the waitlist / freed seats, and the median
+  seconds from release to the first accepted offer: the waitlist read model's own definitions
+  (docs/waitlist.md, FILLS in infra/postgres/read_models/waitlist.py), freed in the period.
+- reminder delivery rate = reminders delivered / reminders attempted (sent, delivered,
+  undelivered or failed; planned, queued, sending and skipped ones are not attempts), over
+  the reminders of appointments starting in the period.
+- no-show rate with / without a delivered reminder: no_shows / due over the due appointments
+  that had at least one reminder delivered, and over those that had none.
 - peer median: the median of each rate over the providers of the same specialty (the provider
   included) whose rate is not null; null for providers without a specialty or when no peer
   has the rate.
@@ -34,6 +42,10 @@ RATES = (
     "no_show_rate",
     "late_cancellation_rate",
     "follow_up_rate",
+    "waitlist_fill_rate",
+    "reminder_delivery_rate",
+    "no_show_rate_with_reminder",
+    "no_show_rate_without_reminder",
 )
 
 
@@ -48,6 +60,13 @@ class PerformanceCounts(msgspec.Struct, frozen=True, kw_only=True):
     late_cancelled: int = 0
     completed: int = 0
     follow_ups: int = 0
+    freed_seats: int = 0
+    filled_from_waitlist: int = 0
+    median_seconds_to_fill: float | None = None
+    reminders_attempted: int = 0
+    reminders_delivered: int = 0
+    due_with_reminder: int = 0
+    no_shows_with_reminder: int = 0
 
 
 class PerformanceFigures(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +85,19 @@ class PerformanceFigures(msgspec.Struct, frozen=True, kw_only=True):
     completed: int
     follow_ups: int
     follow_up_rate: Decimal | None
+    freed_seats: int
+    filled_from_waitlist: int
+    waitlist_fill_rate: Decimal | None
+    median_seconds_to_fill: Decimal | None
+    reminders_attempted: int
+    reminders_delivered: int
+    reminder_delivery_rate: Decimal | None
+    due_with_reminder: int
+    no_shows_with_reminder: int
+    no_show_rate_with_reminder: Decimal | None
+    due_without_reminder: int
+    no_shows_without_reminder: int
+    no_show_rate_without_reminder: Decimal | None
 
     @classmethod
     def of(cls, c: PerformanceCounts) -> PerformanceFigures:
@@ -85,6 +117,25 @@ class PerformanceFigures(msgspec.Struct, frozen=True, kw_only=True):
             completed=c.completed,
             follow_ups=c.follow_ups,
             follow_up_rate=ratio(c.follow_ups, c.completed),
+            freed_seats=c.freed_seats,
+            filled_from_waitlist=c.filled_from_waitlist,
+            waitlist_fill_rate=ratio(c.filled_from_waitlist, c.freed_seats),
+            median_seconds_to_fill=(
+                None
+                if c.median_seconds_to_fill is None
+                else Decimal(c.median_seconds_to_fill).quantize(TENTHS)
+            ),
+            reminders_attempted=c.reminders_attempted,
+            reminders_delivered=c.reminders_delivered,
+            reminder_delivery_rate=ratio(c.reminders_delivered, c.reminders_attempted),
+            due_with_reminder=c.due_with_reminder,
+            no_shows_with_reminder=c.no_shows_with_reminder,
+            no_show_rate_with_reminder=ratio(c.no_shows_with_reminder, c.due_with_reminder),
+            due_without_reminder=c.due - c.due_with_reminder,
+            no_shows_without_reminder=c.no_shows - c.no_shows_with_reminder,
+            no_show_rate_without_reminder=ratio(
+                c.no_shows - c.no_shows_with_reminder, c.due - c.due_with_reminder
+            ),
         )
 
 
@@ -97,12 +148,18 @@ class PeerMedians(msgspec.Struct, frozen=True, kw_only=True):
     no_show_rate: Decimal | None
     late_cancellation_rate: Decimal | None
     follow_up_rate: Decimal | None
+    waitlist_fill_rate: Decimal | None
+    reminder_delivery_rate: Decimal | None
+    no_show_rate_with_reminder: Decimal | None
+    no_show_rate_without_reminder: Decimal | None
 
 
 class ProviderPerformance(msgspec.Struct, frozen=True, kw_only=True):
     provider_id: UUID
     provider_name: str | None
     specialty: str | None
+    rating: Decimal | None  # the average of all patients' ratings so far, null before the first
+    rating_count: int
     current: PerformanceFigures
     previous: PerformanceFigures
     peer_median: PeerMedians | None
@@ -124,26 +181,36 @@ def peer_medians(figures: list[PerformanceFigures]) -> PeerMedians:
     return PeerMedians(peers=len(figures), **values)
 
 
+class ProviderRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    name: str | None
+    specialty: str | None
+    rating: Decimal | None
+    rating_count: int
+
+
 def assemble(
-    providers: list[tuple[UUID, str | None, str | None]],
+    providers: list[ProviderRow],
     current: dict[UUID, PerformanceCounts],
     previous: dict[UUID, PerformanceCounts],
 ) -> list[ProviderPerformance]:
     """Each provider's figures beside their specialty's medians and their previous period."""
-    now = {p: PerformanceFigures.of(current.get(p, PerformanceCounts())) for p, _, _ in providers}
+    now = {p.id: PerformanceFigures.of(current.get(p.id, PerformanceCounts())) for p in providers}
     by_specialty: dict[str, list[PerformanceFigures]] = {}
-    for provider_id, _, specialty in providers:
-        if specialty is not None:
-            by_specialty.setdefault(specialty, []).append(now[provider_id])
+    for p in providers:
+        if p.specialty is not None:
+            by_specialty.setdefault(p.specialty, []).append(now[p.id])
     medians = {s: peer_medians(f) for s, f in by_specialty.items()}
     return [
         ProviderPerformance(
-            provider_id=provider_id,
-            provider_name=name,
-            specialty=specialty,
-            current=now[provider_id],
-            previous=PerformanceFigures.of(previous.get(provider_id, PerformanceCounts())),
-            peer_median=medians.get(specialty) if specialty is not None else None,
+            provider_id=p.id,
+            provider_name=p.name,
+            specialty=p.specialty,
+            rating=p.rating,
+            rating_count=p.rating_count,
+            current=now[p.id],
+            previous=PerformanceFigures.of(previous.get(p.id, PerformanceCounts())),
+            peer_median=medians.get(p.specialty) if p.specialty is not None else None,
         )
-        for provider_id, name, specialty in providers
+        for p in providers
     ]

@@ -29,6 +29,7 @@ from projections.analytics_queries import (
 )
 from projections.audit.access import AccessLog, AccessRecord
 from projections.changes import Change, Delete, Redact, RowView, Update
+from projections.demographics_queries import THRESHOLD, Demographics, Dimension
 from projections.directory import (
     DirectoryFilter,
     DirectoryQueries,
@@ -320,6 +321,24 @@ class StillAnalytics(AnalyticsQueries):
             active=0,
             retained=0,
             retention_rate=None,
+        )
+
+    def demographics(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        dimension: Dimension,
+        provider_id: UUID | None = None,
+    ) -> Demographics:
+        return Demographics(
+            start_from=start_from,
+            start_to=start_to,
+            provider_id=provider_id,
+            dimension=dimension,
+            threshold=THRESHOLD,
+            patients=0,
+            total_suppressed=False,
+            cells=[],
         )
 
     def saved_reports(self, owner_id: UUID) -> list[SavedReportView]:

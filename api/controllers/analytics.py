@@ -29,6 +29,7 @@ from projections.analytics_queries import (
     Grouping,
     UtilizationReport,
 )
+from projections.demographics_queries import Demographics, Dimension
 from projections.patient_queries import MAX_RETENTION_DAYS, PatientFigures
 from projections.performance_queries import PerformanceReport
 from projections.revenue_queries import RevenueGrouping, RevenueReport
@@ -196,3 +197,24 @@ class AnalyticsController(Controller):
         [from, to); the retention rate is null when nobody was seen."""
         period = _period(start_from, start_to)
         return analytics.patients(period.start, period.end, retention_days, provider_id)
+
+    @get(
+        "/demographics",
+        sync_to_thread=True,
+        summary="Patients seen by age band, sex, gender or postal prefix; small cells suppressed",
+        **documented("getDemographics", *QUERY, *GUARDED),
+    )
+    def demographics(
+        self,
+        analytics: Injected[AnalyticsQueries],
+        position: Injected[MinPosition],
+        start_from: Annotated[datetime, QueryParameter(name="from")],
+        start_to: Annotated[datetime, QueryParameter(name="to")],
+        by: FromQuery[Dimension],
+        provider_id: FromQuery[UUID | None] = None,
+    ) -> Demographics:
+        """Patients with a visit in [from, to), one cell per value of `by`. A cell under 11
+        patients is suppressed (count null), with complementary cells so that none can be
+        derived from the total; a total under 11 is suppressed too. Only coarse bands exist."""
+        period = _period(start_from, start_to)
+        return analytics.demographics(period.start, period.end, by, provider_id)

@@ -21,8 +21,11 @@ from domain.actor import Actor, Role
 from domain.errors import NotFoundError
 from projections.analytics import AnalyticsProjection
 from projections.analytics_queries import AnalyticsQueries, Grouping
+from projections.demographics_queries import Dimension
 from projections.report_queries import ReportRun, SavedReportView, csv_of
 from projections.revenue_queries import RevenueGrouping
+
+DEFAULT_RETENTION_DAYS = 90  # as GET /v1/analytics/patients defaults to
 
 CSV_HEADER = ResponseHeader(
     name="Content-Disposition",
@@ -36,15 +39,28 @@ def _run(analytics: AnalyticsQueries, actor: Actor, report_id: UUID) -> ReportRu
     report = analytics.saved_report(report_id, actor.subject)
     if report is None:
         raise NotFoundError(f"report {report_id} not found")
-    if report.measure == "revenue":
-        group = RevenueGrouping(report.group_by) if report.group_by else None
-        revenue = analytics.revenue(
-            report.start_from, report.start_to, group, report.provider_id, report.specialty
-        )
-        return ReportRun(report=report, revenue=revenue)
+    start, end, provider = report.start_from, report.start_to, report.provider_id
+    match report.measure:
+        case "revenue":
+            group = RevenueGrouping(report.group_by) if report.group_by else None
+            revenue = analytics.revenue(start, end, group, provider, report.specialty)
+            return ReportRun(report=report, revenue=revenue)
+        case "performance":
+            found = analytics.performance(start, end, provider, report.specialty)
+            return ReportRun(report=report, performance=found)
+        case "access":  # third-next-available as of the period's start
+            return ReportRun(report=report, access=analytics.access(start, provider))
+        case "patients":
+            patients = analytics.patients(start, end, DEFAULT_RETENTION_DAYS, provider)
+            return ReportRun(report=report, patients=patients)
+        case "demographics":
+            by = Dimension(report.group_by or Dimension.AGE_BAND)
+            return ReportRun(
+                report=report, demographics=analytics.demographics(start, end, by, provider)
+            )
     grouping = Grouping(report.group_by) if report.group_by else None
-    found = analytics.appointments(report.start_from, report.start_to, grouping, report.provider_id)
-    return ReportRun(report=report, appointments=found)
+    found_appointments = analytics.appointments(start, end, grouping, provider)
+    return ReportRun(report=report, appointments=found_appointments)
 
 
 class SavedReportController(Controller):

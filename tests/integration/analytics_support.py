@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -22,6 +22,20 @@ from tests.fakes import FixedClock
 
 WAIT = 10.0
 T = TypeVar("T")
+# The period of the provider-performance tests, and their clock.
+FROM = datetime(2027, 3, 1, tzinfo=UTC)
+TO = datetime(2027, 3, 8, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
+    return datetime(2027, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module", name="clock")
+def march_clock() -> Iterator[FixedClock]:
+    """Events stamped from 20 Feb 2027 10:00 UTC on, as the test sets the clock."""
+    with events_stamped_by(FixedClock(at(20, 10, month=2))) as fixed:
+        yield fixed
 
 
 @contextmanager

@@ -18,7 +18,6 @@ Dr C (dermatology): nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -38,22 +37,17 @@ from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
 from projections.performance_queries import PerformanceFigures, ProviderPerformance
 from tests.builders import as_staff, book, create_slot, register_patient
 from tests.fakes import FixedClock
-from tests.integration.analytics_support import events_stamped_by, played_and_projected, visit
+from tests.integration.analytics_support import (  # noqa: F401 - march_clock is the clock fixture
+    FROM,
+    TO,
+    at,
+    march_clock,
+    played_and_projected,
+    visit,
+)
 
 WAIT = 10.0
-FROM = datetime(2027, 3, 1, tzinfo=UTC)
-TO = datetime(2027, 3, 8, tzinfo=UTC)
 D = Decimal
-
-
-def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
-    return datetime(2027, month, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def clock() -> Iterator[FixedClock]:
-    with events_stamped_by(FixedClock(at(20, 10, month=2))) as fixed:
-        yield fixed
 
 
 def provider(app: Scheduling, name: str, specialty: str) -> UUID:
@@ -115,7 +109,7 @@ def analytics(database: Database, providers: dict[str, UUID]) -> Iterator[Postgr
 def figures(**values: Any) -> PerformanceFigures:
     """Figures with zero counts and null rates unless given; strings are decimals."""
     fields: dict[str, Any] = {
-        name: (None if name.endswith(("_rate", "utilization")) else 0)
+        name: (None if "rate" in name or name in {"utilization", "median_seconds_to_fill"} else 0)
         for name in PerformanceFigures.__struct_fields__
     }
     fields.update(open_seat_minutes=D("0.0"), booked_seat_minutes=D("0.0"))
@@ -148,6 +142,9 @@ def test_utilization_is_weighted_by_the_time_each_slot_was_open_and_booked(
         completed=2,
         follow_ups=1,
         follow_up_rate="0.5000",
+        due_without_reminder=3,  # no reminder was delivered: every due visit is "without"
+        no_shows_without_reminder=1,
+        no_show_rate_without_reminder="0.3333",
     )
     assert a.previous == figures(
         open_seat_minutes="60.0",
@@ -159,6 +156,8 @@ def test_utilization_is_weighted_by_the_time_each_slot_was_open_and_booked(
         no_show_rate="0.0000",
         completed=1,
         follow_up_rate="0.0000",
+        due_without_reminder=1,
+        no_show_rate_without_reminder="0.0000",
     )
 
 

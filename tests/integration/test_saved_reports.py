@@ -25,6 +25,7 @@ from domain.actor import Actor, Role
 from domain.errors import ForbiddenError, NotFoundError, ValidationError
 from infra.postgres.database import Database
 from infra.postgres.read_models.analytics import PostgresAnalyticsQueries
+from projections.demographics_queries import Dimension
 from projections.report_queries import csv_of
 from tests.builders import T0, as_, as_staff, book, create_slot, register_patient, register_provider
 from tests.fakes import FixedClock
@@ -62,6 +63,11 @@ def play(app: Scheduling, clock: FixedClock) -> dict[str, UUID]:
         "by_day": save(app, ANALYST, measure="appointments", group_by="day"),
         "by_method": save(app, ANALYST, measure="revenue", group_by="method"),
         "others": save(app, OTHER, measure="appointments"),
+        "performance": save(app, ANALYST, measure="performance"),
+        "access": save(app, ANALYST, measure="access", provider_id=provider),
+        "patients": save(app, ANALYST, measure="patients"),
+        "demographics": save(app, ANALYST, measure="demographics", group_by="sex"),
+        "provider": provider,
     }
 
 
@@ -86,6 +92,10 @@ def test_an_analyst_lists_only_their_own_reports(
     assert [(r.id, r.measure, r.group_by) for r in mine] == [
         (reports["by_day"], "appointments", "day"),
         (reports["by_method"], "revenue", "method"),
+        (reports["performance"], "performance", None),
+        (reports["access"], "access", None),
+        (reports["patients"], "patients", None),
+        (reports["demographics"], "demographics", "sex"),
     ]
     assert analytics.saved_report(reports["others"], ANALYST.subject) is None
     with pytest.raises(NotFoundError):
@@ -120,7 +130,42 @@ def test_only_analysts_save_and_groupings_must_fit_the_measure(app: Scheduling) 
         save(app, Actor(uuid4(), Role.STAFF), measure="appointments")
     with pytest.raises(ValidationError):
         save(app, ANALYST, measure="appointments", group_by="method")
+    with pytest.raises(ValidationError, match="cannot be grouped"):
+        save(app, ANALYST, measure="performance", group_by="day")
+    with pytest.raises(ValidationError, match="demographics need group_by"):
+        save(app, ANALYST, measure="demographics")
     with pytest.raises(ValidationError):
         app.save_report(
             SaveReport(title="x", measure="revenue", start_from=TO, start_to=FROM), as_(ANALYST)
         )
+
+
+def test_performance_access_patients_and_demographics_reports_rerun_their_measures(
+    analytics: PostgresAnalyticsQueries, reports: dict[str, UUID]
+) -> None:
+    performance = _run(analytics, ANALYST, reports["performance"])
+    assert performance.performance == analytics.performance(FROM, TO)
+    [row] = _csv(csv_of(performance))
+    assert row["provider_id"] == str(reports["provider"])
+    assert (row["current_booked"], row["current_cancelled"], row["previous_booked"]) == (
+        "2",
+        "1",
+        "0",
+    )
+    assert (row["rating"], row["rating_count"], row["current_no_show_rate"]) == ("", "0", "")
+    access = _run(analytics, ANALYST, reports["access"])
+    assert access.access == analytics.access(FROM, reports["provider"])
+    patients = _run(analytics, ANALYST, reports["patients"])
+    assert patients.patients == analytics.patients(FROM, TO, 90)
+    [figures] = _csv(csv_of(patients))
+    assert (figures["seen"], figures["active"], figures["retention_rate"]) == ("0", "1", "")
+
+
+def test_a_demographics_report_keeps_its_suppression_in_the_csv(
+    analytics: PostgresAnalyticsQueries, reports: dict[str, UUID]
+) -> None:
+    run = _run(analytics, ANALYST, reports["demographics"])
+    assert run.demographics == analytics.demographics(FROM, TO, Dimension.SEX)
+    assert _csv(csv_of(run)) == [
+        {"dimension": "sex", "value": "total", "patients": "0", "suppressed": "False"}
+    ]

@@ -36,7 +36,7 @@ def test_access_defaults_to_now(client: TestClient[Any]) -> None:
     assert answer.json()["rows"] == []
 
 
-@pytest.mark.parametrize("path", ["revenue", "performance"])
+@pytest.mark.parametrize("path", ["revenue", "performance", "demographics?by=sex"])
 def test_patients_may_not_read_analytics(client: TestClient[Any], path: str) -> None:
     answer = client.get(f"/v1/analytics/{path}", params=PERIOD, headers=bearer(Role.PATIENT))
     assert_problem(answer, 403, "forbidden")
@@ -72,6 +72,18 @@ def test_patients_of_an_empty_model_are_zero_with_a_null_rate(client: TestClient
     answer = client.get("/v1/analytics/patients", params=PERIOD, headers=bearer(Role.ANALYST))
     assert answer.status_code == 200, answer.text
     assert (answer.json()["seen"], answer.json()["retention_rate"]) == (0, None)
+
+
+def test_demographics_need_a_known_dimension(client: TestClient[Any]) -> None:
+    for params in (PERIOD, {**PERIOD, "by": "income"}):
+        answer = client.get(
+            "/v1/analytics/demographics", params=params, headers=bearer(Role.ANALYST)
+        )
+        assert answer.status_code in (400, 422), answer.text
+    fine = {**PERIOD, "by": "age_band"}
+    answer = client.get("/v1/analytics/demographics", params=fine, headers=bearer(Role.ANALYST))
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["threshold"], answer.json()["cells"]) == (11, [])
 
 
 REPORT = {

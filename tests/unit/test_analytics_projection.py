@@ -344,12 +344,13 @@ def test_every_event_of_the_measured_aggregates_has_a_handler() -> None:
 
 def test_an_event_analytics_ignores_makes_no_change_but_still_advances_the_position() -> None:
     patient = Patient(details={"name": "Grace", "time_zone": "UTC"}, meta=META, id=uuid4())
-    [registered] = patient.collect_events()
+    patient.set_legal_hold("litigation", META)
+    [_, held] = patient.collect_events()
     rows = MemoryRows()
 
-    AnalyticsProjection(view=rows).process_event(registered, Tracking("Slotwise", 42))
+    AnalyticsProjection(view=rows).process_event(held, Tracking("Slotwise", 42))
 
-    assert changes_for(registered) == []
+    assert changes_for(held) == []
     assert rows.positions == [42]
     assert rows.tables == {}
 
@@ -366,7 +367,7 @@ def test_the_scheduling_projection_keeps_its_own_handlers() -> None:
     assert isinstance(change, Upsert)
     assert change.table == "rm_providers"
     assert Patient.Registered in scheduling.HANDLERS
-    assert Patient.Registered not in analytics.HANDLERS
+    assert Patient.LegalHoldSet not in analytics.HANDLERS  # analytics keeps only bands of patients
 
 
 def test_a_second_handler_for_one_event_is_refused() -> None:

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.appointment import Status
 from domain.slot import SlotStatus
-from infra.postgres.read_models.saved_reports import SavedReportReadModel
+from infra.postgres.read_models.demographics import DemographicsReadModel
 from infra.postgres.tracking import tracking_table
 from projections.analytics_queries import (
     DUE_STATUSES,
@@ -87,7 +87,7 @@ def _counts(row: dict[str, Any]) -> Counts:
     return Counts(**{field: row[field] for field in Counts.__struct_fields__})
 
 
-class PostgresAnalyticsQueries(SavedReportReadModel):
+class PostgresAnalyticsQueries(DemographicsReadModel):
     def __init__(self, pool: ConnectionPool[Any]) -> None:
         super().__init__(pool, TRACKING_TABLE)
 

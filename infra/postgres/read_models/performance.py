@@ -10,10 +10,12 @@ from uuid import UUID
 
 from domain.appointment import Status
 from infra.postgres.read_models.revenue import RevenueReadModel
+from infra.postgres.read_models.waitlist import FILLS
 from projections.analytics_queries import DUE_STATUSES
 from projections.performance_queries import (
     PerformanceCounts,
     PerformanceReport,
+    ProviderRow,
     assemble,
 )
 
@@ -74,11 +76,49 @@ SELECT provider_id,
  GROUP BY provider_id
 """
 
-PROVIDERS = "SELECT id, name, specialty FROM an_providers ORDER BY name NULLS LAST, id"
+# Reminders (notification delivery records, migration 0040) of the appointments starting in
+# the period; an appointment is reminded when at least one of its reminders was delivered.
+REMINDERS = """
+WITH reminders AS (
+    SELECT a.provider_id, a.id, a.status, a.booked_at, d.status AS delivery
+      FROM an_appointments a
+      JOIN notification_deliveries d ON d.appointment_id = a.id AND d.kind LIKE 'reminder%%'
+     WHERE a.start_at >= %(from)s AND a.start_at < %(to)s
+), reminded AS (
+    SELECT DISTINCT provider_id, id, status, booked_at FROM reminders
+     WHERE delivery = 'delivered'
+)
+SELECT r.provider_id,
+       count(*) FILTER (WHERE delivery IN ('sent', 'delivered', 'undelivered', 'failed'))
+           AS reminders_attempted,
+       count(*) FILTER (WHERE delivery = 'delivered') AS reminders_delivered,
+       (SELECT count(*) FROM reminded x WHERE x.provider_id = r.provider_id
+           AND x.booked_at IS NOT NULL AND x.status = ANY(%(due)s)) AS due_with_reminder,
+       (SELECT count(*) FROM reminded x WHERE x.provider_id = r.provider_id
+           AND x.status = %(no_show)s) AS no_shows_with_reminder
+  FROM reminders r
+ GROUP BY r.provider_id
+"""
+
+PROVIDERS = """SELECT id, name, specialty, rating, rating_count FROM an_providers
+ ORDER BY name NULLS LAST, id"""
 
 
 class PerformanceReadModel(RevenueReadModel):
-    def _performance_counts(self, start_from: datetime, start_to: datetime) -> dict[UUID, Any]:
+    def _fills(self, provider_id: UUID, params: dict[str, Any]) -> dict[str, Any]:
+        """The waitlist's fill figures for one provider, by the waitlist model's own query."""
+        window = {"provider": provider_id, "start": params["from"], "end": params["to"]}
+        fills = self._rows(FILLS, window)[0]
+        median = fills["median_seconds"]
+        return {
+            "freed_seats": fills["freed"],
+            "filled_from_waitlist": fills["filled"],
+            "median_seconds_to_fill": None if median is None else float(median),
+        }
+
+    def _performance_counts(
+        self, providers: list[UUID], start_from: datetime, start_to: datetime
+    ) -> dict[UUID, Any]:
         params = {
             "from": start_from,
             "to": start_to,
@@ -88,10 +128,17 @@ class PerformanceReadModel(RevenueReadModel):
             "completed": Status.COMPLETED.value,
         }
         values: dict[UUID, dict[str, Any]] = {}
-        for row in self._rows(SEAT_MINUTES, params) + self._rows(COUNTS, params):
+        rows = (
+            self._rows(SEAT_MINUTES, params)
+            + self._rows(COUNTS, params)
+            + self._rows(REMINDERS, params)
+        )
+        for row in rows:
             values.setdefault(row["provider_id"], {}).update(
                 {k: v for k, v in row.items() if k != "provider_id"}
             )
+        for provider_id in providers:
+            values.setdefault(provider_id, {}).update(self._fills(provider_id, params))
         return {p: PerformanceCounts(**v) for p, v in values.items()}
 
     def performance(
@@ -102,11 +149,12 @@ class PerformanceReadModel(RevenueReadModel):
         specialty: str | None = None,
     ) -> PerformanceReport:
         previous_from = start_from - (start_to - start_from)
-        providers = [(r["id"], r["name"], r["specialty"]) for r in self._rows(PROVIDERS, {})]
+        providers = [ProviderRow(**r) for r in self._rows(PROVIDERS, {})]
+        ids = [p.id for p in providers]
         report = assemble(
             providers,
-            self._performance_counts(start_from, start_to),
-            self._performance_counts(previous_from, start_from),
+            self._performance_counts(ids, start_from, start_to),
+            self._performance_counts(ids, previous_from, start_from),
         )
         chosen = [
             p
