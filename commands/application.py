@@ -3,7 +3,7 @@ command pipeline (idempotency, bounded retry on version conflicts, one atomic sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Self, TypeVar, overload
@@ -221,6 +221,10 @@ class SlotwiseApplication(Application[UUID]):
         transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
         transcoder.register(self._personal_data)
+
+    def read_ahead(self, ids: Iterable[UUID]) -> None:
+        """Read these aggregates in one statement now, for loads later in this attempt."""
+        self._prefetch.more(self, ids)
 
     def _get(self, aggregate_id: UUID) -> object:
         """The aggregate: the copy this attempt prefetched, else from the store."""

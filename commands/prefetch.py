@@ -65,6 +65,16 @@ class Prefetch:
         ):
             yield
             return
+        self._local.found = self._read(app, recorder, wanted)
+        try:
+            yield
+        finally:
+            self._local.found = None
+
+    @staticmethod
+    def _read(
+        app: SlotwiseApplication, recorder: ManyAggregatesReader, wanted: list[UUID]
+    ) -> dict[UUID, object]:
         found: dict[UUID, object] = dict.fromkeys(wanted, ABSENT)
         stored = recorder.select_events_of(wanted)
         for aggregate_id, events in groupby(stored, key=lambda s: s.originator_id):
@@ -72,11 +82,19 @@ class Prefetch:
                 None, (app.mapper.to_domain_event(s) for s in events)
             )
             found[UUID(str(aggregate_id))] = aggregate if aggregate is not None else ABSENT
-        self._local.found = found
-        try:
-            yield
-        finally:
-            self._local.found = None
+        return found
+
+    def more(self, app: SlotwiseApplication, ids: Iterable[UUID]) -> None:
+        """Inside an attempt, read in one more statement the aggregates a handler learns it will
+        load once it has loaded the first ones (a booking's provider, fee schedule and agenda
+        days come from its slot). Ids read already in this attempt are not read again."""
+        found: dict[UUID, object] | None = getattr(self._local, "found", None)
+        recorder = app.recorder
+        if found is None or not isinstance(recorder, ManyAggregatesReader):
+            return
+        wanted = [i for i in dict.fromkeys(ids) if i not in found]
+        if wanted:
+            found.update(self._read(app, recorder, wanted))
 
     def take(self, aggregate_id: UUID) -> object | None:
         """The aggregate read for this id in this attempt, `ABSENT` if it was looked for and not

@@ -3,7 +3,7 @@ the same aggregate (say, one agenda day) change one instance and save it once.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
@@ -28,6 +28,10 @@ class Workspace:
         if not isinstance(found, cls):
             raise TypeError(f"{aggregate_id} is not a {cls.__name__}")
         return found
+
+    def read_ahead(self, ids: Iterable[UUID]) -> None:
+        """Aggregates this command will load next, read in one round trip now."""
+        self._app.read_ahead(i for i in ids if i not in self._loaded)
 
     def get_or_create(self, cls: type[T], aggregate_id: UUID, create: Callable[[], T]) -> T:
         found = self._loaded.get(aggregate_id)

@@ -31,7 +31,7 @@ from domain.actor import Actor, EventMeta, Role
 from domain.agenda import PatientAgenda
 from domain.appointment import Appointment
 from domain.errors import StaleVersionError, ValidationError
-from domain.fees import FeeKind
+from domain.fees import FeeKind, schedule_id
 from domain.follow_up import FollowUp
 from domain.patient import Patient
 from domain.policies import check_booking_window
@@ -115,6 +115,13 @@ class AppointmentCommands(SlotwiseApplication):
         now: datetime,
     ) -> Appointment:
         """A new appointment of `patient` on a seat of `slot`, entered in their agenda."""
+        ws.read_ahead(
+            [
+                slot.provider_id,
+                schedule_id(slot.provider_id),
+                *(PatientAgenda.create_id(patient, day) for day in slot.time.utc_days()),
+            ]
+        )
         slot.take_seat(
             appointment_id,
             booking.appointment_type,

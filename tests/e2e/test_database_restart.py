@@ -221,7 +221,7 @@ def test_a_database_crash_under_booking_load_loses_nothing_and_stops_no_process(
         return all(p >= position for p in positions.values())
 
     try:
-        wait_until(projecting, timeout=60, what="`slotwise run` to serve and project")
+        wait_until(projecting, timeout=150, what="`slotwise run` to serve and project")
     except AssertionError:
         raise AssertionError(supervisor.logs()) from None
     processes = supervisor.children()

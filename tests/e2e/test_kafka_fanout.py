@@ -64,7 +64,7 @@ def kafka_stack(pg_location: PostgresLocation, tmp_path: Path) -> Iterator[Kafka
     stack.start("analytics", "worker", "project", "analytics", "--source", "kafka")
     stack.start("api", "serve")
     try:
-        wait_until(stack.healthy, timeout=30, what="the API")
+        wait_until(stack.healthy, timeout=90, what="the API")
         wait_until(lambda: projecting(stack), timeout=60, what="the Kafka-fed projection")
         yield stack
     finally:

@@ -55,7 +55,7 @@ def stack(pg_location: PostgresLocation, tmp_path: Path) -> Iterator[KafkaStack]
     running.start("log-worker", "worker", "project", "analytics", "search", "--source", "log")
     running.start("api", "serve")
     try:
-        wait_until(running.healthy, timeout=30, what="the API")
+        wait_until(running.healthy, timeout=90, what="the API")
         wait_until(lambda: projecting(running), timeout=60, what="the Kafka-fed projection")
         refuse(db, "rm_appointments", "reason", REASON)
         refuse(db, "sr_notes", "notes", NOTES)

@@ -79,7 +79,7 @@ def api(
     running.env["SLOTWISE_POOL_SIZE"] = "2"
     running.start("api", "serve")
     try:
-        wait_until(running.healthy, timeout=30, what="the API to answer /health")
+        wait_until(running.healthy, timeout=90, what="the API to answer /health")
         yield running
     finally:
         running.stop("api")

@@ -42,7 +42,7 @@ def stack(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
     running.start("access-sealer", "worker", "seal", "--log", "access")
     running.start("api", "serve")
     try:
-        wait_until(running.healthy, timeout=30, what="the API to answer /health")
+        wait_until(running.healthy, timeout=90, what="the API to answer /health")
     except AssertionError:
         raise AssertionError(running.logs()) from None
     yield running
@@ -148,4 +148,4 @@ def test_every_read_answered_before_a_sigkill_has_its_access_record(
     assert missing == []
     stack.processes.pop("api")
     stack.start("api", "serve")
-    wait_until(stack.healthy, timeout=30, what="the API to answer again")
+    wait_until(stack.healthy, timeout=90, what="the API to answer again")

@@ -35,7 +35,7 @@ def api_alone(pg_location: PostgresLocation, tmp_path: Path) -> Iterator[Stack]:
         stack = fresh_stack(db, tmp_path)
         stack.start("api", "serve")
         try:
-            wait_until(stack.healthy, timeout=30, what="the API to answer /health")
+            wait_until(stack.healthy, timeout=90, what="the API to answer /health")
             yield stack
         except AssertionError:
             raise AssertionError(stack.logs()) from None

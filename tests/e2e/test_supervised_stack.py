@@ -114,8 +114,8 @@ def supervised(
     stack = Supervised(process, env, f"http://127.0.0.1:{port}", db, log)
     try:
         with httpx.Client(base_url=stack.base_url, timeout=30) as client:
-            wait_until(lambda: _answers(stack), timeout=60, what="the API")
-            wait_until(lambda: _projects(client), timeout=90, what="the projections")
+            wait_until(lambda: _answers(stack), timeout=120, what="the API")
+            wait_until(lambda: _projects(client), timeout=150, what="the projections")
         yield stack
     except AssertionError:
         raise AssertionError(log.read_text(errors="replace")[-6000:]) from None
