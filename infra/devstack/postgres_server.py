@@ -83,7 +83,7 @@ def start_server(pgdata: Path, port: int) -> PostgresLocation:
         _run(
             "initdb", ["-D", str(pgdata), "--auth=trust", "-U", EMBEDDED_USER, "-E", "UTF8"], pgdata
         )
-    options = f"-h {DEFAULT_HOST} -p {port} -k ''"
+    options = _options(port)
     log = str(pgdata / "server.log")
     _run("pg_ctl", ["-D", str(pgdata), "-w", "-t", "60", "-l", log, "-o", options, "start"], pgdata)
     found = probe(_embedded_params(port), timeout=5, embedded=True)
@@ -145,7 +145,7 @@ def _start(pgdata: Path) -> int:
     failure = ""
     for _ in range(_START_ATTEMPTS):  # a free port can be taken between probing and binding
         port = _free_port()
-        options = f"-h {DEFAULT_HOST} -p {port} -k ''"
+        options = _options(port)
         args = ["-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"]
         try:
             _run("pg_ctl", args, pgdata)
@@ -277,3 +277,12 @@ def _state_lock(state_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# `slotwise run` starts about twenty processes, each with its pools; PostgreSQL's default of 100
+# connections leaves too little room once a client or two connect besides.
+MAX_CONNECTIONS = 300
+
+
+def _options(port: int) -> str:
+    return f"-h {DEFAULT_HOST} -p {port} -k '' -c max_connections={MAX_CONNECTIONS}"
